@@ -1,0 +1,36 @@
+# The README's two commands, `make demo` and `make test`, set everything up themselves:
+# a virtualenv in .venv and an editable install of fnn with its extras.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# PyTorch is only a benchmark peer. The CPU wheel keeps the install small; override
+# TORCH=torch to take whatever the package index offers.
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test test-fast bench clean
+
+$(VENV)/.installed-dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PY) -m pip install '$(TORCH)'
+	$(PY) -m pip install -e '.[bench]'
+	touch $@
+
+demo: $(VENV)/.installed-dev
+	$(PY) -m fnn demo
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -m 'not slow'
+
+bench: $(VENV)/.installed-bench
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,1 @@
+"""Research-style experiments, one question per module: ``python -m experiments.NAME --help``."""

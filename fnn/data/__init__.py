@@ -1,0 +1,49 @@
+"""Datasets shipped with fnn, loaders and batching.
+
+The 8×8 digits (1797 images) ship inside the package (fnn/data/files, source
+and licence in the README there), so demos and tests need no download.
+"""
+
+import gzip
+import hashlib
+import importlib.resources
+
+import numpy as np
+
+_DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+DIGITS_TEST_SIZE = 360
+DIGITS_SPLIT_SEED = 0
+
+
+def _read_shipped(name: str) -> bytes:
+  return importlib.resources.files("fnn.data").joinpath("files", name).read_bytes()
+
+
+def load_digits(split: str = "all"):
+  """The 8×8 handwritten digits (UCI optdigits test set, 1797 images).
+
+  The train/test split is fixed: a permutation of the 1797 rows by
+  numpy.random.default_rng(0); the last 360 rows of it are the test set
+  (1437 train). Every fnn example and experiment uses this split.
+
+  Args:
+    split: "all", "train" or "test".
+
+  Returns:
+    (images, labels): float32 (n, 8, 8) in [0, 1] (pixel / 16) and
+    int32 (n,) in 0..9.
+  """
+  if split not in ("all", "train", "test"):
+    raise ValueError(f"load_digits: split must be 'all', 'train' or 'test', got {split!r}")
+  raw = _read_shipped("digits.csv.gz")
+  digest = hashlib.sha256(raw).hexdigest()
+  if digest != _DIGITS_SHA256:
+    raise IOError(f"load_digits: the shipped digits.csv.gz is corrupt (sha256 {digest})")
+  table = np.loadtxt(gzip.decompress(raw).decode().splitlines(), delimiter=",", dtype=np.int64)
+  images = (table[:, :64] / 16.0).astype(np.float32).reshape(-1, 8, 8)
+  labels = table[:, 64].astype(np.int32)
+  if split == "all":
+    return images, labels
+  order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(labels))
+  idx = order[:-DIGITS_TEST_SIZE] if split == "train" else order[-DIGITS_TEST_SIZE:]
+  return images[idx], labels[idx]

@@ -1,0 +1,51 @@
+"""Fully connected layer."""
+
+import jax
+import jax.numpy as jnp
+
+from fnn import initializers
+from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
+                      check_last_axis)
+
+
+def Dense(features: int, *, use_bias: bool = True,
+          w_init=initializers.lecun_normal, b_init=initializers.zeros,
+          dtype=jnp.float32) -> Layer:
+  """``y = x @ w + b`` over the last axis.
+
+  Args:
+    features: output size ``out``.
+    use_bias: whether to add ``b`` (if False, params have no ``'b'``).
+    w_init: initializer for ``w`` (default ``lecun_normal``).
+    b_init: initializer for ``b`` (default ``zeros``).
+    dtype: parameter dtype.
+
+  Params:
+    ``{'w': (in, out), 'b': (out,)}``; no state.
+
+  Input ``(..., in)``, output ``(..., out)``.
+  """
+  if not isinstance(features, int) or features < 1:
+    raise ValueError(f"Dense: features must be a positive int, got {features!r}")
+  name = f"Dense({features})"
+
+  def init(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    if len(shape) < 2:
+      raise ShapeError(f"{name}: expected input (batch, ..., in) of rank >= 2, got shape {shape}")
+    kw, kb = jax.random.split(key)
+    params = {"w": w_init(kw, (shape[-1], features), dtype)}
+    if use_bias:
+      params["b"] = b_init(kb, (features,), dtype)
+    return params, {}, shape[:-1] + (features,)
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_array(name, x)
+    check_last_axis(name, x.shape, params["w"].shape[0])
+    check_floating(name, x)
+    y = x @ params["w"]
+    if use_bias:
+      y = y + params["b"]
+    return y, state
+
+  return Layer(init, apply, name)

@@ -1,0 +1,3 @@
+"""Ready-made models, each a plain :class:`fnn.Layer`."""
+
+from fnn.models.mlp import mlp

@@ -5,6 +5,8 @@ Every layer and model is a :class:`Layer`, a pair of pure functions ``init`` and
 """
 
 from fnn import initializers, layers, losses, metrics, models
+from fnn.gradcheck import GradcheckResult, gradcheck
+from fnn.receptive_field import FieldRow, receptive_field
 from fnn.core import (Layer, ShapeError, fanout, init_params, named_serial, output_shape,
                       parallel, residual, serial)
 

@@ -4,7 +4,7 @@ Every layer and model is a :class:`Layer`, a pair of pure functions ``init`` and
 ``apply`` over plain pytrees; see :mod:`fnn.core` for the protocol.
 """
 
-from fnn import initializers, layers, losses, metrics, models
+from fnn import initializers, layers, losses, metrics, models, train
 from fnn.core import (Layer, ShapeError, fanout, init_params, named_serial, output_shape,
                       parallel, residual, serial)
 

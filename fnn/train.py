@@ -370,7 +370,8 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
         patience: Optional[int] = None, monitor: str = "val_loss", mode: str = "min",
         min_delta: float = 0.0, shuffle: bool = True, in_memory: Optional[bool] = None,
         eval_batch_size: int = 1024, progress: bool = True,
-        callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = ()) -> FitResult:
+        callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
+        checkpoint_dir=None, keep_checkpoints: int = 3, resume=None) -> FitResult:
   """Trains ``model`` on ``(x, y)`` and returns the final state and the history.
 
   Each epoch reorders the examples from the key (see the module docstring) and takes
@@ -410,13 +411,22 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
     progress: show a tqdm progress bar over epochs.
     callbacks: ``fn(epoch, ts, logs)`` called after each epoch with the epoch's
       history entries; a callback returning True stops training.
+    checkpoint_dir: save a checkpoint (TrainState, history, early-stopping
+      bookkeeping) into this folder after every epoch, through
+      :class:`fnn.checkpoint.CheckpointManager`: the last ``keep_checkpoints`` and
+      the best by ``monitor`` are kept.
+    keep_checkpoints: how many recent checkpoints to keep.
+    resume: continue the run checkpointed in this folder (and keep checkpointing
+      there unless ``checkpoint_dir`` says otherwise). With the same arguments the
+      resumed run ends bit-identical to an uninterrupted one, since all randomness
+      derives from the key and the step. An empty or missing folder starts afresh.
 
   Returns:
     A :class:`FitResult` ``(state, history, best_epoch, stopped_early)``.
 
   Raises:
     NonFiniteLossError: a step's loss was nan/inf. Its message names the step;
-      ``err.state`` is the last good TrainState.
+      ``err.state`` is the last good TrainState (also saved when checkpointing).
   """
   if not isinstance(epochs, int) or epochs < 0:
     raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -460,50 +470,100 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
   evaluator = eval_step(model, loss, metrics=metrics) if validation_data is not None else None
 
   history: dict[str, list] = {}
-  best_value, best_ts, best_epoch, wait, stopped_early = None, ts, -1, 0, False
-  bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
-  for epoch in bar:
-    start = time.perf_counter()
-    new_ts, status, logs = run_epoch(ts, x, y)
-    bad_step = int(status.bad_step)
-    if bad_step >= 0:
-      batch = bad_step - int(ts.step)
-      raise NonFiniteLossError(
-          f"fit: the loss became {float(status.bad_loss)} at step {bad_step} (epoch {epoch}, "
-          f"batch {batch}); training stopped. The last good TrainState (before step "
-          f"{bad_step}) is in this error's .state. Lower the learning rate, clip gradients "
-          "(optax.clip_by_global_norm) or check the data for nan/inf.",
-          step=bad_step, epoch=epoch, state=new_ts, history=_as_arrays(history))
-    ts = new_ts
-    entry = {k: float(jnp.mean(v)) for k, v in logs.items()}
-    if evaluator is not None:
-      val = evaluate(evaluator, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)
-      entry.update({f"val_{k}": v for k, v in val.items()})
-    entry["time"] = time.perf_counter() - start
-    for k, v in entry.items():
-      history.setdefault(k, []).append(v)
-    if progress:
-      bar.set_postfix({k: f"{v:.4g}" for k, v in entry.items() if k != "time"})
+  progress_state = _Progress()
+  manager = None
+  if checkpoint_dir is not None or resume is not None:
+    from fnn.checkpoint import CheckpointManager
+    best_metric = monitor if (patience is not None or validation_data is not None) else None
+    manager = CheckpointManager(checkpoint_dir or resume, max_to_keep=keep_checkpoints,
+                                best_metric=best_metric, best_mode=mode)
+  if resume is not None and manager.latest_step() is not None:
+    ts, meta = manager.restore(like=ts)
+    history = {k: list(v) for k, v in meta["history"].items()}
+    progress_state = _Progress(**meta["progress"])
+    progress_state.best_ts = ts
+    if patience is not None and progress_state.best_step not in (None, int(ts.step)):
+      progress_state.best_ts = manager.restore(like=ts, step=progress_state.best_step)[0]
+  first_epoch = progress_state.epochs_done
+  if progress_state.stopped_early:
+    first_epoch = epochs  # the run being resumed had already stopped early
+  if progress_state.best_ts is None:
+    progress_state.best_ts = ts
 
-    if monitor not in entry and patience is not None:
-      raise ValueError(f"fit: monitor {monitor!r} is not in the history; it has "
-                       f"{sorted(entry)}")
-    if patience is not None:
-      if _is_better(entry[monitor], best_value, mode, min_delta):
-        best_value, best_ts, best_epoch, wait = entry[monitor], ts, epoch, 0
+  def save(ts, epoch_metrics, **extra):
+    if manager is not None:
+      meta = {"history": history, "progress": progress_state.as_json(), **extra}
+      manager.save(int(ts.step), ts, metrics=epoch_metrics, meta=meta)
+
+  bar = tqdm(range(first_epoch, epochs), desc="fit", unit="epoch", disable=not progress,
+             leave=False, initial=first_epoch, total=epochs)
+  try:
+    for epoch in bar:
+      start = time.perf_counter()
+      new_ts, status, logs = run_epoch(ts, x, y)
+      bad_step = int(status.bad_step)
+      if bad_step >= 0:
+        batch = bad_step - int(ts.step)
+        if batch > 0:  # the last good state is mid-epoch: keep it on disk too
+          save(new_ts, None, non_finite_step=bad_step)
+        raise NonFiniteLossError(
+            f"fit: the loss became {float(status.bad_loss)} at step {bad_step} (epoch {epoch}, "
+            f"batch {batch}); training stopped. The last good TrainState (before step "
+            f"{bad_step}) is in this error's .state"
+            + (f" and saved in {manager.directory}" if manager is not None else "")
+            + ". Lower the learning rate, clip gradients (optax.clip_by_global_norm) or check "
+            "the data for nan/inf.",
+            step=bad_step, epoch=epoch, state=new_ts, history=_as_arrays(history))
+      ts = new_ts
+      entry = {k: float(jnp.mean(v)) for k, v in logs.items()}
+      if evaluator is not None:
+        val = evaluate(evaluator, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)
+        entry.update({f"val_{k}": v for k, v in val.items()})
+      entry["time"] = time.perf_counter() - start
+      for k, v in entry.items():
+        history.setdefault(k, []).append(v)
+      if progress:
+        bar.set_postfix({k: f"{v:.4g}" for k, v in entry.items() if k != "time"})
+
+      if monitor not in entry and patience is not None:
+        raise ValueError(f"fit: monitor {monitor!r} is not in the history; it has "
+                         f"{sorted(entry)}")
+      p = progress_state
+      p.epochs_done = epoch + 1
+      if patience is not None:
+        if _is_better(entry[monitor], p.best_value, mode, min_delta):
+          p.best_value, p.best_ts, p.best_epoch, p.best_step, p.wait = (
+              entry[monitor], ts, epoch, int(ts.step), 0)
+        else:
+          p.wait += 1
       else:
-        wait += 1
-    else:
-      best_ts, best_epoch = ts, epoch
-    # every callback runs, even when an earlier one asks to stop
-    stop = any([bool(cb(epoch, ts, entry)) for cb in callbacks])
-    if patience is not None and wait >= patience:
-      stopped_early = True
-      stop = True
-    if stop:
-      break
-  bar.close()
-  return FitResult(best_ts, _as_arrays(history), best_epoch, stopped_early)
+        p.best_ts, p.best_epoch, p.best_step = ts, epoch, int(ts.step)
+      # every callback runs, even when an earlier one asks to stop
+      stop = any([bool(cb(epoch, ts, entry)) for cb in callbacks])
+      if patience is not None and p.wait >= patience:
+        p.stopped_early = stop = True
+      save(ts, {monitor: entry[monitor]} if monitor in entry else None)
+      if stop:
+        break
+  finally:
+    bar.close()
+    if manager is not None:
+      manager.close()
+  p = progress_state
+  return FitResult(p.best_ts, _as_arrays(history), p.best_epoch, p.stopped_early)
+
+
+class _Progress:
+  """fit's bookkeeping between epochs (what a checkpoint needs besides the TrainState)."""
+
+  def __init__(self, epochs_done=0, best_value=None, best_epoch=-1, best_step=None, wait=0,
+               stopped_early=False):
+    self.epochs_done, self.best_value, self.best_epoch = epochs_done, best_value, best_epoch
+    self.best_step, self.wait, self.stopped_early = best_step, wait, stopped_early
+    self.best_ts = None
+
+  def as_json(self):
+    return {k: v for k, v in vars(self).items() if k != "best_ts"}
 
 
 def _as_arrays(history):

@@ -270,6 +270,7 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
   guarded = _guarded(_raw_train_step(model, loss, optimizer, dict(metrics or {}), penalty))
 
   def run(ts: TrainState, x, y):
+    x, y = jax.tree.map(jnp.asarray, (x, y))  # numpy data cannot be indexed by traced indices
     order = epoch_order(ts, _num_examples(x, y), batch_size, shuffle)
 
     def body(carry, idx):
@@ -281,6 +282,37 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
     return ts, status, logs
 
   return run
+
+
+def scan_epochs(run_epoch, ts: TrainState, x, y, epochs: int):
+  """Runs ``epochs`` epochs of an :func:`epoch_fn` as one ``lax.scan``, all on device.
+
+  Pure, so ``jax.jit(jax.vmap(lambda ts: scan_epochs(run, ts, x, y, E)))`` trains a batch
+  of models (seeds, hyper-parameters) in one compiled program. There is no validation,
+  early stopping or progress here; use :func:`fit` for those.
+
+  Args:
+    run_epoch: a function from :func:`epoch_fn`.
+    ts: the starting TrainState.
+    x, y: the training set.
+    epochs: a Python int.
+
+  Returns:
+    ``(ts, status, logs)``: the final TrainState, the :class:`StepStatus` of the
+    whole run (``bad_step`` >= 0 if a loss was not finite; the state then stayed at
+    the last good one) and the per-epoch means of the logs, shape ``(epochs,)``.
+  """
+
+  def body(carry, _):
+    ts, status = carry
+    ts, epoch_status, logs = run_epoch(ts, x, y)
+    first = status.bad_step < 0
+    status = StepStatus(jnp.where(first, epoch_status.bad_step, status.bad_step),
+                        jnp.where(first, epoch_status.bad_loss, status.bad_loss))
+    return (ts, status), jax.tree.map(jnp.mean, logs)
+
+  (ts, status), logs = jax.lax.scan(body, (ts, _ok_status()), None, length=epochs)
+  return ts, status, logs
 
 
 def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:

@@ -6,3 +6,6 @@ from fnn.layers.activations import (Elu, Gelu, Identity, LeakyRelu, LogSoftmax, 
                                     step, tanh)
 from fnn.layers.dense import Dense
 from fnn.layers.dropout import Dropout
+from fnn.layers.recurrent import (RNN, Bidirectional, Cell, GRUCell, LSTMCell, RNNInput,
+                                  SimpleRNNCell, gru_cell, lstm_cell, rnn_scan,
+                                  simple_rnn_cell)

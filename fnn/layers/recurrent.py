@@ -41,6 +41,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
+from fnn.layers.lstm_scan import lstm_scan
 from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
                       check_integer, check_last_axis, check_rank, check_train)
 
@@ -122,6 +123,10 @@ class Cell(NamedTuple):
       the last output of a sequence.
     hidden_size: ``H``.
     name: how the cell appears in errors, e.g. ``LSTMCell(128)``.
+    scan: optional whole-sequence version of the scan, ``(params, carry, xs, valid,
+      cut, unroll) -> (final_carry, hs)`` on time-major ``xs`` (see
+      :func:`fnn.layers.lstm_scan.lstm_scan`), used by :func:`rnn_scan` instead of
+      scanning ``step``; it must give the same values and gradients. ``None``: scan ``step``.
   """
   init: Callable[[jax.Array, int], PyTree]
   step: Callable[[PyTree, PyTree, jax.Array], tuple[PyTree, jax.Array]]
@@ -129,6 +134,7 @@ class Cell(NamedTuple):
   output: Callable[[PyTree], jax.Array]
   hidden_size: int
   name: str
+  scan: Optional[Callable] = None
 
   def __repr__(self) -> str:
     return self.name
@@ -200,7 +206,8 @@ def LSTMCell(hidden_size: int, *, forget_bias: float = 1.0, w_init=initializers.
     h = jnp.zeros((batch_size, hidden_size), dtype)
     return (h, h)
 
-  return Cell(init, lstm_cell, zero_carry, lambda carry: carry[0], hidden_size, name)
+  return Cell(init, lstm_cell, zero_carry, lambda carry: carry[0], hidden_size, name,
+              scan=lstm_scan)
 
 
 def GRUCell(hidden_size: int, *, w_init=initializers.lecun_normal,
@@ -267,6 +274,17 @@ def rnn_scan(cell: Cell, params, carry, x, *, lengths=None, reverse: bool = Fals
   if reverse:
     xs = xs[::-1]
     valid = None if valid is None else valid[::-1]
+
+  if cell.scan is not None:
+    # Chunks of k steps counted from where the scan starts; the carry entering each
+    # chunk but the first is cut from the gradient.
+    steps = jnp.arange(t)
+    cut = None if truncate is None else (steps > 0) & (steps % truncate == 0)
+    carry, hs = cell.scan(params, carry, xs, valid, cut, unroll)
+    if not return_sequences:
+      return carry, cell.output(carry)
+    ys = hs if valid is None else jnp.where(valid[:, :, None], hs, jnp.zeros_like(hs))
+    return carry, jnp.swapaxes(ys[::-1] if reverse else ys, 0, 1)
 
   def body(carry, step_in):
     x_t, valid_t = step_in

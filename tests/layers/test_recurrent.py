@@ -5,7 +5,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import torch
 from jax.test_util import check_grads
 
 import fnn
@@ -165,6 +164,7 @@ def test_gru_matches_flax_linen_gru_cell(xs):
 
 
 def _torch_copy(module, p, two_biases):
+  import torch
   with torch.no_grad():
     module.weight_ih_l0.copy_(torch.from_numpy(np.asarray(p["w_i"]).T.copy()))
     module.weight_hh_l0.copy_(torch.from_numpy(np.asarray(p["w_h"]).T.copy()))
@@ -176,17 +176,18 @@ def _torch_copy(module, p, two_biases):
       module.bias_hh_l0.zero_()
 
 
-@pytest.mark.parametrize("cell_fn, torch_cls, two_biases", [
-    (SimpleRNNCell, torch.nn.RNN, False),
-    (LSTMCell, torch.nn.LSTM, False),
-    (GRUCell, torch.nn.GRU, True),
+@pytest.mark.parametrize("cell_fn, torch_name, two_biases", [
+    (SimpleRNNCell, "RNN", False),
+    (LSTMCell, "LSTM", False),
+    (GRUCell, "GRU", True),
 ], ids=["rnn", "lstm", "gru"])
-def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_cls, two_biases):
+def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two_biases):
+  torch = pytest.importorskip("torch")  # only a benchmark extra, not a test dependency
   p = _params(cell_fn(H))
-  module = torch_cls(F, H, batch_first=True)
+  module = getattr(torch.nn, torch_name)(F, H, batch_first=True)
   _torch_copy(module, p, two_biases)
   with torch.no_grad():
-    want = module(torch.from_numpy(np.asarray(xs)))[0].numpy()
+    want = module(torch.from_numpy(np.array(xs)))[0].numpy()
   got, _ = RNN(cell_fn(H)).apply(p, {}, xs)
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
@@ -385,3 +386,30 @@ def test_rnn_scan_is_the_function_under_the_layer(xs):
   want, _ = RNN(cell, return_sequences=False).apply(p, {}, xs)
   np.testing.assert_allclose(y, want, rtol=1e-6)
   np.testing.assert_allclose(carry, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"reverse": True}, {"truncate": 3}, {"reverse": True, "truncate": 2},
+    {"return_sequences": False},
+], ids=["plain", "reverse", "truncate", "reverse-truncate", "last"])
+def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options):
+  """RNN(LSTMCell) runs lstm_scan's hand-written VJP; the Cell without it scans lstm_cell."""
+  fused_cell = LSTMCell(H)
+  plain_cell = fused_cell._replace(scan=None)
+  p = _params(fused_cell)
+  carry0 = (jnp.full((N, H), 0.3), jnp.full((N, H), -0.2))
+  inp = RNNInput(xs, lengths=jnp.asarray(LENGTHS), carry=carry0)
+  weights = jnp.asarray(np.random.default_rng(2).normal(size=(N, T, H)), jnp.float32)
+
+  def loss(cell):
+    def f(params, x, carry):
+      (y, (h, c)), _ = RNN(cell, return_carry=True, **options).apply(
+          params, {}, inp._replace(x=x, carry=carry))
+      y = y.x if isinstance(y, RNNInput) else y
+      return jnp.sum(y * (weights if y.ndim == 3 else weights[:, 0])) + jnp.sum(c ** 2)
+    return jax.value_and_grad(f, argnums=(0, 1, 2))
+
+  (want_loss, want), (got_loss, got) = loss(plain_cell)(p, xs, carry0), loss(fused_cell)(
+      p, xs, carry0)
+  np.testing.assert_allclose(got_loss, want_loss, rtol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), got, want)

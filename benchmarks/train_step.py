@@ -337,7 +337,13 @@ def main(argv=None):
   parser.add_argument("--rounds", type=int, default=15)
   parser.add_argument("--models", nargs="*", choices=sorted(MODELS), default=list(MODELS))
   parser.add_argument("--peers", nargs="*", choices=sorted(PEERS), default=list(PEERS))
+  parser.add_argument("--torch-threads", type=int, default=None,
+                      help="torch.set_num_threads (default: torch's own); on a loaded "
+                           "machine 1 avoids OpenMP spin-waiting against other jobs")
   args = parser.parse_args(argv)
+  if args.torch_threads and "torch" in args.peers:
+    import torch
+    torch.set_num_threads(args.torch_threads)
   rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.2)
   results = {}
   for name in args.models:

@@ -59,7 +59,7 @@ def main(argv=None):
       except NonFiniteLossError as err:  # a diverged run is a result, not a crash
         print(f"{name}: {err}")
         curves[name] = np.full(epochs, np.nan)
-        test_acc[name] = float("nan")
+        test_acc[name] = None  # JSON has no NaN
   fig, axes = plt.subplots(1, len(scales), figsize=(3.6 * len(scales), 3.2), sharey=True)
   for ax, scale in zip(np.atleast_1d(axes), scales):
     ax.plot(curves[f"scale={scale} plain"], label="without BN", color="tab:gray")
@@ -68,9 +68,11 @@ def main(argv=None):
   np.atleast_1d(axes)[0].set(ylabel="training accuracy")
   np.atleast_1d(axes)[0].legend()
   fig.tight_layout(); fig.savefig(out / "batchnorm.png", dpi=100); plt.close(fig)
-  final_train = {k: float(v[-1]) for k, v in curves.items()}
+  final_train = {k: None if np.isnan(v[-1]) else float(v[-1]) for k, v in curves.items()}
   headline = {"final_train_accuracy": final_train, "test_accuracy": test_acc}
-  return finish(args, out, {**headline, "curves": curves, "epochs": epochs, "lr": args.lr},
+  return finish(args, out, {**headline, "epochs": epochs, "lr": args.lr,
+                            "curves": {k: [None if np.isnan(a) else a for a in np.asarray(v).tolist()]
+                                       for k, v in curves.items()}},
                 headline)
 
 

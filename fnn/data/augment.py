@@ -3,13 +3,16 @@
 Each ``random_*`` function takes ``(key, image)`` for **one** image ``(H, W)`` or
 ``(H, W, C)`` with values in [0, 1] and returns an image of the same shape and
 dtype; the same key gives the same result. Apply them to a batch inside a jitted
-step with :func:`augment_batch` (one key per image, by ``vmap``). The deterministic
-cores (``shift``, ``rotate``, ``crop``) are exposed too.
+step with :func:`augment_batch` (one key per image, by ``vmap``), or put the layer
+:func:`Augment` first in a model. The deterministic cores (``shift``, ``rotate``,
+``crop``) are exposed too.
 """
 
 import jax
 import jax.numpy as jnp
 from jax.scipy import ndimage
+
+from fnn.core import Layer, check_train
 
 
 def _spatial(image):
@@ -109,3 +112,32 @@ def compose(*fns):
 def augment_batch(fn, key, images):
   """Applies ``fn(key, image)`` to each image of ``images (N, ...)`` with its own key."""
   return jax.vmap(fn)(jax.random.split(key, images.shape[0]), images)
+
+
+def Augment(fn) -> Layer:
+  """A layer that augments its input batch in training and is the identity otherwise.
+
+  Put it first in a model (``serial(Augment(random_shift), Conv(...), ...)``) and the
+  augmentation runs inside the jitted training step, with its key from ``apply``'s key.
+
+  Args:
+    fn: ``fn(key, image) -> image`` for one image, e.g. :func:`random_shift` or
+      ``compose(...)``.
+
+  Params/state: none. Input and output ``(N, H, W[, C])``.
+  """
+  label = getattr(fn, "__name__", type(fn).__name__)
+  name = f"Augment({label})"
+
+  def init(key, input_shape):
+    return {}, {}, tuple(input_shape)
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
+    if not train:
+      return x, state
+    if key is None:
+      raise ValueError(f"{name} needs key= when train=True (pass a jax.random.key to apply)")
+    return augment_batch(fn, key, x), state
+
+  return Layer(init, apply, name)

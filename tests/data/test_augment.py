@@ -63,3 +63,15 @@ def test_augmentation_of_a_batch_without_vmap_is_an_error():
   with pytest.raises(ValueError, match=r"expected one image \(H, W\) or \(H, W, C\), got shape "
                      r"\(2, 8, 8, 1\); use augment_batch"):
     random_flip(jax.random.key(0), jnp.zeros((2, 8, 8, 1)))
+
+
+def test_augment_layer_augments_only_in_training_and_needs_a_key():
+  images = _images(4, (8, 8, 1))
+  layer = augment.Augment(random_shift)
+  params, state, shape = layer.init(jax.random.key(0), images.shape)
+  assert shape == images.shape
+  np.testing.assert_array_equal(layer.apply(params, state, images)[0], images)
+  got, _ = layer.apply(params, state, images, key=jax.random.key(5), train=True)
+  np.testing.assert_array_equal(got, augment_batch(random_shift, jax.random.key(5), images))
+  with pytest.raises(ValueError, match=r"Augment\(random_shift\) needs key= when train=True"):
+    layer.apply(params, state, images, train=True)

@@ -126,7 +126,7 @@ def main(argv=None):
   fig.savefig(out / "gradients.png", dpi=100)
   plt.close(fig)
 
-  headline = {name: {phase: {k: round(v, 6) for k, v in results[name][phase].items()
+  headline = {name: {phase: {k: float(f"{v:.4g}") for k, v in results[name][phase].items()
                              if k != "w_h_spectral_norm"} for phase in ("init", "trained")}
               for name in MODELS}
   config = {"length": length, "hidden": hidden, "epochs": epochs, "lr": args.lr,

@@ -174,6 +174,8 @@ def main(argv=None):
   parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
   parser.add_argument("--json", action="store_true", help="print one JSON object last")
   parser.add_argument("--rounds", type=int, default=None, help="rounds per size")
+  parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES),
+                      help="which sizes to run (default both)")
   parser.add_argument("--torch-threads", type=int, default=None,
                       help="torch.set_num_threads (default: torch's own choice). On a "
                            "machine shared with other jobs, 1 avoids OpenMP spin-waiting")
@@ -186,6 +188,8 @@ def main(argv=None):
   print(f"{'size':6} {'F,H,T,N':>16} " + " ".join(f"{v:>10}" for v in
                                                   ("fnn ms", "raw_jax ms", "flax ms", "torch ms")))
   for size, (f, h, t, n) in sizes.items():
+    if size not in args.sizes:
+      continue
     rounds = args.rounds or (2 if args.quick else (7 if size == "small" else 3))
     reps = 1 if args.quick else (5 if size == "small" else 1)
     secs = bench_size(f, h, t, n, rounds, reps)

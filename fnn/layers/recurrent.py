@@ -398,6 +398,10 @@ def _check_options(name, truncate, unroll):
 
 
 def _rnn_input_shape(name, input_shape):
+  # The shapes of an RNNInput (x, lengths, carry): only x's shape matters to init.
+  if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(
+      input_shape[0], (tuple, list)):
+    input_shape = input_shape[0]
   shape = check_input_shape(name, input_shape)
   check_rank(name, shape, 3, "(N, T, F)")
   return shape

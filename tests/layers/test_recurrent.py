@@ -413,3 +413,24 @@ def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options):
       p, xs, carry0)
   np.testing.assert_allclose(got_loss, want_loss, rtol=1e-5)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), got, want)
+
+
+def test_init_takes_the_shapes_of_an_rnn_input():
+  layer = RNN(GRUCell(H), return_sequences=False)
+  _, _, out_shape = layer.init(jax.random.key(0), ((1, T, F), (1,), None))
+  assert out_shape == (1, H)
+
+
+def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
+  """fit slices RNNInput(x, lengths) per batch; the masked sum of x is learnable."""
+  import optax
+  x = jax.random.normal(jax.random.key(0), (128, 6, 2))
+  lengths = jax.random.randint(jax.random.key(1), (128,), 1, 7)
+  y = jnp.sum(jnp.where(jnp.arange(6)[None, :, None] < lengths[:, None, None], x, 0), (1, 2))
+  model = fnn.serial(RNN(LSTMCell(8), return_sequences=False), Dense(1))
+  opt = optax.adam(1e-2)
+  ts = fnn.train.init_train_state(model, opt, jax.random.key(2), (1, 6, 2))
+  result = fnn.train.fit(model, fnn.losses.mean_squared_error, opt, RNNInput(x, lengths),
+                         y[:, None], key=None, train_state=ts, epochs=20, batch_size=16,
+                         progress=False)
+  assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]

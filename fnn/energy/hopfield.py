@@ -34,6 +34,7 @@ with ``m = max_i ||x_i||``. :func:`Hopfield` wraps it as an fnn Layer.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple, Optional
 
 import jax
@@ -234,16 +235,61 @@ def _run_sweeps(sweep, W, s0, theta, max_sweeps, trajectory, key):
   return s, t, converged, energies
 
 
-def _prepare(name, W, probe, theta, binary, max_sweeps):
-  probe = jnp.asarray(probe)
-  check_states(name, probe, binary=binary)
-  W, theta = _check_weights(name, W, probe, theta)
-  if probe.ndim != 1:
-    raise ShapeError(f"{name}: expected one probe of shape (N,), got shape {probe.shape}; "
-                     "use recall_batch for many probes")
+def _prepare(name, W, probes, theta, binary, max_sweeps, rank):
+  probes = jnp.asarray(probes)
+  if probes.ndim != rank:
+    raise ShapeError(
+        f"{name}: expected {'one probe of shape (N,)' if rank == 1 else 'probes of shape (B, N)'}"
+        f", got shape {probes.shape}" + ("; use recall_batch for many probes" if rank == 1 else ""))
+  check_states(name, probes, binary=binary)
+  W, theta = _check_weights(name, W, probes, theta)
   if not isinstance(max_sweeps, int) or max_sweeps < 1:
     raise ValueError(f"{name}: max_sweeps must be a positive int, got {max_sweeps!r}")
-  return W, probe.astype(jnp.float32), theta
+  return W, probes.astype(jnp.float32), theta
+
+
+def _sync_core(W, s0, theta, max_sweeps, binary, trajectory):
+  low = 0.0 if binary else -1.0
+
+  def sweep(s, _):
+    return _new_value(W @ s - theta, s, low)
+
+  return _run_sweeps(sweep, W, s0, theta, max_sweeps, trajectory, None)
+
+
+def _async_core(W, s0, key, theta, max_sweeps, binary, trajectory):
+  low = 0.0 if binary else -1.0
+  n = W.shape[0]
+
+  def sweep(s, key):
+    def update(s, i):
+      return s.at[i].set(_new_value(W[i] @ s - theta[i], s[i], low)), None
+    s, _ = jax.lax.scan(update, s, jax.random.permutation(key, n))
+    return s
+
+  return _run_sweeps(sweep, W, s0, theta, max_sweeps, trajectory, key)
+
+
+# Compiled once per (shapes, static settings) and shared by every call.
+_STATIC = ("max_sweeps", "binary", "trajectory")
+_sync_one = jax.jit(_sync_core, static_argnames=_STATIC)
+_async_one = jax.jit(_async_core, static_argnames=_STATIC)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _sync_many(W, probes, theta, max_sweeps, binary, trajectory):
+  return jax.vmap(lambda p: _sync_core(W, p, theta, max_sweeps, binary, trajectory))(probes)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _async_many(W, probes, keys, theta, max_sweeps, binary, trajectory):
+  return jax.vmap(lambda p, k: _async_core(W, p, k, theta, max_sweeps, binary, trajectory))(
+      probes, keys)
+
+
+def _result(out, probe_dtype):
+  s, t, conv, e = out
+  return RecallResult(s.astype(probe_dtype), t, conv, e)
 
 
 def recall_sync(W, probe, theta=None, *, max_sweeps: int = 100, binary: bool = False,
@@ -263,14 +309,9 @@ def recall_sync(W, probe, theta=None, *, max_sweeps: int = 100, binary: bool = F
   Returns:
     A :class:`RecallResult`.
   """
-  W, s0, theta = _prepare("recall_sync", W, probe, theta, binary, max_sweeps)
-  low = 0.0 if binary else -1.0
-
-  def sweep(s, _):
-    return _new_value(W @ s - theta, s, low)
-
-  s, t, conv, e = _run_sweeps(sweep, W, s0, theta, max_sweeps, trajectory, None)
-  return RecallResult(s.astype(jnp.asarray(probe).dtype), t, conv, e)
+  W, s0, theta = _prepare("recall_sync", W, probe, theta, binary, max_sweeps, 1)
+  return _result(_sync_one(W, s0, theta, max_sweeps=max_sweeps, binary=binary,
+                           trajectory=trajectory), jnp.asarray(probe).dtype)
 
 
 def recall_async(W, probe, key, theta=None, *, max_sweeps: int = 100, binary: bool = False,
@@ -294,24 +335,15 @@ def recall_async(W, probe, key, theta=None, *, max_sweeps: int = 100, binary: bo
   """
   if key is None:
     raise ValueError("recall_async: needs a PRNG key for the random update order")
-  W, s0, theta = _prepare("recall_async", W, probe, theta, binary, max_sweeps)
-  low = 0.0 if binary else -1.0
-  n = W.shape[0]
-
-  def sweep(s, key):
-    def update(s, i):
-      return s.at[i].set(_new_value(W[i] @ s - theta[i], s[i], low)), None
-    s, _ = jax.lax.scan(update, s, jax.random.permutation(key, n))
-    return s
-
-  s, t, conv, e = _run_sweeps(sweep, W, s0, theta, max_sweeps, trajectory, key)
-  return RecallResult(s.astype(jnp.asarray(probe).dtype), t, conv, e)
+  W, s0, theta = _prepare("recall_async", W, probe, theta, binary, max_sweeps, 1)
+  return _result(_async_one(W, s0, key, theta, max_sweeps=max_sweeps, binary=binary,
+                            trajectory=trajectory), jnp.asarray(probe).dtype)
 
 
 def recall_batch(W, probes, key=None, theta=None, *, mode: str = "async",
                  max_sweeps: int = 100, binary: bool = False,
                  trajectory: bool = False) -> RecallResult:
-  """Recalls many probes at once with ``vmap``.
+  """Recalls many probes at once with ``vmap`` (one compiled program per shape).
 
   Args:
     W: (N, N) weights.
@@ -324,19 +356,17 @@ def recall_batch(W, probes, key=None, theta=None, *, mode: str = "async",
   Returns:
     A :class:`RecallResult` whose fields have a leading batch axis B.
   """
-  probes = jnp.asarray(probes)
-  if probes.ndim != 2:
-    raise ShapeError(f"recall_batch: expected probes of shape (B, N), got {probes.shape}")
-  check_states("recall_batch", probes, binary=binary)
-  kw = dict(theta=theta, max_sweeps=max_sweeps, binary=binary, trajectory=trajectory)
+  if mode not in ("async", "sync"):
+    raise ValueError(f"recall_batch: mode must be 'async' or 'sync', got {mode!r}")
+  if mode == "async" and key is None:
+    raise ValueError("recall_batch: mode='async' needs a PRNG key")
+  W, s0, theta = _prepare("recall_batch", W, probes, theta, binary, max_sweeps, 2)
+  static = dict(max_sweeps=max_sweeps, binary=binary, trajectory=trajectory)
+  dtype = jnp.asarray(probes).dtype
   if mode == "sync":
-    return jax.vmap(lambda p: recall_sync(W, p, **kw))(probes)
-  if mode == "async":
-    if key is None:
-      raise ValueError("recall_batch: mode='async' needs a PRNG key")
-    keys = jax.random.split(key, probes.shape[0])
-    return jax.vmap(lambda p, k: recall_async(W, p, k, **kw))(probes, keys)
-  raise ValueError(f"recall_batch: mode must be 'async' or 'sync', got {mode!r}")
+    return _result(_sync_many(W, s0, theta, **static), dtype)
+  keys = jax.random.split(key, s0.shape[0])
+  return _result(_async_many(W, s0, keys, theta, **static), dtype)
 
 
 # ----------------------------------------------------------------------------

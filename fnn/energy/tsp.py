@@ -225,7 +225,7 @@ class HopfieldTankConfig(NamedTuple):
     lambda2: row term, one position per city (H&T's A).
     lambda3: column term, one city per position (H&T's B).
     lambda4: global term, n neurons on (H&T's C).
-    n_bar: the global term's target (H&T used 15 for 10 cities; None means n).
+    n_bar: the global term's target; None means 1.5 n (H&T used 15 for 10 cities).
     u0: the sigmoid's gain is 1/u0.
     tau: the neurons' time constant.
     dt: Euler step.
@@ -237,7 +237,7 @@ class HopfieldTankConfig(NamedTuple):
   lambda2: float = 500.0
   lambda3: float = 500.0
   lambda4: float = 200.0
-  n_bar: float | None = 15.0
+  n_bar: float | None = None
   u0: float = 0.02
   tau: float = 1.0
   dt: float = 1e-5
@@ -249,7 +249,7 @@ class HopfieldTankConfig(NamedTuple):
 def hopfield_tank_energy(distances, v, config: HopfieldTankConfig = HopfieldTankConfig()):
   """The Hopfield–Tank energy of outputs ``v`` (n, n) (city x position); a scalar."""
   d = jnp.asarray(distances, jnp.float32)
-  n_bar = v.shape[0] if config.n_bar is None else config.n_bar
+  n_bar = 1.5 * v.shape[0] if config.n_bar is None else config.n_bar
   row = jnp.sum(v.sum(1) ** 2 - (v * v).sum(1))
   col = jnp.sum(v.sum(0) ** 2 - (v * v).sum(0))
   glob = (v.sum() - n_bar) ** 2
@@ -262,7 +262,7 @@ def hopfield_tank_gradient(distances, v, config: HopfieldTankConfig = HopfieldTa
   """``dE/dV`` of :func:`hopfield_tank_energy` (for symmetric d), shape (n, n)."""
   c = config
   d = jnp.asarray(distances, jnp.float32)
-  n_bar = v.shape[0] if c.n_bar is None else c.n_bar
+  n_bar = 1.5 * v.shape[0] if c.n_bar is None else c.n_bar
   return (c.lambda2 * (v.sum(1, keepdims=True) - v) + c.lambda3 * (v.sum(0, keepdims=True) - v)
           + c.lambda4 * (v.sum() - n_bar) + c.lambda1 * d @ _neighbours(v))
 

@@ -16,7 +16,7 @@ section 2), integers for every supported type:
 
 from __future__ import annotations
 
-import math
+import importlib.resources
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -193,6 +193,20 @@ def _is_number(word):
     return True
   except ValueError:
     return False
+
+
+# Instances shipped in fnn/data/files (source and licence in the README there), with
+# their published optimal tour lengths.
+SHIPPED_OPTIMA = {"eil51": 426}
+
+
+def load_shipped(name: str = "eil51") -> TSPInstance:
+  """A TSPLIB instance shipped inside fnn (so demos need no download); see SHIPPED_OPTIMA."""
+  if name not in SHIPPED_OPTIMA:
+    raise ValueError(f"load_shipped: no shipped instance {name!r}; shipped: {sorted(SHIPPED_OPTIMA)}")
+  with importlib.resources.as_file(
+      importlib.resources.files("fnn.data").joinpath("files", f"{name}.tsp")) as path:
+    return read_tsplib(path)
 
 
 def read_tour(path) -> np.ndarray:

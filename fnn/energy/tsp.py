@@ -311,31 +311,36 @@ def hopfield_tank_run(distances, key, config: HopfieldTankConfig = HopfieldTankC
 class AnnealConfig(NamedTuple):
   """Hyper-parameters of the annealed network.
 
-  Distances are divided by their mean off-diagonal value first, so the temperatures
-  are in units of a typical edge.
+  Distances are divided by their mean off-diagonal value, and temperatures are given
+  as fractions of the critical temperature ``T_c`` at which the uniform state
+  ``V = 1/n`` becomes unstable (linear stability: ``T_c = 2 |mu_min| / n`` with
+  ``mu_min`` the most negative eigenvalue of the centred normalised distance matrix),
+  so one schedule suits instances of different sizes and layouts.
 
   Attributes:
-    t_start: initial temperature (relative to the mean distance).
-    t_end: final temperature.
+    t_start: initial temperature, as a fraction of ``T_c``.
+    t_end: final temperature, as a fraction of ``T_c``.
     cooling: multiplicative factor per temperature step (< 1).
     iterations: mean-field iterations per temperature.
     sinkhorn_iterations: row/column normalisations per mean-field iteration.
     gamma: self-coupling that pushes V towards a permutation (softassign's gamma).
     damping: fraction of the new V taken at each iteration (1 = no damping).
-    noise: relative noise on the initial uniform V (breaks the symmetry between restarts).
+    noise: relative noise on the initial uniform V, ``V0 = (1 + noise * U(-1, 1)) / n``.
+      Starting near (not above) the critical temperature, the noise survives into the
+      symmetry breaking and makes restarts explore different tours.
     fix_first_city: clamp city 0 to position 0 (removes the tour's rotation symmetry).
     self_penalty: distance (relative to the mean) of a city to itself in the field at
       ``t_end``, grown from 0 at ``t_start``; it is 0 in the energy of any permutation
       but stops synchronous oscillations at low temperature.
   """
-  t_start: float = 0.6
-  t_end: float = 0.005
-  cooling: float = 0.97
+  t_start: float = 0.4
+  t_end: float = 0.008
+  cooling: float = 0.98
   iterations: int = 10
   sinkhorn_iterations: int = 10
   gamma: float = 0.3
   damping: float = 0.3
-  noise: float = 0.1
+  noise: float = 1.0
   fix_first_city: bool = True
   self_penalty: float = 0.3
 
@@ -376,6 +381,8 @@ def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPRe
   c = config
   scale = jnp.sum(d) / (n * (n - 1))
   dn = d / scale
+  centred = dn - dn.mean(0, keepdims=True) - dn.mean(1, keepdims=True) + dn.mean()
+  t_critical = 2.0 * jnp.abs(jnp.linalg.eigvalsh(centred)[0]) / n
   # With city 0 clamped to position 0 only the (n-1) x (n-1) block is free.
   free = slice(1, None) if c.fix_first_city else slice(None)
   m = n - 1 if c.fix_first_city else n
@@ -383,15 +390,18 @@ def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPRe
   v0 = base.at[free, free].set(
       (1.0 + c.noise * jax.random.uniform(key, (m, m), minval=-1.0)) / m)
 
-  def at_temperature(carry, t):
+  def at_temperature(carry, t_relative):
+    # A city next to itself costs 0 in d, so a synchronous update pulls each city
+    # towards the positions beside its current one and, at low temperature, adjacent
+    # cities swap back and forth. A diagonal penalty, grown as T falls (log scale),
+    # stops that without changing any permutation's energy.
+    penalty = c.self_penalty * jnp.log(c.t_start / t_relative) / np.log(c.t_start / c.t_end)
+    coupling = dn + penalty * jnp.eye(n)
+    t = t_relative * t_critical
+
     def iterate(_, carry):
       v, row, col = carry
-      # A city next to itself costs 0 in d, so a synchronous update pulls each city
-      # towards the positions beside its current one and, at low temperature, adjacent
-      # cities swap back and forth. A diagonal penalty, grown as T falls (log scale),
-      # stops that without changing any permutation's energy.
-      penalty = c.self_penalty * jnp.log(c.t_start / t) / np.log(c.t_start / c.t_end)
-      field = (dn + penalty * jnp.eye(n)) @ _neighbours(v) - c.gamma * v
+      field = coupling @ _neighbours(v) - c.gamma * v
       # The scalings are kept in field units (times T) so they carry across temperatures.
       block, row, col = _sinkhorn(-field[free, free] / t, row / t, col / t,
                                   c.sinkhorn_iterations)

@@ -56,8 +56,9 @@ def to_bipolar(s):
 
 def to_binary(s):
   """Bipolar {-1, +1} states -> binary {0, 1} (``(s + 1) / 2``), same shape."""
-  return (jnp.asarray(s) + 1) // 2 if jnp.issubdtype(jnp.result_type(s), jnp.integer) \
-      else (jnp.asarray(s) + 1) / 2
+  s = jnp.asarray(s)
+  # Integer division keeps integer states integer; it is exact for ±1.
+  return (s + 1) // 2 if jnp.issubdtype(s.dtype, jnp.integer) else (s + 1) / 2
 
 
 def _is_concrete(x) -> bool:

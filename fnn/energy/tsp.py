@@ -351,19 +351,27 @@ class AnnealConfig(NamedTuple):
 
 
 def _sinkhorn(log_k, row, col, iterations):
-  """Sinkhorn scaling of ``exp(log_k)`` to a doubly stochastic matrix, in log space.
+  """Sinkhorn scaling of ``exp(log_k)`` to a doubly stochastic matrix.
 
   ``row`` (n, 1) and ``col`` (1, n) are the log scalings to start from; warm-starting
   them from the previous iteration keeps Sinkhorn accurate at low temperature, where
-  a cold start needs very many iterations. Returns ``(V, row, col)``.
+  a cold start needs very many iterations. With them absorbed, ``exp(log_k + row + col)``
+  is already nearly doubly stochastic, so the iterations run multiplicatively (matrix-
+  vector products, one ``exp`` per call) without overflow: the same iterates as
+  log-domain Sinkhorn at a fraction of the cost. Returns ``(V, row, col)``.
   """
-  def body(_, rc):
-    row, col = rc
-    row = -jax.nn.logsumexp(log_k + col, axis=1, keepdims=True)
-    col = -jax.nn.logsumexp(log_k + row, axis=0, keepdims=True)
-    return row, col
-  row, col = jax.lax.fori_loop(0, iterations, body, (row, col))
-  return jnp.exp(log_k + row + col), row, col
+  k = jnp.exp(log_k + row + col)
+  tiny = jnp.finfo(k.dtype).tiny
+
+  def body(_, ab):
+    a, b = ab
+    a = 1.0 / jnp.maximum(k @ b.T, tiny)
+    b = 1.0 / jnp.maximum(a.T @ k, tiny)
+    return a, b
+
+  ones_row, ones_col = jnp.ones_like(row), jnp.ones_like(col)
+  a, b = jax.lax.fori_loop(0, iterations, body, (ones_row, ones_col))
+  return a * k * b, row + jnp.log(a), col + jnp.log(b)
 
 
 def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPResult:

@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# PyTorch is only a benchmark peer. The CPU wheel keeps the install small; override
-# TORCH=torch to take whatever the package index offers.
+# PyTorch is a reference in some tests and a benchmark peer, never a dependency of fnn.
+# This version has a CPU wheel on the project's machines, which keeps the install small
+# (a bare `torch` would pull the newest CUDA build); override with TORCH=... elsewhere.
 TORCH ?= torch==2.13.0
 
 .PHONY: demo test test-fast bench clean
@@ -12,11 +13,11 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed-dev: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install '$(TORCH)'
 	$(PY) -m pip install -e '.[dev]'
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
-	$(PY) -m pip install '$(TORCH)'
 	$(PY) -m pip install -e '.[bench]'
 	touch $@
 

@@ -110,8 +110,10 @@ def check_train(name: str, train: Any) -> None:
 def check_input_shape(name: str, input_shape: Any) -> Shape:
   """Validates ``input_shape`` given to ``init`` and returns it as a tuple of ints."""
   try:
+    if isinstance(input_shape, (str, bytes)):
+      raise TypeError
     shape = tuple(int(d) for d in input_shape)
-  except TypeError:
+  except (TypeError, ValueError):
     raise ShapeError(
         f"{name}: input_shape must be a tuple of ints including the batch axis, "
         f"got {input_shape!r}") from None

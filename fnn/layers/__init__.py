@@ -4,5 +4,10 @@ from fnn.layers.activations import (Elu, Gelu, Identity, LeakyRelu, LogSoftmax, 
                                     Softmax, Softplus, Step, Tanh, elu, gelu, identity,
                                     leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,
                                     step, tanh)
+from fnn.layers.conv import Conv, ConvTranspose
 from fnn.layers.dense import Dense
 from fnn.layers.dropout import Dropout
+from fnn.layers.embedding import Embedding
+from fnn.layers.norm import BatchNorm, LayerNorm
+from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
+from fnn.layers.reshape import Flatten, Reshape

@@ -1,0 +1,373 @@
+"""Checkpoints: training runs through orbax-checkpoint, and single-file weights.
+
+* :class:`CheckpointManager` saves any pytree (a :class:`fnn.train.TrainState` in
+  ``fit``) under ``DIR/<step>/`` with orbax-checkpoint. Orbax writes each checkpoint
+  into a temporary folder and renames it only once complete, so a crash in the
+  middle of a save leaves the previous checkpoints intact and loadable. It keeps the
+  last ``max_to_keep`` checkpoints plus the best one by a validation metric.
+* :func:`save_params` / :func:`load_params` write and read one self-describing
+  msgpack file (``flax.serialization``) holding a params pytree, its structure and a
+  manifest, for sharing weights.
+
+Both store a manifest of every leaf: its path (as ``jax.tree_util.keystr`` writes
+it, e.g. ``.params['fc1']['w']``), shape, dtype and CRC-32. Restoring compares the
+manifest with the target pytree and the restored bytes with the checksums, so a
+mismatched (wrong tree, wrong shapes) or corrupt checkpoint raises
+:class:`CheckpointError` naming the first leaf that differs, never a silent partial
+load.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+import zlib
+from typing import Any, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import serialization
+
+PyTree = Any
+
+PARAMS_FORMAT = "fnn.params"
+PARAMS_VERSION = 1
+
+
+class CheckpointError(ValueError):
+  """A checkpoint or params file that is corrupt, truncated or does not match."""
+
+
+# ----------------------------------------------------------------------------
+# Manifests: one entry per leaf, in flatten order.
+
+
+def _is_prng_key(x) -> bool:
+  return hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def _to_storable(tree: PyTree) -> PyTree:
+  """Typed PRNG keys become their uint32 key data (what can be written to disk)."""
+  return jax.tree.map(lambda x: jax.random.key_data(x) if _is_prng_key(x) else x, tree)
+
+
+def _leaf_spec(x) -> tuple[tuple, str]:
+  if _is_prng_key(x):
+    x = jax.eval_shape(jax.random.key_data, x)
+  return tuple(int(d) for d in x.shape), str(jnp.dtype(x.dtype))
+
+
+def _crc32(x) -> int:
+  return zlib.crc32(np.ascontiguousarray(np.asarray(x)).tobytes())
+
+
+def tree_manifest(tree: PyTree, *, checksums: bool = True) -> list[dict]:
+  """``[{"path", "shape", "dtype"[, "crc32"]}]`` for each leaf of ``tree``, in order.
+
+  Args:
+    tree: a pytree of arrays (or ``jax.ShapeDtypeStruct``s when ``checksums=False``).
+    checksums: also record each leaf's CRC-32.
+
+  Returns:
+    A JSON-serialisable list.
+  """
+  entries = []
+  for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    shape, dtype = _leaf_spec(leaf)
+    entry = {"path": jax.tree_util.keystr(path), "shape": list(shape), "dtype": dtype}
+    if checksums:
+      entry["crc32"] = _crc32(jax.random.key_data(leaf) if _is_prng_key(leaf) else leaf)
+    entries.append(entry)
+  return entries
+
+
+def check_manifest(saved: list[dict], target: PyTree, where: str) -> None:
+  """Raises CheckpointError at the first leaf where ``saved`` and ``target`` differ.
+
+  Args:
+    saved: the manifest stored with the checkpoint.
+    target: the pytree the checkpoint is to be restored into.
+    where: what is being restored, for the message (a file or folder).
+  """
+  expected = tree_manifest(target, checksums=False)
+  for i, (got, want) in enumerate(zip(saved, expected)):
+    if got["path"] != want["path"]:
+      raise CheckpointError(
+          f"{where}: leaf {i} is {got['path']} in the checkpoint but {want['path']} in the "
+          "target pytree; the checkpoint was saved from a different model or optimizer")
+    if list(got["shape"]) != list(want["shape"]) or got["dtype"] != want["dtype"]:
+      raise CheckpointError(
+          f"{where}: leaf {got['path']} has shape {tuple(got['shape'])} {got['dtype']} in the "
+          f"checkpoint but {tuple(want['shape'])} {want['dtype']} in the target pytree")
+  if len(saved) != len(expected):
+    longer, name = (saved, "checkpoint") if len(saved) > len(expected) else (expected, "target")
+    extra = longer[min(len(saved), len(expected))]["path"]
+    raise CheckpointError(
+        f"{where}: the checkpoint has {len(saved)} leaves but the target pytree has "
+        f"{len(expected)}; the first leaf only in the {name} is {extra}")
+
+
+def _verify_checksums(saved: list[dict], restored: PyTree, where: str) -> None:
+  for entry, (path, leaf) in zip(saved, jax.tree_util.tree_flatten_with_path(restored)[0]):
+    if _is_prng_key(leaf):
+      leaf = jax.random.key_data(leaf)
+    if "crc32" in entry and _crc32(leaf) != entry["crc32"]:
+      raise CheckpointError(
+          f"{where}: leaf {jax.tree_util.keystr(path)} is corrupt (its CRC-32 does not match "
+          "the one recorded when it was saved)")
+
+
+def _restore_keys(target: PyTree, restored: PyTree) -> PyTree:
+  """Wraps key data back into typed PRNG keys where ``target`` has them."""
+  return jax.tree.map(
+      lambda t, r: jax.random.wrap_key_data(r, impl=jax.random.key_impl(t))
+      if _is_prng_key(t) else r, target, restored)
+
+
+# ----------------------------------------------------------------------------
+# CheckpointManager (orbax)
+
+
+class CheckpointManager:
+  """Saves and restores a training run's pytrees under one folder, via orbax.
+
+  Each checkpoint is ``directory/<step>/`` holding the pytree (orbax
+  ``StandardSave``) and a JSON ``meta`` item (the manifest, the metrics and whatever
+  the caller adds, e.g. ``fit``'s history). Saves are synchronous and atomic.
+
+  Args:
+    directory: the folder (created if missing).
+    max_to_keep: keep the last this many checkpoints (``None``: all).
+    best_metric: a metric name passed to :meth:`save`; the best checkpoint by it is
+      kept as well, whatever its age.
+    best_mode: ``"min"`` or ``"max"``, whether smaller or larger ``best_metric`` is better.
+
+  Example::
+
+      manager = CheckpointManager("runs/ckpt", max_to_keep=3, best_metric="val_loss")
+      manager.save(int(ts.step), ts, metrics={"val_loss": 0.12})
+      ts, meta = manager.restore(like=ts)      # the latest
+  """
+
+  def __init__(self, directory, *, max_to_keep: Optional[int] = 3,
+               best_metric: Optional[str] = None, best_mode: str = "min"):
+    import orbax.checkpoint as ocp
+    from orbax.checkpoint import checkpoint_managers as policies
+    if best_mode not in ("min", "max"):
+      raise ValueError(f"CheckpointManager: best_mode must be 'min' or 'max', got {best_mode!r}")
+    if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 1):
+      raise ValueError(f"CheckpointManager: max_to_keep must be a positive int or None, "
+                       f"got {max_to_keep!r}")
+    self.directory = pathlib.Path(directory).absolute()
+    self.best_metric, self.best_mode = best_metric, best_mode
+    keep = [policies.LatestN(max_to_keep)] if max_to_keep is not None else [policies.PreserveAll()]
+    if best_metric is not None:
+      # BestN sorts ascending and keeps the tail: reverse for "min" puts the smallest last.
+      keep.append(policies.BestN(get_metric_fn=lambda m: m[best_metric], n=1,
+                                 reverse=best_mode == "min",
+                                 keep_checkpoints_without_metrics=False))
+    options = ocp.CheckpointManagerOptions(
+        enable_async_checkpointing=False,
+        preservation_policy=policies.AnyPreservationPolicy(keep))
+    self._ocp = ocp
+    self._manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def all_steps(self) -> list[int]:
+    """The steps of the complete checkpoints on disk, ascending."""
+    self._manager.reload()
+    return sorted(self._manager.all_steps())
+
+  def latest_step(self) -> Optional[int]:
+    """The newest complete checkpoint's step, or None when there is none."""
+    steps = self.all_steps()
+    return steps[-1] if steps else None
+
+  def best_step(self) -> Optional[int]:
+    """The kept checkpoint with the best ``best_metric`` (ties: the earliest), or None."""
+    if self.best_metric is None:
+      return None
+    best = None
+    for step in self.all_steps():
+      value = self.read_meta(step).get("metrics", {}).get(self.best_metric)
+      if value is None:
+        continue
+      better = best is None or (value < best[1] if self.best_mode == "min" else value > best[1])
+      if better:
+        best = (step, value)
+    return None if best is None else best[0]
+
+  def save(self, step: int, tree: PyTree, *, metrics: Optional[dict] = None,
+           meta: Optional[dict] = None) -> None:
+    """Writes ``tree`` as checkpoint ``step`` (atomically; replaces nothing older).
+
+    Args:
+      step: a non-negative int naming the checkpoint (``fit`` uses ``ts.step``).
+      tree: any pytree of arrays; typed PRNG keys are stored as their key data.
+      metrics: ``{name: float}``; ``best_metric`` among them ranks checkpoints.
+      meta: extra JSON-serialisable data stored beside the tree.
+    """
+    args = self._ocp.args
+    metrics = {k: float(v) for k, v in (metrics or {}).items()}
+    info = {"manifest": tree_manifest(tree), "metrics": metrics, **(meta or {})}
+    if step in self._manager.all_steps():
+      self._manager.delete(step)
+    self._manager.save(step, args=args.Composite(state=args.StandardSave(_to_storable(tree)),
+                                                meta=args.JsonSave(info)),
+                       metrics=metrics if self.best_metric in metrics else None, force=True)
+    self._manager.wait_until_finished()
+
+  def read_meta(self, step: int) -> dict:
+    """The JSON ``meta`` item of checkpoint ``step`` (manifest, metrics, extras)."""
+    args = self._ocp.args
+    where = f"checkpoint {step} in {self.directory}"
+    try:
+      return self._manager.restore(step, args=args.Composite(meta=args.JsonRestore()))["meta"]
+    except Exception as err:  # orbax raises many types for unreadable files
+      raise CheckpointError(f"{where}: its meta data cannot be read ({type(err).__name__}: "
+                            f"{err}); the checkpoint is corrupt or truncated") from err
+
+  def restore(self, like: PyTree, step: Optional[int] = None) -> tuple[PyTree, dict]:
+    """Reads checkpoint ``step`` (default: the latest) into the structure of ``like``.
+
+    Args:
+      like: a pytree with the target structure, shapes and dtypes (arrays or
+        ``jax.ShapeDtypeStruct``; e.g. a freshly initialised TrainState).
+      step: which checkpoint; None for the latest.
+
+    Returns:
+      ``(tree, meta)``: the restored pytree, with ``like``'s structure, and the meta dict.
+
+    Raises:
+      CheckpointError: no checkpoint, or one that does not match ``like`` or is
+        corrupt; the message names the first leaf that differs.
+    """
+    args = self._ocp.args
+    if step is None:
+      step = self.latest_step()
+      if step is None:
+        raise CheckpointError(f"no checkpoint in {self.directory}")
+    elif step not in self.all_steps():
+      raise CheckpointError(f"no checkpoint {step} in {self.directory}; it has {self.all_steps()}")
+    where = f"checkpoint {step} in {self.directory}"
+    meta = self.read_meta(step)
+    check_manifest(meta["manifest"], like, where)
+    abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(*_leaf_spec(x)), like)
+    try:
+      restored = self._manager.restore(step, args=args.Composite(
+          state=args.StandardRestore(abstract)))["state"]
+    except Exception as err:
+      raise CheckpointError(f"{where}: its arrays cannot be read ({type(err).__name__}: {err}); "
+                            "the checkpoint is corrupt or truncated") from err
+    restored = jax.tree.unflatten(jax.tree.structure(like), jax.tree.leaves(restored))
+    _verify_checksums(meta["manifest"], restored, where)
+    return _restore_keys(like, restored), meta
+
+  def close(self) -> None:
+    self._manager.close()
+
+
+# ----------------------------------------------------------------------------
+# One-file params: save_params / load_params
+
+
+def _encode(tree, path="") -> Any:
+  """Nested containers -> msgpack-able dicts that remember their type."""
+  if isinstance(tree, dict):
+    for k in tree:
+      if not isinstance(k, str):
+        raise TypeError(f"save_params: dict keys must be strings, got {k!r} at {path or 'the root'}")
+    return {"dict": {k: _encode(v, f"{path}[{k!r}]") for k, v in tree.items()}}
+  if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
+    return {"tuple": [_encode(v, f"{path}[{i}]") for i, v in enumerate(tree)]}
+  if isinstance(tree, list):
+    return {"list": [_encode(v, f"{path}[{i}]") for i, v in enumerate(tree)]}
+  if tree is None:
+    return {"none": True}
+  if _is_prng_key(tree) or not hasattr(tree, "shape"):
+    raise TypeError(f"save_params: the leaf at {path or 'the root'} is a "
+                    f"{type(tree).__name__}; params files hold dicts, tuples and lists of arrays")
+  return {"array": np.asarray(tree)}
+
+
+def _decode(node) -> Any:
+  kind, value = next(iter(node.items()))
+  if kind == "dict":
+    return {k: _decode(v) for k, v in value.items()}
+  if kind in ("tuple", "list"):
+    items = [_decode(v) for v in (value.values() if isinstance(value, dict) else value)]
+    return tuple(items) if kind == "tuple" else items
+  if kind == "none":
+    return None
+  return jnp.asarray(value)
+
+
+def save_params(path, params: PyTree) -> None:
+  """Writes ``params`` (dicts/tuples/lists of arrays) to one msgpack file.
+
+  The file holds the tree with its container types, a manifest (each leaf's path,
+  shape, dtype and CRC-32) and a format tag, so :func:`load_params` needs no target.
+  It is written to a temporary file and renamed, so a crash leaves any old file whole.
+
+  Args:
+    path: the file to write (conventionally ``*.msgpack``).
+    params: the pytree.
+  """
+  path = pathlib.Path(path)
+  payload = {"format": PARAMS_FORMAT, "version": PARAMS_VERSION,
+             "manifest": tree_manifest(params), "tree": _encode(params)}
+  data = serialization.msgpack_serialize(payload)
+  fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=path.name,
+                             suffix=".tmp")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+    raise
+
+
+def load_params(path, like: PyTree = None) -> PyTree:
+  """Reads a file written by :func:`save_params`.
+
+  Args:
+    path: the file.
+    like: optionally the pytree the params must match (e.g. ``model.init``'s
+      params); the result then has exactly its structure.
+
+  Returns:
+    The params pytree (jax arrays).
+
+  Raises:
+    CheckpointError: the file is truncated, corrupt, not a params file, or does
+      not match ``like``; the message names the first leaf that differs.
+  """
+  where = f"load_params({str(path)!r})"
+  data = pathlib.Path(path).read_bytes()
+  try:
+    payload = serialization.msgpack_restore(data)
+  except Exception as err:
+    raise CheckpointError(f"{where}: the file is truncated or not a msgpack file "
+                          f"({type(err).__name__}: {err})") from err
+  if not isinstance(payload, dict) or payload.get("format") != PARAMS_FORMAT:
+    raise CheckpointError(f"{where}: not an fnn params file (no format tag {PARAMS_FORMAT!r})")
+  if payload.get("version") != PARAMS_VERSION:
+    raise CheckpointError(f"{where}: format version {payload.get('version')} is not "
+                          f"{PARAMS_VERSION}, the one this fnn reads")
+  manifest = list(payload["manifest"].values()) if isinstance(payload["manifest"], dict) \
+      else payload["manifest"]
+  try:
+    tree = _decode(payload["tree"])
+  except Exception as err:
+    raise CheckpointError(f"{where}: the tree is corrupt ({type(err).__name__}: {err})") from err
+  check_manifest(manifest, tree, where)
+  _verify_checksums(manifest, tree, where)
+  if like is not None:
+    check_manifest(manifest, like, where)
+    tree = jax.tree.unflatten(jax.tree.structure(like), jax.tree.leaves(tree))
+  return tree

@@ -1,0 +1,162 @@
+"""Convolutions over 1, 2 or 3 spatial axes, channels-last."""
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from fnn import initializers
+from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
+from fnn.layers._spatial import (as_padding, as_tuple, explicit_padding, geometry, output_sizes,
+                                 spatial_rank, window_rank)
+
+_LAYOUT = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"),
+           3: ("NDHWC", "DHWIO", "NDHWC")}
+
+
+def _check_channels(name, x, cin):
+  if x.shape[-1] != cin:
+    raise ShapeError(f"{name}: expected x[..., {cin}] ({cin} input channels, last axis), "
+                     f"got shape {x.shape}")
+
+
+def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="SAME",
+         dilation=1, groups: int = 1, use_bias: bool = True,
+         w_init=initializers.lecun_normal, b_init=initializers.zeros,
+         dtype=jnp.float32) -> Layer:
+  """A convolution (cross-correlation, as in every deep-learning library).
+
+  Args:
+    features: output channels.
+    kernel_size: a tuple of 1-3 ints (its length is the number of spatial axes), or
+      an int used for every spatial axis of the input (1-D, 2-D or 3-D by input rank).
+    stride: an int or one per spatial axis.
+    padding: ``'SAME'`` (default), ``'VALID'``, an int (both sides of every axis), or
+      a ``(low, high)`` pair per spatial axis.
+    dilation: kernel dilation, an int or one per spatial axis.
+    groups: feature groups; input and output channels must both be divisible by it
+      (``groups == in_channels`` is a depthwise convolution).
+    use_bias: whether to add ``b``.
+    w_init, b_init: initializers (defaults ``lecun_normal``, ``zeros``).
+    dtype: parameter dtype.
+
+  Params:
+    ``{'w': (*kernel_size, in // groups, features), 'b': (features,)}`` (HWIO).
+
+  Input ``(N, *spatial, in)``; output ``(N, *spatial_out, features)`` with, per
+  axis, ``n_out = floor((n_in + p_lo + p_hi - d·(k-1) - 1) / s) + 1``.
+  """
+  if not isinstance(features, int) or features < 1:
+    raise ValueError(f"Conv: features must be a positive int, got {features!r}")
+  fixed = window_rank("Conv", "kernel_size", kernel_size)
+  if not isinstance(groups, int) or groups < 1 or features % groups:
+    raise ValueError(f"Conv: groups must be a positive int dividing features={features}, "
+                     f"got {groups!r}")
+  name = f"Conv({features}, kernel_size={kernel_size!r})"
+
+  def spec(n):
+    kernel = as_tuple("Conv", "kernel_size", kernel_size, n)
+    strides = as_tuple("Conv", "stride", stride, n)
+    dilations = as_tuple("Conv", "dilation", dilation, n)
+    window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+    return kernel, strides, dilations, window, as_padding("Conv", padding, n)
+
+  # Validate the hyper-parameters now, when the layer is built.
+  kernel0, strides0, dil0, _, pad0 = spec(fixed or 1)
+
+  def init(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    n = spatial_rank(name, shape, fixed)
+    kernel, strides, _, window, pad = spec(n)
+    cin = shape[-1]
+    if cin % groups:
+      raise ShapeError(f"{name}: {cin} input channels are not divisible by groups={groups}")
+    pads = explicit_padding(pad, shape[1:-1], window, strides)
+    out = output_sizes(name, shape[1:-1], window, strides, pads)
+    kw, kb = jax.random.split(key)
+    params = {"w": w_init(kw, kernel + (cin // groups, features), dtype)}
+    if use_bias:
+      params["b"] = b_init(kb, (features,), dtype)
+    return params, {}, (shape[0],) + out + (features,)
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_array(name, x)
+    n = spatial_rank(name, x.shape, params["w"].ndim - 2)
+    _check_channels(name, x, params["w"].shape[-2] * groups)
+    check_floating(name, x)
+    _, strides, dilations, window, pad = spec(n)
+    pads = explicit_padding(pad, x.shape[1:-1], window, strides)
+    y = lax.conv_general_dilated(
+        x, params["w"], window_strides=strides, padding=pads, rhs_dilation=dilations,
+        dimension_numbers=_LAYOUT[n], feature_group_count=groups)
+    if use_bias:
+      y = y + params["b"]
+    return y, state
+
+  return Layer(init, apply, name, geometry(kernel0, strides0, pad0, dil0))
+
+
+def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
+                  padding="SAME", dilation=1, use_bias: bool = True,
+                  w_init=initializers.lecun_normal, b_init=initializers.zeros,
+                  dtype=jnp.float32) -> Layer:
+  """A transposed convolution (the gradient of a strided conv), as ``flax.linen.ConvTranspose``.
+
+  Computed with ``lax.conv_transpose`` on an un-flipped kernel (flax's default
+  ``transpose_kernel=False``). With ``padding='SAME'`` the output spatial size is
+  ``n_in · stride``; with ``'VALID'`` it is ``(n_in - 1) · stride + k``.
+
+  Args:
+    features: output channels.
+    kernel_size: a tuple of 1-3 ints, or an int for every spatial axis of the input.
+    stride: the upsampling factor, an int or one per spatial axis.
+    padding: ``'SAME'``, ``'VALID'`` or explicit ``(low, high)`` pairs (as lax).
+    dilation: kernel dilation.
+    use_bias, w_init, b_init, dtype: as :func:`Conv`.
+
+  Params:
+    ``{'w': (*kernel_size, in, features), 'b': (features,)}``.
+  """
+  if not isinstance(features, int) or features < 1:
+    raise ValueError(f"ConvTranspose: features must be a positive int, got {features!r}")
+  fixed = window_rank("ConvTranspose", "kernel_size", kernel_size)
+  name = f"ConvTranspose({features}, kernel_size={kernel_size!r})"
+
+  def spec(n):
+    return (as_tuple("ConvTranspose", "kernel_size", kernel_size, n),
+            as_tuple("ConvTranspose", "stride", stride, n),
+            as_tuple("ConvTranspose", "dilation", dilation, n),
+            as_padding("ConvTranspose", padding, n))
+
+  spec(fixed or 1)
+
+  def _apply(params, x):
+    _, strides, dilations, pad = spec(x.ndim - 2)
+    y = lax.conv_transpose(x, params["w"], strides, pad, rhs_dilation=dilations,
+                           dimension_numbers=_LAYOUT[x.ndim - 2])
+    if use_bias:
+      y = y + params["b"]
+    return y
+
+  def init(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    n = spatial_rank(name, shape, fixed)
+    kernel = spec(n)[0]
+    kw, kb = jax.random.split(key)
+    params = {"w": w_init(kw, kernel + (shape[-1], features), dtype)}
+    if use_bias:
+      params["b"] = b_init(kb, (features,), dtype)
+    out = jax.eval_shape(_apply, params, jax.ShapeDtypeStruct(shape, dtype)).shape
+    if min(out[1:-1]) < 1:
+      raise ShapeError(f"{name}: input {shape} gives an empty output {out}")
+    return params, {}, tuple(out)
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_array(name, x)
+    spatial_rank(name, x.shape, params["w"].ndim - 2)
+    _check_channels(name, x, params["w"].shape[-2])
+    check_floating(name, x)
+    return _apply(params, x), state
+
+  return Layer(init, apply, name)

@@ -1,0 +1,40 @@
+"""Lookup table from integer ids to vectors."""
+
+import jax.numpy as jnp
+
+from fnn import initializers
+from fnn.core import Layer, ShapeError, check_array, check_input_shape, check_integer
+
+
+def Embedding(num_embeddings: int, features: int, *,
+              init=initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0),
+              dtype=jnp.float32) -> Layer:
+  """Maps integer ids ``(N, ...)`` to vectors ``(N, ..., features)``.
+
+  Args:
+    num_embeddings: vocabulary size; ids must be in ``[0, num_embeddings)``. Under
+      jit out-of-range ids cannot raise; they are clamped (as ``jnp.take``).
+    features: vector size.
+    init: initializer for the table (default: N(0, 1/features)-scaled normal, as flax).
+    dtype: parameter dtype.
+
+  Params ``{'embedding': (num_embeddings, features)}``; no state.
+  """
+  if not isinstance(num_embeddings, int) or num_embeddings < 1:
+    raise ValueError(f"Embedding: num_embeddings must be a positive int, got {num_embeddings!r}")
+  if not isinstance(features, int) or features < 1:
+    raise ValueError(f"Embedding: features must be a positive int, got {features!r}")
+  name = f"Embedding({num_embeddings}, {features})"
+
+  def init_fn(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    if len(shape) < 1:
+      raise ShapeError(f"{name}: expected batched integer ids (N, ...), got shape {shape}")
+    return {"embedding": init(key, (num_embeddings, features), dtype)}, {}, shape + (features,)
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_array(name, x)
+    check_integer(name, x)
+    return jnp.take(params["embedding"], x, axis=0, mode="clip"), state
+
+  return Layer(init_fn, apply, name)

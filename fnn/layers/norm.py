@@ -1,0 +1,125 @@
+"""Normalisation layers: BatchNorm (with running statistics in ``state``) and LayerNorm."""
+
+import jax.numpy as jnp
+from jax import lax
+
+from fnn import initializers
+from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
+                      check_last_axis, check_train)
+
+
+def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool = True,
+              use_bias: bool = True, dtype=jnp.float32) -> Layer:
+  """Batch normalisation over every axis but the last (features/channels).
+
+  With ``train=True`` it normalises with the batch's mean and (biased) variance and
+  returns the running statistics updated by an exponential moving average,
+  ``running = momentum · running + (1 - momentum) · batch`` (flax's convention; the
+  running variance uses the biased batch variance, as flax does). With
+  ``train=False`` it uses the running statistics and returns ``state`` unchanged.
+  The state is never differentiated: return it from the loss with ``has_aux=True``.
+
+  Args:
+    momentum: EMA decay of the running statistics, in [0, 1).
+    epsilon: added to the variance.
+    use_scale, use_bias: learn ``scale`` (γ, init 1) / ``bias`` (β, init 0).
+    dtype: parameter dtype.
+
+  Params ``{'scale': (C,), 'bias': (C,)}``; state ``{'mean': (C,), 'var': (C,)}``,
+  initialised to 0 and 1. Input and output ``(N, ..., C)``.
+
+  Raises:
+    ValueError: in training, when a channel's statistics would come from one value
+      (a batch of one example with no other axes), since the variance is then 0.
+  """
+  if not 0 <= momentum < 1:
+    raise ValueError(f"BatchNorm: momentum must be in [0, 1), got {momentum!r}")
+  if not epsilon > 0:
+    raise ValueError(f"BatchNorm: epsilon must be > 0, got {epsilon!r}")
+  name = "BatchNorm()"
+
+  def init(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    if len(shape) < 2:
+      raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
+    c = shape[-1]
+    params = {}
+    if use_scale:
+      params["scale"] = initializers.ones(None, (c,), dtype)
+    if use_bias:
+      params["bias"] = initializers.zeros(None, (c,), dtype)
+    state = {"mean": jnp.zeros((c,), dtype), "var": jnp.ones((c,), dtype)}
+    return params, state, shape
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
+    check_array(name, x)
+    if x.ndim < 2:
+      raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {x.shape}")
+    check_last_axis(name, x.shape, state["mean"].shape[0])
+    check_floating(name, x)
+    axes = tuple(range(x.ndim - 1))
+    if train:
+      count = x.size // x.shape[-1]
+      if count < 2:
+        raise ValueError(
+            f"{name}: training needs more than one value per channel to estimate a variance, "
+            f"got input of shape {x.shape} (1 value per channel); use a batch of >= 2 "
+            "examples, or train=False")
+      mean = x.mean(axis=axes)
+      var = jnp.mean(jnp.square(x - mean), axis=axes)
+      new_state = {
+          "mean": momentum * state["mean"] + (1 - momentum) * lax.stop_gradient(mean),
+          "var": momentum * state["var"] + (1 - momentum) * lax.stop_gradient(var),
+      }
+    else:
+      mean, var, new_state = state["mean"], state["var"], state
+    y = (x - mean) * lax.rsqrt(var + epsilon)
+    if use_scale:
+      y = y * params["scale"]
+    if use_bias:
+      y = y + params["bias"]
+    return y, new_state
+
+  return Layer(init, apply, name, "pointwise")
+
+
+def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool = True,
+              dtype=jnp.float32) -> Layer:
+  """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + bias``.
+
+  Params ``{'scale': (C,), 'bias': (C,)}``; no state; same in train and eval.
+  Input and output ``(N, ..., C)``.
+  """
+  if not epsilon > 0:
+    raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon!r}")
+  name = "LayerNorm()"
+
+  def init(key, input_shape):
+    shape = check_input_shape(name, input_shape)
+    if len(shape) < 2:
+      raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
+    c = shape[-1]
+    params = {}
+    if use_scale:
+      params["scale"] = initializers.ones(None, (c,), dtype)
+    if use_bias:
+      params["bias"] = initializers.zeros(None, (c,), dtype)
+    return params, {}, shape
+
+  def apply(params, state, x, *, key=None, train=False):
+    check_array(name, x)
+    c = (params.get("scale") if use_scale else params.get("bias"))
+    if c is not None:
+      check_last_axis(name, x.shape, c.shape[0])
+    check_floating(name, x)
+    mean = x.mean(axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    y = (x - mean) * lax.rsqrt(var + epsilon)
+    if use_scale:
+      y = y * params["scale"]
+    if use_bias:
+      y = y + params["bias"]
+    return y, state
+
+  return Layer(init, apply, name, "pointwise")

@@ -1,0 +1,86 @@
+"""Receptive-field arithmetic for stacks of convolutions and pools."""
+
+from typing import NamedTuple, Sequence
+
+from fnn.core import Layer
+
+
+class FieldRow(NamedTuple):
+  """One layer's geometry along one spatial axis.
+
+  Attributes:
+    name: the layer's name.
+    size: output size n_out.
+    jump: distance in input pixels between adjacent outputs, j_out.
+    receptive_field: input pixels seen by one output, r_out.
+    start: centre of the first output's field in input coordinates (0 = first pixel).
+  """
+  name: str
+  size: int
+  jump: int
+  receptive_field: int
+  start: float
+
+
+def _padding_low_high(padding, n_in, k, s):
+  if padding == "VALID":
+    return 0, 0
+  if padding == "SAME":
+    out = -(-n_in // s)
+    total = max((out - 1) * s + k - n_in, 0)
+    return total // 2, total - total // 2
+  if isinstance(padding, int):
+    return padding, padding
+  return tuple(padding)
+
+
+def receptive_field(layers: Sequence, input_size: int, axis: int = 0) -> list[FieldRow]:
+  """Output size, jump, receptive field and start of each layer, along one spatial axis.
+
+  With n the size, j the jump, r the receptive field and s the start:
+  ``n_out = floor((n_in + 2p - k) / s) + 1``, ``j_out = j_in · s``,
+  ``r_out = r_in + (k - 1) · j_in``, ``start_out = start_in + ((k - 1)/2 - p) · j_in``
+  (with unequal padding, p is the low side and n_out uses p_low + p_high).
+
+  Args:
+    layers: fnn layers (Conv, MaxPool, AvgPool give their window geometry; pointwise
+      layers such as activations and BatchNorm pass through), or plain
+      ``(kernel, stride, padding)`` tuples, or ``(name, kernel, stride, padding)``.
+    input_size: the input's size along ``axis``.
+    axis: which spatial axis to follow (for layers with per-axis geometry).
+
+  Returns:
+    A list of :class:`FieldRow`, the input first (n = input_size, j = 1, r = 1, start 0;
+    coordinates are pixel indices, so the first input pixel is centred at 0).
+
+  Raises:
+    ValueError: for a layer without window geometry that is not pointwise (Dense,
+      Flatten): the receptive field is not defined through it.
+  """
+  rows = [FieldRow("input", int(input_size), 1, 1, 0.0)]
+  for i, layer in enumerate(layers):
+    if isinstance(layer, Layer):
+      if layer.geometry == "pointwise":
+        prev = rows[-1]
+        rows.append(prev._replace(name=layer.name))
+        continue
+      if not isinstance(layer.geometry, dict):
+        raise ValueError(f"receptive_field: layer {i} {layer.name} has no window geometry; "
+                         "only convolutions, pools and pointwise layers can be followed")
+      g = layer.geometry
+      k = g["dilation"][axis % len(g["kernel"])] * (g["kernel"][axis % len(g["kernel"])] - 1) + 1
+      s = g["stride"][axis % len(g["stride"])]
+      pad = g["padding"]
+      if isinstance(pad, tuple):
+        pad = pad[axis % len(pad)]
+      name = layer.name
+    else:
+      spec = tuple(layer)
+      name, spec = (spec[0], spec[1:]) if isinstance(spec[0], str) else (f"layer{i}", spec)
+      k, s, pad = spec
+    prev = rows[-1]
+    lo, hi = _padding_low_high(pad, prev.size, k, s)
+    size = (prev.size + lo + hi - k) // s + 1
+    rows.append(FieldRow(name, size, prev.jump * s, prev.receptive_field + (k - 1) * prev.jump,
+                         prev.start + ((k - 1) / 2 - lo) * prev.jump))
+  return rows

@@ -1,0 +1,220 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import fnn
+from fnn.layers import Dense, Dropout, Relu
+from fnn.train import (NonFiniteLossError, TrainState, epoch_fn, eval_step, evaluate, fit,
+                       init_train_state, train_step)
+
+mse = fnn.losses.mean_squared_error
+
+
+def _linear_data(n=64, seed=0):
+  rng = np.random.default_rng(seed)
+  x = rng.normal(size=(n, 3)).astype(np.float32)
+  y = (x @ np.array([[1.5], [-2.0], [0.5]], np.float32) + 0.3
+       + 0.1 * rng.normal(size=(n, 1)).astype(np.float32))
+  return x, y
+
+
+def test_fit_converges_to_least_squares_solution():
+  x, y = _linear_data()
+  result = fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=300,
+               batch_size=len(x), shuffle=False, progress=False)
+  design = np.hstack([x, np.ones((len(x), 1), np.float32)])
+  coef = np.linalg.lstsq(design, y, rcond=None)[0]
+  np.testing.assert_allclose(result.state.params["w"], coef[:3], atol=1e-4)
+  np.testing.assert_allclose(result.state.params["b"], coef[3], atol=1e-4)
+  assert result.history["loss"][-1] < result.history["loss"][0] / 10
+  assert result.history["loss"].shape == (300,)
+  assert int(result.state.step) == 300
+
+
+def _dropout_mlp():
+  return fnn.serial(Dense(16), Relu(), Dropout(0.3), Dense(1))
+
+
+def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
+  x, y = _linear_data(50)
+  model, opt, batch = _dropout_mlp(), optax.adam(1e-2), 8
+  result = fit(model, mse, opt, x, y, key=jax.random.key(3), epochs=3, batch_size=batch,
+               progress=False)
+
+  # The reference: plain optax, keys derived as the fnn.train docstring promises.
+  init_key, run_key = jax.random.split(jax.random.key(3))
+  params, state, _ = model.init(init_key, (1, 3))
+  opt_state = opt.init(params)
+  shuffle_key, dropout_key = jax.random.split(run_key)
+  step = 0
+  for _ in range(3):
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(shuffle_key, step), len(x)))
+    for b in range(len(x) // batch):
+      idx = order[b * batch:(b + 1) * batch]
+
+      def loss_fn(p):
+        out, _ = model.apply(p, state, x[idx], key=jax.random.fold_in(dropout_key, step),
+                             train=True)
+        return jnp.mean((out - y[idx]) ** 2)
+
+      grads = jax.grad(loss_fn)(params)
+      updates, opt_state = opt.update(grads, opt_state, params)
+      params = optax.apply_updates(params, updates)
+      step += 1
+  assert int(result.state.step) == step == 3 * (50 // 8)
+  for got, want in zip(jax.tree.leaves(result.state.params), jax.tree.leaves(params)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_streaming_fit_equals_in_memory_fit():
+  x, y = _linear_data(40)
+  kwargs = dict(key=jax.random.key(1), epochs=2, batch_size=16, progress=False,
+                validation_split=0.2)
+  on_device = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=True, **kwargs)
+  streamed = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=False, **kwargs)
+  assert int(on_device.state.step) == int(streamed.state.step) == 2 * 2
+  for a, b in zip(jax.tree.leaves(on_device.state.params), jax.tree.leaves(streamed.state.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(on_device.history["val_loss"], streamed.history["val_loss"],
+                             rtol=1e-6)
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
+  # Train on y = 2x but validate on y = x: the weight walks from ~0 towards 2 and the
+  # validation loss is lowest when it passes 1, then rises for good.
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(32, 1)).astype(np.float32)
+  x_val = rng.normal(size=(16, 1)).astype(np.float32)
+  model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
+  result = fit(model, mse, optax.sgd(0.05), x, 2 * x, key=jax.random.key(0), epochs=200,
+               batch_size=32, shuffle=False, validation_data=(x_val, x_val), patience=3,
+               progress=False)
+  val = result.history["val_loss"]
+  assert result.stopped_early
+  assert result.best_epoch == int(np.argmin(val))
+  assert len(val) == result.best_epoch + 1 + 3
+  w = float(result.state.params["w"][0, 0])
+  np.testing.assert_allclose(np.mean((w * x_val - x_val) ** 2), val[result.best_epoch], rtol=1e-5)
+  assert int(result.state.step) == result.best_epoch + 1
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
+  x, y = _linear_data(12)
+  x[7, 1] = np.nan
+  with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 7 \(epoch 0, batch 7\)"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=2, batch_size=1,
+        shuffle=False, progress=False)
+  try:
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=2, batch_size=1,
+        shuffle=False, progress=False, in_memory=False)
+  except NonFiniteLossError as err:
+    bad = err
+  good = fit(Dense(1), mse, optax.sgd(0.1), x[:7], y[:7], key=jax.random.key(0), epochs=1,
+             batch_size=1, shuffle=False, progress=False)
+  assert bad.step == 7 and int(bad.state.step) == 7
+  np.testing.assert_array_equal(bad.state.params["w"], good.state.params["w"])
+  assert np.all(np.isfinite(bad.state.params["w"]))
+
+
+def test_train_step_with_l2_penalty_is_sgd_with_weight_decay():
+  x, y = _linear_data(16)
+  lam, lr = 0.1, 0.05
+  ts = init_train_state(Dense(1), optax.sgd(lr), jax.random.key(0), (1, 3))
+  step = train_step(Dense(1), mse, optax.sgd(lr), penalty=lambda p: lam * fnn.losses.l2_penalty(p))
+  new_ts, logs = step(ts, x, y)
+  w, b = np.asarray(ts.params["w"]), np.asarray(ts.params["b"])
+  resid = x @ w + b - y  # d/dw mean(r^2) = 2 x^T r / n
+  grad_w = 2 * x.T @ resid / len(x)
+  grad_b = 2 * resid.mean(0)
+  np.testing.assert_allclose(new_ts.params["w"], w - lr * (grad_w + lam * w), rtol=1e-5)
+  np.testing.assert_allclose(new_ts.params["b"], b - lr * grad_b, rtol=1e-5)  # bias not decayed
+  np.testing.assert_allclose(logs["loss"], np.mean(resid ** 2), rtol=1e-5)
+
+
+def test_evaluate_weights_uneven_batches_by_size():
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(37, 5)).astype(np.float32)
+  y = rng.integers(0, 4, size=37).astype(np.int32)
+  model = Dense(4)
+  params, state, _ = model.init(jax.random.key(0), (1, 5))
+  step = eval_step(model, fnn.losses.softmax_cross_entropy,
+                   metrics={"accuracy": fnn.metrics.accuracy})
+  got = evaluate(step, params, state, x, y, batch_size=10)
+  logits = x @ np.asarray(params["w"]) + np.asarray(params["b"])
+  logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  np.testing.assert_allclose(got["loss"], -logp[np.arange(37), y].mean(), rtol=1e-5)
+  np.testing.assert_allclose(got["accuracy"], np.mean(logits.argmax(-1) == y), rtol=1e-6)
+
+
+def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs():
+  x, y = _linear_data(32)
+  opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+  run = epoch_fn(Dense(1), mse, opt, 8)
+  ts = init_train_state(Dense(1), opt, jax.random.key(0), (1, 3))
+  lrs = jnp.array([0.01, 0.1])
+
+  def with_lr(lr):
+    opt_state = ts.opt_state._replace(hyperparams={"learning_rate": lr})
+    return ts._replace(opt_state=opt_state)
+
+  batched = jax.vmap(with_lr)(lrs)
+  out, _, _ = jax.jit(jax.vmap(run, in_axes=(0, None, None)))(batched, x, y)
+  for i, lr in enumerate(lrs):
+    single, _, _ = jax.jit(run)(with_lr(lr), x, y)
+    np.testing.assert_allclose(out.params["w"][i], single.params["w"], rtol=1e-6)
+  assert not np.allclose(out.params["w"][0], out.params["w"][1])
+
+
+def test_fit_trains_a_sequence_model_on_per_step_targets():
+  # (N, T, F) inputs, (N, T) integer targets: the label is the sign of the feature.
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(64, 5, 2)).astype(np.float32)
+  y = (x[..., 0] > 0).astype(np.int32)
+  result = fit(Dense(2), fnn.losses.softmax_cross_entropy, optax.adam(0.05), x, y,
+               key=jax.random.key(0), epochs=20, batch_size=16, progress=False,
+               metrics={"accuracy": fnn.metrics.accuracy})
+  assert result.history["accuracy"][-1] > 0.95
+  assert result.history["loss"][-1] < 0.5 * result.history["loss"][0]
+
+
+def test_callback_returning_true_stops_and_sees_each_epoch():
+  x, y = _linear_data(16)
+  seen = []
+
+  def callback(epoch, ts, logs):
+    seen.append((epoch, int(ts.step), round(logs["loss"], 6)))
+    return epoch == 2
+
+  result = fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=10,
+               batch_size=8, progress=False, callbacks=[callback])
+  assert [s[:2] for s in seen] == [(0, 2), (1, 4), (2, 6)]
+  assert [s[2] for s in seen] == [round(v, 6) for v in result.history["loss"]]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch_size=100), r"batch_size must be an int in \[1, 16\]"),
+    (dict(patience=2), r"early stopping on 'val_loss' needs validation_data"),
+    (dict(validation_split=1.5), r"validation_split must be in \[0, 1\)"),
+    (dict(mode="best"), r"mode must be 'min' or 'max'"),
+])
+def test_fit_rejects_bad_arguments_with_a_clear_error(kwargs, message):
+  x, y = _linear_data(16)
+  with pytest.raises(ValueError, match=message):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=1,
+        **{"batch_size": 4, **kwargs})
+
+
+def test_fit_rejects_inputs_and_targets_of_different_lengths():
+  x, y = _linear_data(16)
+  with pytest.raises(ValueError, match=r"same number of examples .* sizes \[15, 16\]"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y[:15], key=jax.random.key(0), epochs=1)
+
+
+def test_train_state_is_a_pytree_that_jit_accepts():
+  ts = init_train_state(Dense(2), optax.adam(1e-3), jax.random.key(0), (1, 3))
+  assert isinstance(ts, TrainState)
+  doubled = jax.jit(lambda t: jax.tree.map(lambda a: a, t))(ts)
+  assert jax.tree.structure(doubled) == jax.tree.structure(ts)
+  assert ts.params["w"].shape == (3, 2) and int(ts.step) == 0

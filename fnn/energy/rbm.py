@@ -175,6 +175,20 @@ def _check_k(where: str, k) -> int:
 # Energies and conditionals.
 
 
+@jax.custom_jvp
+def _softplus(x):
+  """``log(1 + e^x)`` whose derivative is written as ``sigmoid(x)``: the CD gradient then
+  needs one sigmoid per hidden unit, the same one the samplers compute, instead of the
+  several exponentials of ``logaddexp``'s own derivative."""
+  return jax.nn.softplus(x)
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+  (x,), (t,) = primals, tangents
+  return _softplus(x), jax.nn.sigmoid(x) * t
+
+
 def _sigma(params):
   return jnp.exp(params["log_sigma"])
 
@@ -207,7 +221,7 @@ def energy(params: dict, v, h):
 def free_energy(params: dict, v):
   """``F(v) = -log Σ_h exp(-E(v, h))`` per example, via softplus: ``(N, n_visible)`` -> ``(N,)``."""
   check_visible("rbm.free_energy", params, v)
-  return _visible_term(params, v) - jnp.sum(jax.nn.softplus(hidden_logits(params, v)), axis=-1)
+  return _visible_term(params, v) - jnp.sum(_softplus(hidden_logits(params, v)), axis=-1)
 
 
 def hidden_probs(params: dict, v):

@@ -601,7 +601,11 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
       stop = any([bool(cb(epoch, ts, entry)) for cb in callbacks])
       if patience is not None and p.wait >= patience:
         p.stopped_early = stop = True
-      save(ts, {monitor: entry[monitor]} if monitor in entry else None)
+      # With early stopping only new-best epochs carry the metric, so the manager's
+      # "best" checkpoint is exactly the state early stopping will return (min_delta and
+      # ties included); without it every epoch is ranked.
+      ranked = monitor in entry and (patience is None or p.wait == 0)
+      save(ts, {monitor: entry[monitor]} if ranked else None)
       if stop:
         break
   finally:

@@ -413,7 +413,7 @@ def _is_better(value, best, mode, min_delta):
 
 
 def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, y, *,
-        key: jax.Array, epochs: int, batch_size: int = 32,
+        key: Optional[jax.Array] = None, epochs: int, batch_size: int = 32,
         metrics: Optional[Mapping[str, MetricFn]] = None,
         penalty: Optional[Callable[[PyTree], jax.Array]] = None,
         train_state: Optional[TrainState] = None,
@@ -481,6 +481,8 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
   """
   if not isinstance(epochs, int) or epochs < 0:
     raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+  if key is None and train_state is None:
+    raise ValueError("fit: pass key= (a jax.random.key) or a train_state= to start from")
   if mode not in ("min", "max"):
     raise ValueError(f"fit: mode must be 'min' or 'max', got {mode!r}")
   if patience is not None and (not isinstance(patience, int) or patience < 0):
@@ -505,9 +507,10 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
   compiled_args = (model, loss, optimizer, tuple(metrics.items()), penalty, batch_size, shuffle)
   try:
     hash(compiled_args)
-    compiled = _compiled(*compiled_args)
+    cacheable = True
   except TypeError:  # e.g. a Layer whose geometry is a dict: compile without the cache
-    compiled = _compiled.__wrapped__(*compiled_args)
+    cacheable = False
+  compiled = (_compiled if cacheable else _compiled.__wrapped__)(*compiled_args)
   if in_memory:
     x, y = jax.device_put((x, y))
     run_epoch = compiled.epoch
@@ -601,7 +604,11 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
       stop = any([bool(cb(epoch, ts, entry)) for cb in callbacks])
       if patience is not None and p.wait >= patience:
         p.stopped_early = stop = True
-      save(ts, {monitor: entry[monitor]} if monitor in entry else None)
+      # With early stopping only new-best epochs carry the metric, so the manager's
+      # "best" checkpoint is exactly the state early stopping will return (min_delta and
+      # ties included); without it every epoch is ranked.
+      ranked = monitor in entry and (patience is None or p.wait == 0)
+      save(ts, {monitor: entry[monitor]} if ranked else None)
       if stop:
         break
   finally:

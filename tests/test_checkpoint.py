@@ -193,3 +193,26 @@ def test_load_params_rejects_truncated_corrupt_and_foreign_files(tmp_path):
   (tmp_path / "other.msgpack").write_bytes(serialization.msgpack_serialize({"w": np.ones(3)}))
   with pytest.raises(CheckpointError, match="not an fnn params file"):
     load_params(tmp_path / "other.msgpack")
+
+
+def test_early_stopping_best_checkpoint_survives_pruning_and_resume_returns_it(tmp_path):
+  # Train on y = 2x, validate on y = x: the validation loss bottoms out, then rises.
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(32, 1)).astype(np.float32)
+  x_val = rng.normal(size=(16, 1)).astype(np.float32)
+  model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
+  args = dict(key=jax.random.key(0), batch_size=32, shuffle=False, progress=False,
+              validation_data=(x_val, x_val), patience=4, min_delta=1e-3)
+  whole = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x, epochs=200, **args)
+  assert whole.stopped_early
+  part = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x,
+             epochs=whole.best_epoch + 3, checkpoint_dir=tmp_path, keep_checkpoints=1, **args)
+  assert not part.stopped_early  # interrupted before patience ran out
+  manager = CheckpointManager(tmp_path, best_metric="val_loss")
+  assert manager.best_step() == whole.best_epoch + 1  # one step per epoch
+  assert manager.latest_step() == whole.best_epoch + 3
+  resumed = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x, epochs=200,
+                resume=tmp_path, **args)
+  _assert_trees_equal(resumed.state, whole.state)
+  assert resumed.best_epoch == whole.best_epoch and resumed.stopped_early
+  np.testing.assert_array_equal(resumed.history["val_loss"], whole.history["val_loss"])

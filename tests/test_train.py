@@ -231,3 +231,9 @@ def test_scan_epochs_equals_fit_epoch_by_epoch():
   np.testing.assert_allclose(logs["loss"], result.history["loss"], rtol=1e-5)
   for a, b in zip(jax.tree.leaves(final.params), jax.tree.leaves(result.state.params)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_without_a_key_or_train_state_is_an_error():
+  x, y = _linear_data(16)
+  with pytest.raises(ValueError, match=r"pass key= \(a jax.random.key\) or a train_state="):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=1)

@@ -249,7 +249,8 @@ def _guarded(step):
 
 def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation,
              batch_size: int, *, metrics: Optional[Mapping[str, MetricFn]] = None,
-             penalty: Optional[Callable[[PyTree], jax.Array]] = None, shuffle: bool = True):
+             penalty: Optional[Callable[[PyTree], jax.Array]] = None, shuffle: bool = True,
+             guard: bool = True):
   """Builds one epoch as a single ``lax.scan`` over minibatches, all on device.
 
   The returned function is pure and not jitted: ``jax.jit`` it, or ``jax.vmap`` it
@@ -260,6 +261,13 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
     model, loss, optimizer, metrics, penalty: as for :func:`train_step`.
     batch_size: examples per step.
     shuffle: reorder the examples each epoch (see :func:`epoch_order`).
+    guard: keep the last good state when a loss is not finite (a select over the
+      whole TrainState on every step). With ``guard=False`` the steps run
+      unguarded and ``status`` only reports the first non-finite step; the returned
+      state then holds nan. :func:`fit` runs unguarded and, in the rare epoch that
+      goes bad, replays it guarded from its start: the epoch is a pure function of
+      its inputs, so the replay reaches the same last good state, and the common
+      case does not pay for the selects (10-15% of a small model's step on CPU).
 
   Returns:
     ``run(ts, x, y) -> (ts, status, logs)`` where ``x``, ``y`` hold the whole
@@ -267,11 +275,25 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
     :class:`StepStatus` and ``logs`` maps ``"loss"`` and each metric to its
     per-step values, shape ``(n // batch_size,)``.
   """
-  guarded = _guarded(_raw_train_step(model, loss, optimizer, dict(metrics or {}), penalty))
+  raw = _raw_train_step(model, loss, optimizer, dict(metrics or {}), penalty)
+  guarded = _guarded(raw)
 
   def run(ts: TrainState, x, y):
     x, y = jax.tree.map(jnp.asarray, (x, y))  # numpy data cannot be indexed by traced indices
     order = epoch_order(ts, _num_examples(x, y), batch_size, shuffle)
+
+    if not guard:
+      def body(ts, idx):
+        return raw(ts, _take(x, idx), _take(y, idx))
+
+      start = ts.step
+      ts, logs = jax.lax.scan(body, ts, order)
+      bad = ~jnp.isfinite(logs["loss"])
+      first = jnp.argmax(bad)
+      status = StepStatus(
+          jnp.where(bad.any(), start + first, -1).astype(jnp.int32),
+          jnp.where(bad.any(), logs["loss"][first], 0.0).astype(jnp.float32))
+      return ts, status, logs
 
     def body(carry, idx):
       ts, status = carry
@@ -343,7 +365,8 @@ def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:
 
 
 class _Compiled(NamedTuple):
-  epoch: Callable
+  epoch: Callable          # unguarded: the fast path
+  guarded_epoch: Callable  # replays an epoch that met a non-finite loss
   step: Callable
   eval: Callable
 
@@ -354,9 +377,10 @@ def _compiled(model, loss, optimizer, metrics_items, penalty, batch_size, shuffl
   loss and optimizer objects reuse one compilation (jax.jit caches by function identity)."""
   metrics = dict(metrics_items)
   raw = _raw_train_step(model, loss, optimizer, metrics, penalty)
+  epoch = functools.partial(epoch_fn, model, loss, optimizer, batch_size, metrics=metrics,
+                            penalty=penalty, shuffle=shuffle)
   return _Compiled(
-      jax.jit(epoch_fn(model, loss, optimizer, batch_size, metrics=metrics, penalty=penalty,
-                       shuffle=shuffle)),
+      jax.jit(epoch(guard=False)), jax.jit(epoch(guard=True)),
       jax.jit(_guarded(raw)),
       eval_step(model, loss, metrics=metrics))
 
@@ -513,7 +537,11 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
   compiled = (_compiled if cacheable else _compiled.__wrapped__)(*compiled_args)
   if in_memory:
     x, y = jax.device_put((x, y))
-    run_epoch = compiled.epoch
+    def run_epoch(ts, x, y):
+      new_ts, status, logs = compiled.epoch(ts, x, y)
+      if int(status.bad_step) >= 0:  # rare: replay guarded for the last good state
+        new_ts, status, logs = compiled.guarded_epoch(ts, x, y)
+      return new_ts, status, logs
   else:
     guarded_step = compiled.step
     host_x, host_y = jax.tree.map(np.asarray, (x, y))

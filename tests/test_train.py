@@ -237,3 +237,20 @@ def test_fit_without_a_key_or_train_state_is_an_error():
   x, y = _linear_data(16)
   with pytest.raises(ValueError, match=r"pass key= \(a jax.random.key\) or a train_state="):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=1)
+
+
+def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
+  x, y = _linear_data(32)
+  model, opt = Dense(1), optax.sgd(0.05)
+  ts = init_train_state(model, opt, jax.random.key(0), x.shape)
+  fast = jax.jit(epoch_fn(model, mse, opt, 4, guard=False))
+  safe = jax.jit(epoch_fn(model, mse, opt, 4, guard=True))
+  (ts_a, status_a, logs_a), (ts_b, status_b, logs_b) = fast(ts, x, y), safe(ts, x, y)
+  for u, v in zip(jax.tree.leaves((ts_a.params, ts_a.opt_state, status_a, logs_a)),
+                  jax.tree.leaves((ts_b.params, ts_b.opt_state, status_b, logs_b))):
+    np.testing.assert_array_equal(u, v)
+  x_bad = x.copy()
+  x_bad[int(fnn.train.epoch_order(ts, 32, 4)[3, 0]), 0] = np.inf
+  (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, x_bad, y), safe(ts, x_bad, y)
+  assert int(fast_status.bad_step) == int(safe_status.bad_step) == 3
+  assert int(good_ts.step) == 3 and np.isfinite(good_ts.params["w"]).all()

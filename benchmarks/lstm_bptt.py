@@ -10,27 +10,30 @@ the same work:
 * ``flax``: ``nn.RNN(nn.OptimizedLSTMCell(H))`` (flax's fastest LSTM) + ``nn.Dense(1)``.
 * ``torch``: ``nn.LSTM`` (its fused CPU kernel) + ``nn.Linear`` with ``torch.optim.Adam``.
 
-Variants run round by round (interleaved), so load changes on a shared machine hit them
-alike; each figure is the median over rounds of the mean step time in a round.
+Variants run round by round (interleaved, ``benchmarks/_timing.interleave``), so load
+changes on a shared machine hit them alike; each figure is the median over rounds of the
+mean step time in a round.
 ``speedup_vs_X`` is X's time / fnn's time (> 1: fnn is faster).
 
     python benchmarks/lstm_bptt.py [--quick] [--json] [--rounds R] [--torch-threads K]
 """
 
 import argparse
-import json
+import os
 import statistics
 import sys
-import time
 
-import flax.linen as nn
-import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import fnn
-from fnn.layers import RNN, Dense, LSTMCell
+import flax.linen as nn  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import fnn  # noqa: E402
+from benchmarks import _timing  # noqa: E402
+from fnn.layers import RNN, Dense, LSTMCell  # noqa: E402
 
 SIZES = {  # name: (input F, hidden H, steps T, batch N)
     "small": (32, 128, 100, 32),
@@ -129,44 +132,31 @@ def make_torch(f, h, seed):
   return step
 
 
-def bench_size(f, h, t, n, rounds, reps, seed=0):
-  """Median seconds per train step of each variant, interleaved round by round."""
+def bench_size(f, h, t, n, rounds, reps, seed=0, progress=False):
+  """Seconds per train step of each variant, ``{name: [one per round]}``, interleaved."""
   rng = np.random.default_rng(seed)
   x_np = rng.normal(size=(n, t, f)).astype(np.float32)
   y_np = rng.normal(size=(n, 1)).astype(np.float32)
   x, y = jnp.asarray(x_np), jnp.asarray(y_np)
   key = jax.random.key(seed)
-  runners = {}
+  variants = {}
   for name, make in [("fnn", make_fnn), ("raw_jax", make_raw_jax), ("flax", make_flax)]:
     step, carry = make(f, h, key)
 
-    def run(step=step, carry=carry):
-      for _ in range(reps):
-        carry[0], carry[1], loss = step(carry[0], carry[1], x, y)
-      jax.block_until_ready(loss)
+    def one_step(step=step, carry=carry):
+      carry[0], carry[1], loss = step(carry[0], carry[1], x, y)
+      return loss
 
-    runners[name] = run
+    variants[name] = one_step
   try:
     import torch
     torch_step = make_torch(f, h, seed)
     x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
-
-    def run_torch():
-      for _ in range(reps):
-        torch_step(x_t, y_t)
-
-    runners["torch"] = run_torch
+    variants["torch"] = lambda: torch_step(x_t, y_t).item()
   except ImportError:
     print("torch is not installed: skipping it", file=sys.stderr)
-  for run in runners.values():  # compile and warm up
-    run()
-  times = {name: [] for name in runners}
-  for _ in range(rounds):
-    for name, run in runners.items():
-      start = time.perf_counter()
-      run()
-      times[name].append((time.perf_counter() - start) / reps)
-  return {name: statistics.median(ts) for name, ts in times.items()}
+  return _timing.interleave(variants, rounds=rounds, reps=reps, block=jax.block_until_ready,
+                            warmup=1, progress=progress)
 
 
 def main(argv=None):
@@ -192,19 +182,18 @@ def main(argv=None):
       continue
     rounds = args.rounds or (2 if args.quick else (7 if size == "small" else 3))
     reps = 1 if args.quick else (5 if size == "small" else 1)
-    secs = bench_size(f, h, t, n, rounds, reps)
+    times = bench_size(f, h, t, n, rounds, reps)
+    secs = {k: statistics.median(v) for k, v in times.items()}
     row = {"F": f, "H": h, "T": t, "N": n,
-           "seconds_per_step": {k: round(v, 6) for k, v in secs.items()}}
-    for peer in ("raw_jax", "flax", "torch"):
-      if peer in secs:
-        row[f"speedup_vs_{peer}"] = round(secs[peer] / secs["fnn"], 3)
+           "seconds_per_step": {k: round(v, 6) for k, v in secs.items()},
+           **_timing.speedups(times)}
     results[size] = row
     ms = " ".join(f"{secs[k] * 1e3:10.2f}" if k in secs else f"{'-':>10}"
                   for k in ("fnn", "raw_jax", "flax", "torch"))
     print(f"{size:6} {f'{f},{h},{t},{n}':>16} {ms}   " +
           "  ".join(f"{k}={v}" for k, v in row.items() if k.startswith("speedup")), flush=True)
   if args.json:
-    print(json.dumps(results))
+    _timing.print_json(results)
   return results
 
 

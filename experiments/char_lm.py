@@ -24,6 +24,7 @@ import numpy as np
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
 from experiments._recurrent import clipped_adam, per_step_cross_entropy, shipped_file
+from fnn.data import load_text
 from fnn.layers import RNN, Dense, Embedding, LSTMCell, RNNInput
 
 DEFAULT_TEXT = "tinyshakespeare_head.txt"
@@ -83,13 +84,10 @@ def main(argv=None):
   epochs = args.epochs or (1 if args.quick else 40)
   out = output_dir(args)
   path = pathlib.Path(args.text) if args.text else shipped_file(DEFAULT_TEXT)
-  text = path.read_text(encoding="utf-8")
-  if len(text) < 20 * seq_len:
-    raise ValueError(f"char_lm: {path} has {len(text)} characters; need at least "
+  ids, vocab = load_text(path)
+  if len(ids) < 20 * seq_len:
+    raise ValueError(f"char_lm: {path} has {len(ids)} characters; need at least "
                      f"{20 * seq_len} for --seq-len {seq_len}")
-  vocab = sorted(set(text))
-  lookup = {c: i for i, c in enumerate(vocab)}
-  ids = np.array([lookup[c] for c in text], np.int32)
   split = int(0.9 * len(ids))
   x, y = windows(ids[:split], seq_len, seq_len // 2)
   x_held, y_held = windows(ids[split:], seq_len, seq_len)
@@ -132,7 +130,7 @@ def main(argv=None):
 
   headline = {"heldout_bits_per_char": round(bits, 4), "unigram_bits_per_char": round(unigram, 4),
               "samples": samples}
-  config = {"text": str(path), "characters": len(text), "vocab": len(vocab), "seq_len": seq_len,
+  config = {"text": str(path), "characters": len(ids), "vocab": len(vocab), "seq_len": seq_len,
             "hidden": hidden, "embed": args.embed, "epochs": epochs, "bptt": args.bptt,
             "lr": args.lr, "seed": args.seed}
   results = {"config": config, **headline,

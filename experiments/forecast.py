@@ -13,7 +13,6 @@ Headline (--json): {"test_rmse": ..., "test_mae": ..., "persistence_rmse": ...},
 series' own units. forecast.png plots the predictions against the truth.
 """
 
-import csv
 import pathlib
 
 import jax
@@ -24,19 +23,21 @@ import numpy as np
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
 from experiments._recurrent import clipped_adam, sequence_model, shipped_file
+from fnn.data import load_csv
 
 DEFAULT_CSV, DEFAULT_COLUMN = "sunspots_yearly.csv", "SUNACTIVITY"
 TRAIN_FRACTION = 0.8
 
 
 def read_column(path, column):
-  """The named column of a CSV file with a header row, as float64 ``(n,)``."""
-  with open(path, newline="") as f:
-    reader = csv.DictReader(f)
-    if column not in (reader.fieldnames or []):
-      raise ValueError(f"forecast: {path} has no column {column!r}; its columns are "
-                       f"{reader.fieldnames}")
-    return np.array([float(row[column]) for row in reader])
+  """The named numeric column of a CSV file with a header row, as float64 ``(n,)``."""
+  columns = load_csv(path)
+  if column not in columns:
+    raise ValueError(f"forecast: {path} has no column {column!r}; its columns are "
+                     f"{list(columns)}")
+  if columns[column].dtype.kind != "f":
+    raise ValueError(f"forecast: column {column!r} of {path} is not numeric")
+  return columns[column]
 
 
 def windows(series, window):

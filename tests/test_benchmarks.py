@@ -26,3 +26,15 @@ def test_train_step_benchmark_reports_speedup_ratios(capsys):
   assert all(r > 0 for r in ratios.values())
   last = capsys.readouterr().out.strip().splitlines()[-1]
   assert last.startswith('{"mlp_digits": {"speedup_vs_raw_jax"')
+
+
+@pytest.mark.slow
+def test_lstm_bptt_benchmark_reports_speedups_per_size(capsys):
+  bench = _load("lstm_bptt")
+  result = bench.main(["--quick", "--json", "--rounds", "1"])
+  assert set(result) == {"small", "large"}
+  for row in result.values():
+    assert {"speedup_vs_raw_jax", "speedup_vs_flax"} <= set(row)
+    assert all(v > 0 for k, v in row.items() if k.startswith("speedup_vs_"))
+  last = capsys.readouterr().out.strip().splitlines()[-1]
+  assert last.startswith('{"small": {"F": 8')

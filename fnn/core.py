@@ -108,7 +108,15 @@ def check_train(name: str, train: Any) -> None:
 
 
 def check_input_shape(name: str, input_shape: Any) -> Shape:
-  """Validates ``input_shape`` given to ``init`` and returns it as a tuple of ints."""
+  """Validates ``input_shape`` given to ``init`` and returns it as a tuple of ints.
+
+  A tuple holding shapes (or None) rather than ints is a structure of shapes, as
+  ``parallel`` branches or an ``RNNInput`` take; it is returned as it is, for the
+  layers that consume its parts to check.
+  """
+  if isinstance(input_shape, tuple) and any(isinstance(d, tuple) or d is None
+                                            for d in input_shape):
+    return input_shape
   try:
     if isinstance(input_shape, (str, bytes)):
       raise TypeError

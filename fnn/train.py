@@ -187,8 +187,13 @@ def _take(tree, idx):
 
 
 def _input_shape(x):
+  """The shape(s) ``init`` takes for inputs like ``x``, batch axis 1, keeping tuple
+  structure (NamedTuples such as ``RNNInput`` included; a ``None`` field stays None)."""
+  if x is None:
+    return None
   if isinstance(x, (tuple, list)):
-    return tuple(_input_shape(a) for a in x)
+    shapes = [_input_shape(a) for a in x]
+    return type(x)(*shapes) if hasattr(x, "_fields") else tuple(shapes)
   return (1,) + tuple(x.shape[1:])
 
 

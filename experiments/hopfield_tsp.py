@@ -109,7 +109,8 @@ def main(argv=None):
 
   def gap(x):
     # Rounded so float noise does not print as a tiny negative gap at the optimum.
-    return None if optimum is None or x is None else round(float(x / optimum - 1.0), 6)
+    # (+ 0.0 turns -0.0 into 0.0.)
+    return None if optimum is None or x is None else round(float(x / optimum - 1.0), 6) + 0.0
 
   best = float(valid_lengths.min()) if valid.any() else None
   median = float(np.median(valid_lengths)) if valid.any() else None

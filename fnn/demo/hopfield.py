@@ -40,9 +40,7 @@ def run(out_dir, restarts=16, seed=0):
   recall_rate = _recall_pictures(out_dir, seed)
   inst = tsplib.load_shipped("eil51")
   optimum = tsplib.SHIPPED_OPTIMA["eil51"]
-  # A faster schedule than the default keeps the demo short.
-  result = tsp.annealed(inst.distances, jax.random.key(seed), restarts,
-                        tsp.AnnealConfig(cooling=0.95))
+  result = tsp.annealed(inst.distances, jax.random.key(seed), restarts)
   tours = np.asarray(result.tour)
   d = inst.distances
   lengths = d[tours, np.roll(tours, -1, axis=1)].sum(1)

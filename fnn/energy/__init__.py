@@ -10,7 +10,7 @@
 (``fnn.energy.rbm.energy``, ``fnn.energy.hopfield.energy``).
 """
 
-from fnn.energy import hopfield, partition, pictures, rbm, tsp
+from fnn.energy import hopfield, partition, pictures, rbm, tsp, tsplib
 from fnn.energy.hopfield import (Hopfield, hebbian, modern_energy, modern_recall, modern_update,
                                  pseudo_inverse, recall_async, recall_batch, recall_sync, storkey,
                                  to_binary, to_bipolar)

@@ -335,7 +335,7 @@ class AnnealConfig(NamedTuple):
   """
   t_start: float = 0.4
   t_end: float = 0.008
-  cooling: float = 0.98
+  cooling: float = 0.99
   iterations: int = 10
   sinkhorn_iterations: int = 10
   gamma: float = 0.3

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from fnn.energy import tsp
+from fnn.energy import tsp, tsplib
 
 
 def _random_instance(n, seed):
@@ -159,3 +159,13 @@ def test_held_karp_refuses_large_instances():
 def test_annealed_bad_schedule_raises():
   with pytest.raises(ValueError, match="cooling must be in"):
     tsp.annealed(_random_instance(5, 0), jax.random.key(0), 1, tsp.AnnealConfig(cooling=1.5))
+
+
+@pytest.mark.slow
+def test_annealed_best_of_64_is_within_5_percent_on_eil51():
+  inst = tsplib.load_shipped("eil51")
+  result = tsp.annealed(inst.distances, jax.random.key(0), 64)
+  tours = np.asarray(result.tour)
+  assert np.all(np.asarray(result.valid)) and all(tsp.is_valid_tour(t, 51) for t in tours)
+  lengths = inst.distances[tours, np.roll(tours, -1, axis=1)].sum(1)
+  assert lengths.min() <= 1.05 * 426

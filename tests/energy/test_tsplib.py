@@ -114,3 +114,17 @@ def test_asymmetric_problem_type_raises(tmp_path):
                            "EDGE_WEIGHT_FORMAT: FULL_MATRIX"], ["EDGE_WEIGHT_SECTION"] + ["0 1 2"] * 3)
   with pytest.raises(ValueError, match="only symmetric TSP files are supported, got TYPE ATSP"):
     tsplib.read_tsplib(path)
+
+
+def test_shipped_eil51_matches_shared_copy_and_optimum(shared_data):
+  folder = os.path.join(shared_data, "tsplib")
+  shipped = tsplib.load_shipped("eil51")
+  np.testing.assert_array_equal(shipped.distances,
+                                tsplib.read_tsplib(os.path.join(folder, "eil51.tsp")).distances)
+  tour = tsplib.read_tour(os.path.join(folder, "eil51.opt.tour"))
+  assert shipped.distances[tour, np.roll(tour, -1)].sum() == tsplib.SHIPPED_OPTIMA["eil51"]
+
+
+def test_load_shipped_unknown_name_raises():
+  with pytest.raises(ValueError, match="no shipped instance 'kroA100'"):
+    tsplib.load_shipped("kroA100")

@@ -50,7 +50,7 @@ def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
   shuffle_key, dropout_key = jax.random.split(run_key)
   step = 0
   for _ in range(3):
-    order = np.asarray(fnn.train.permutation(jax.random.fold_in(shuffle_key, step), len(x)))
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(shuffle_key, step), len(x)))
     for b in range(len(x) // batch):
       idx = order[b * batch:(b + 1) * batch]
 
@@ -254,20 +254,3 @@ def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, x_bad, y), safe(ts, x_bad, y)
   assert int(fast_status.bad_step) == int(safe_status.bad_step) == 3
   assert int(good_ts.step) == 3 and np.isfinite(good_ts.params["w"]).all()
-
-
-@pytest.mark.parametrize("n", [2, 7, 1437, 70000])
-def test_permutation_is_a_permutation_for_every_key(n):
-  perms = jax.vmap(lambda k: fnn.train.permutation(k, n))(jax.random.split(jax.random.key(0), 3))
-  for p in np.asarray(perms):
-    np.testing.assert_array_equal(np.sort(p), np.arange(n))
-  assert not np.array_equal(perms[0], perms[1])
-
-
-def test_permutation_is_uniform_over_positions():
-  # where element 0 lands, over 4000 keys, is uniform over 10 positions (chi-square, 9 dof)
-  keys = jax.random.split(jax.random.key(1), 4000)
-  where = np.asarray(jax.vmap(lambda k: jnp.argmax(fnn.train.permutation(k, 10) == 0))(keys))
-  counts = np.bincount(where, minlength=10)
-  chi2 = float(((counts - 400.0) ** 2 / 400.0).sum())
-  assert chi2 < 27.9  # p = 0.001

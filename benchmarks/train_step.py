@@ -333,7 +333,7 @@ def main(argv=None):
   if args.torch_threads and "torch" in args.peers:
     import torch
     torch.set_num_threads(args.torch_threads)
-  rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.2)
+  rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.5)
   results = {}
   for name in args.models:
     results[name] = bench_model(name, rounds, args.peers, target)

@@ -10,9 +10,13 @@ TORCH ?= torch==2.13.0
 
 .PHONY: demo test test-fast bench clean
 
-$(VENV)/.installed-dev: pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(PY) -m pip install '$(TORCH)'
 	$(PY) -m pip install -e '.[dev]'
 	touch $@
@@ -21,7 +25,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed-dev
 	$(PY) -m pip install -e '.[bench]'
 	touch $@
 
-demo: $(VENV)/.installed-dev
+demo: $(VENV)/.installed
 	$(PY) -m fnn demo
 
 test: $(VENV)/.installed-dev

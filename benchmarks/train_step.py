@@ -70,6 +70,26 @@ def make_fnn(spec, x, y):
   return run
 
 
+def _optax_runner(apply, params, x, y):
+  """One jitted Adam step on a params pytree, for peers whose model is ``apply(params, x)``."""
+  opt = optax.adam(LR)
+
+  @jax.jit
+  def step(params, opt_state, x, y):
+    loss, grads = jax.value_and_grad(lambda p: _xent(apply(p, x), y))(params)
+    updates, opt_state = opt.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  box = [params, opt.init(params)]
+  x, y = jnp.asarray(x), jnp.asarray(y)
+
+  def run():
+    box[0], box[1], loss = step(box[0], box[1], x, y)
+    return loss
+
+  return run
+
+
 # -- raw JAX + optax -----------------------------------------------------------------
 
 def _raw_init(spec, key):
@@ -115,22 +135,7 @@ def _raw_apply(spec, params, x):
 
 def make_raw_jax(spec, x, y):
   params = _raw_init(spec, jax.random.key(0))
-  opt = optax.adam(LR)
-
-  @jax.jit
-  def step(params, opt_state, x, y):
-    loss, grads = jax.value_and_grad(lambda p: _xent(_raw_apply(spec, p, x), y))(params)
-    updates, opt_state = opt.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, loss
-
-  box = [params, opt.init(params)]
-  x, y = jnp.asarray(x), jnp.asarray(y)
-
-  def run():
-    box[0], box[1], loss = step(box[0], box[1], x, y)
-    return loss
-
-  return run
+  return _optax_runner(lambda p, x: _raw_apply(spec, p, x), params, x, y)
 
 
 # -- flax.linen ----------------------------------------------------------------------
@@ -161,23 +166,7 @@ def make_flax_linen(spec, x, y):
 
   model = MLP(spec["sizes"]) if spec["kind"] == "mlp" else LeNet5()
   params = model.init(jax.random.key(0), jnp.asarray(x))["params"]
-  opt = optax.adam(LR)
-
-  @jax.jit
-  def step(params, opt_state, x, y):
-    loss, grads = jax.value_and_grad(
-        lambda p: _xent(model.apply({"params": p}, x), y))(params)
-    updates, opt_state = opt.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, loss
-
-  box = [params, opt.init(params)]
-  x, y = jnp.asarray(x), jnp.asarray(y)
-
-  def run():
-    box[0], box[1], loss = step(box[0], box[1], x, y)
-    return loss
-
-  return run
+  return _optax_runner(lambda p, x: model.apply({"params": p}, x), params, x, y)
 
 
 # -- flax.nnx ------------------------------------------------------------------------
@@ -337,7 +326,13 @@ def main(argv=None):
   parser.add_argument("--rounds", type=int, default=15)
   parser.add_argument("--models", nargs="*", choices=sorted(MODELS), default=list(MODELS))
   parser.add_argument("--peers", nargs="*", choices=sorted(PEERS), default=list(PEERS))
+  parser.add_argument("--torch-threads", type=int, default=None,
+                      help="torch.set_num_threads (default: torch's own); on a loaded "
+                           "machine 1 avoids OpenMP spin-waiting against other jobs")
   args = parser.parse_args(argv)
+  if args.torch_threads and "torch" in args.peers:
+    import torch
+    torch.set_num_threads(args.torch_threads)
   rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.2)
   results = {}
   for name in args.models:

@@ -30,7 +30,7 @@ Example::
 
 from __future__ import annotations
 
-import math
+import functools
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
@@ -270,6 +270,7 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
   guarded = _guarded(_raw_train_step(model, loss, optimizer, dict(metrics or {}), penalty))
 
   def run(ts: TrainState, x, y):
+    x, y = jax.tree.map(jnp.asarray, (x, y))  # numpy data cannot be indexed by traced indices
     order = epoch_order(ts, _num_examples(x, y), batch_size, shuffle)
 
     def body(carry, idx):
@@ -281,6 +282,37 @@ def epoch_fn(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation
     return ts, status, logs
 
   return run
+
+
+def scan_epochs(run_epoch, ts: TrainState, x, y, epochs: int):
+  """Runs ``epochs`` epochs of an :func:`epoch_fn` as one ``lax.scan``, all on device.
+
+  Pure, so ``jax.jit(jax.vmap(lambda ts: scan_epochs(run, ts, x, y, E)))`` trains a batch
+  of models (seeds, hyper-parameters) in one compiled program. There is no validation,
+  early stopping or progress here; use :func:`fit` for those.
+
+  Args:
+    run_epoch: a function from :func:`epoch_fn`.
+    ts: the starting TrainState.
+    x, y: the training set.
+    epochs: a Python int.
+
+  Returns:
+    ``(ts, status, logs)``: the final TrainState, the :class:`StepStatus` of the
+    whole run (``bad_step`` >= 0 if a loss was not finite; the state then stayed at
+    the last good one) and the per-epoch means of the logs, shape ``(epochs,)``.
+  """
+
+  def body(carry, _):
+    ts, status = carry
+    ts, epoch_status, logs = run_epoch(ts, x, y)
+    first = status.bad_step < 0
+    status = StepStatus(jnp.where(first, epoch_status.bad_step, status.bad_step),
+                        jnp.where(first, epoch_status.bad_loss, status.bad_loss))
+    return (ts, status), jax.tree.map(jnp.mean, logs)
+
+  (ts, status), logs = jax.lax.scan(body, (ts, _ok_status()), None, length=epochs)
+  return ts, status, logs
 
 
 def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:
@@ -308,6 +340,25 @@ def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:
 
 # ----------------------------------------------------------------------------
 # fit
+
+
+class _Compiled(NamedTuple):
+  epoch: Callable
+  step: Callable
+  eval: Callable
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(model, loss, optimizer, metrics_items, penalty, batch_size, shuffle) -> _Compiled:
+  """fit's jitted functions, cached so that repeated fit calls with the same model,
+  loss and optimizer objects reuse one compilation (jax.jit caches by function identity)."""
+  metrics = dict(metrics_items)
+  raw = _raw_train_step(model, loss, optimizer, metrics, penalty)
+  return _Compiled(
+      jax.jit(epoch_fn(model, loss, optimizer, batch_size, metrics=metrics, penalty=penalty,
+                       shuffle=shuffle)),
+      jax.jit(_guarded(raw)),
+      eval_step(model, loss, metrics=metrics))
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -451,13 +502,17 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
       model, optimizer, key, _input_shape(x))
   if in_memory is None:
     in_memory = _nbytes((x, y)) <= IN_MEMORY_LIMIT_BYTES
-  raw = _raw_train_step(model, loss, optimizer, metrics, penalty)
+  compiled_args = (model, loss, optimizer, tuple(metrics.items()), penalty, batch_size, shuffle)
+  try:
+    hash(compiled_args)
+    compiled = _compiled(*compiled_args)
+  except TypeError:  # e.g. a Layer whose geometry is a dict: compile without the cache
+    compiled = _compiled.__wrapped__(*compiled_args)
   if in_memory:
     x, y = jax.device_put((x, y))
-    run_epoch = jax.jit(epoch_fn(model, loss, optimizer, batch_size, metrics=metrics,
-                                 penalty=penalty, shuffle=shuffle))
+    run_epoch = compiled.epoch
   else:
-    guarded_step = jax.jit(_guarded(raw))
+    guarded_step = compiled.step
     host_x, host_y = jax.tree.map(np.asarray, (x, y))
 
     def run_epoch(ts, _x, _y):
@@ -467,7 +522,7 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
         per_step.append(logs)
       return ts, status, jax.tree.map(lambda *v: jnp.stack(v), *per_step)
 
-  evaluator = eval_step(model, loss, metrics=metrics) if validation_data is not None else None
+  evaluator = compiled.eval if validation_data is not None else None
 
   history: dict[str, list] = {}
   progress_state = _Progress()
@@ -495,15 +550,18 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
       meta = {"history": history, "progress": progress_state.as_json(), **extra}
       manager.save(int(ts.step), ts, metrics=epoch_metrics, meta=meta)
 
+  step = int(ts.step)  # tracked on the host, so the loop does not wait on the device for it
   bar = tqdm(range(first_epoch, epochs), desc="fit", unit="epoch", disable=not progress,
              leave=False, initial=first_epoch, total=epochs)
   try:
     for epoch in bar:
       start = time.perf_counter()
       new_ts, status, logs = run_epoch(ts, x, y)
+      # one transfer per epoch: the guard's status and the per-step logs
+      status, logs = jax.device_get((status, logs))
       bad_step = int(status.bad_step)
       if bad_step >= 0:
-        batch = bad_step - int(ts.step)
+        batch = bad_step - step
         if batch > 0:  # the last good state is mid-epoch: keep it on disk too
           save(new_ts, None, non_finite_step=bad_step)
         raise NonFiniteLossError(
@@ -515,7 +573,8 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
             "the data for nan/inf.",
             step=bad_step, epoch=epoch, state=new_ts, history=_as_arrays(history))
       ts = new_ts
-      entry = {k: float(jnp.mean(v)) for k, v in logs.items()}
+      step += len(logs["loss"])
+      entry = {k: float(np.mean(v)) for k, v in logs.items()}
       if evaluator is not None:
         val = evaluate(evaluator, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)
         entry.update({f"val_{k}": v for k, v in val.items()})
@@ -533,11 +592,11 @@ def fit(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, x, 
       if patience is not None:
         if _is_better(entry[monitor], p.best_value, mode, min_delta):
           p.best_value, p.best_ts, p.best_epoch, p.best_step, p.wait = (
-              entry[monitor], ts, epoch, int(ts.step), 0)
+              entry[monitor], ts, epoch, step, 0)
         else:
           p.wait += 1
       else:
-        p.best_ts, p.best_epoch, p.best_step = ts, epoch, int(ts.step)
+        p.best_ts, p.best_epoch, p.best_step = ts, epoch, step
       # every callback runs, even when an earlier one asks to stop
       stop = any([bool(cb(epoch, ts, entry)) for cb in callbacks])
       if patience is not None and p.wait >= patience:

@@ -7,7 +7,7 @@ import pytest
 import fnn
 from fnn.layers import Dense, Dropout, Relu
 from fnn.train import (NonFiniteLossError, TrainState, epoch_fn, eval_step, evaluate, fit,
-                       init_train_state, train_step)
+                       init_train_state, scan_epochs, train_step)
 
 mse = fnn.losses.mean_squared_error
 
@@ -218,3 +218,16 @@ def test_train_state_is_a_pytree_that_jit_accepts():
   doubled = jax.jit(lambda t: jax.tree.map(lambda a: a, t))(ts)
   assert jax.tree.structure(doubled) == jax.tree.structure(ts)
   assert ts.params["w"].shape == (3, 2) and int(ts.step) == 0
+
+
+def test_scan_epochs_equals_fit_epoch_by_epoch():
+  x, y = _linear_data(40)
+  model, opt = _dropout_mlp(), optax.adam(1e-2)
+  result = fit(model, mse, opt, x, y, key=jax.random.key(4), epochs=3, batch_size=8,
+               progress=False)
+  ts = init_train_state(model, opt, jax.random.key(4), (1, 3))
+  final, status, logs = jax.jit(lambda t: scan_epochs(epoch_fn(model, mse, opt, 8), t, x, y, 3))(ts)
+  assert int(status.bad_step) == -1
+  np.testing.assert_allclose(logs["loss"], result.history["loss"], rtol=1e-5)
+  for a, b in zip(jax.tree.leaves(final.params), jax.tree.leaves(result.state.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -13,7 +13,7 @@ import pathlib
 import time
 
 # Module names under fnn.demo, in the order they run.
-PARTS = ["digits_mlp"]
+PARTS = ["digits_mlp", "lstm_adding", "hopfield"]
 
 
 def main(argv=None) -> int:

@@ -1,8 +1,23 @@
-"""Energy-based models: RBMs (:mod:`fnn.energy.rbm`), their partition functions
-(:mod:`fnn.energy.partition`), deep belief networks and Hopfield networks."""
+"""Energy-based models.
 
-from fnn.energy import dbn, partition, pictures, rbm
+- :mod:`fnn.energy.rbm`: restricted Boltzmann machines, Gibbs sampling, CD-k / PCD;
+  :mod:`fnn.energy.partition`: exact and AIS log partition functions;
+  :mod:`fnn.energy.pictures`: sample grids and filter images;
+  :mod:`fnn.energy.dbn`: deep belief networks (greedily stacked RBMs);
+  ``fnn.energy.BernoulliRBM``: a scikit-learn estimator (imported on first use).
+- :mod:`fnn.energy.hopfield`: Hopfield associative memory (classical and modern).
+- :mod:`fnn.energy.tsp`: the Hopfield-Tank TSP network, its annealed variant, TSPLIB tools.
+
+``energy`` is model-specific, so it is reached through its module
+(``fnn.energy.rbm.energy``, ``fnn.energy.hopfield.energy``).
+"""
+
+from fnn.energy import dbn, hopfield, partition, pictures, rbm, tsp
+from fnn.energy.hopfield import (Hopfield, hebbian, modern_energy, modern_recall, modern_update,
+                                 pseudo_inverse, recall_async, recall_batch, recall_sync, storkey,
+                                 to_binary, to_bipolar)
 from fnn.energy.partition import ais_log_likelihood, ais_log_partition, log_partition_exact
+from fnn.energy.tsp import read_tour, read_tsplib
 
 
 def __getattr__(name):

@@ -11,3 +11,6 @@ from fnn.layers.embedding import Embedding
 from fnn.layers.norm import BatchNorm, LayerNorm
 from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
 from fnn.layers.reshape import Flatten, Reshape
+from fnn.layers.recurrent import (RNN, Bidirectional, Cell, GRUCell, LSTMCell, RNNInput,
+                                  SimpleRNNCell, gru_cell, lstm_cell, rnn_scan,
+                                  simple_rnn_cell)

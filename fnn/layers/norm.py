@@ -8,6 +8,24 @@ from fnn.core import (Layer, ShapeError, check_array, check_floating, check_inpu
                       check_last_axis, check_train)
 
 
+def _affine_params(channels, use_scale, use_bias, dtype):
+  params = {}
+  if use_scale:
+    params["scale"] = initializers.ones(None, (channels,), dtype)
+  if use_bias:
+    params["bias"] = initializers.zeros(None, (channels,), dtype)
+  return params
+
+
+def _affine(y, params):
+  """``y · scale + bias`` with whichever of the two the layer has."""
+  if "scale" in params:
+    y = y * params["scale"]
+  if "bias" in params:
+    y = y + params["bias"]
+  return y
+
+
 def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool = True,
               use_bias: bool = True, dtype=jnp.float32) -> Layer:
   """Batch normalisation over every axis but the last (features/channels).
@@ -43,13 +61,8 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
     c = shape[-1]
-    params = {}
-    if use_scale:
-      params["scale"] = initializers.ones(None, (c,), dtype)
-    if use_bias:
-      params["bias"] = initializers.zeros(None, (c,), dtype)
     state = {"mean": jnp.zeros((c,), dtype), "var": jnp.ones((c,), dtype)}
-    return params, state, shape
+    return _affine_params(c, use_scale, use_bias, dtype), state, shape
 
   def apply(params, state, x, *, key=None, train=False):
     check_train(name, train)
@@ -74,12 +87,7 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
       }
     else:
       mean, var, new_state = state["mean"], state["var"], state
-    y = (x - mean) * lax.rsqrt(var + epsilon)
-    if use_scale:
-      y = y * params["scale"]
-    if use_bias:
-      y = y + params["bias"]
-    return y, new_state
+    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), new_state
 
   return Layer(init, apply, name, "pointwise")
 
@@ -99,13 +107,7 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
-    c = shape[-1]
-    params = {}
-    if use_scale:
-      params["scale"] = initializers.ones(None, (c,), dtype)
-    if use_bias:
-      params["bias"] = initializers.zeros(None, (c,), dtype)
-    return params, {}, shape
+    return _affine_params(shape[-1], use_scale, use_bias, dtype), {}, shape
 
   def apply(params, state, x, *, key=None, train=False):
     check_array(name, x)
@@ -115,11 +117,6 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
     check_floating(name, x)
     mean = x.mean(axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    y = (x - mean) * lax.rsqrt(var + epsilon)
-    if use_scale:
-      y = y * params["scale"]
-    if use_bias:
-      y = y + params["bias"]
-    return y, state
+    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), state
 
   return Layer(init, apply, name, "pointwise")

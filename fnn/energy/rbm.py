@@ -149,10 +149,11 @@ def check_data(where: str, params: dict, data) -> np.ndarray:
   data = data.astype(params["W"].dtype)
   if not np.all(np.isfinite(data)):
     raise ValueError(f"{where}: data contains NaN or infinite values")
-  if not is_gaussian(params) and (data.min() < 0 or data.max() > 1):
-    raise ValueError(f"{where}: a Bernoulli RBM needs data in [0, 1] (binary or probabilities), "
-                     f"got values in [{data.min():g}, {data.max():g}]; rescale it or use "
-                     "visible='gaussian'")
+  if not is_gaussian(params) and data.size and (data.min() < 0 or data.max() > 1):
+    negative = "Negative values in data: " if data.min() < 0 else ""
+    raise ValueError(f"{where}: {negative}a Bernoulli RBM needs data in [0, 1] (binary or "
+                     f"probabilities), got values in [{data.min():g}, {data.max():g}]; rescale "
+                     "it or use visible='gaussian'")
   return data
 
 

@@ -2,3 +2,4 @@
 
 from fnn.models.cnn import basic_block, lenet5, resnet, vgg_block
 from fnn.models.mlp import mlp
+from fnn.models import autoencoder

@@ -1,0 +1,85 @@
+"""fnn.energy.dbn: greedy stacking, up/down passes, generation and MLP initialisation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from fnn.core import ShapeError
+from fnn.energy import dbn, rbm
+from fnn.layers import Sigmoid
+from fnn.models import mlp
+
+
+@pytest.fixture(scope="module")
+def data():
+  from fnn.data import load_digits
+  x, _ = load_digits("train")
+  return (x.reshape(len(x), 64) > 0.5).astype(np.float32)[:500]
+
+
+@pytest.fixture(scope="module")
+def stack(data):
+  layers, histories = dbn.pretrain(jax.random.key(0), data, [32, 16], optimizer=optax.sgd(0.1),
+                                   epochs=[3, 2], batch_size=50, progress=False)
+  return layers, histories
+
+
+def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack):
+  layers, histories = stack
+  assert [l["W"].shape for l in layers] == [(64, 32), (32, 16)]
+  assert [len(h["epoch"]) for h in histories] == [3, 2]
+  # Layer 2 was trained on p(h1 | v): refitting it on those features from the same key
+  # reproduces it exactly.
+  k_init, k_fit = jax.random.split(jax.random.fold_in(jax.random.key(0), 1))
+  again = rbm.fit(rbm.init(k_init, 32, 16), rbm.hidden_probs(layers[0], data), k_fit,
+                  optimizer=optax.sgd(0.1), epochs=2, batch_size=50, progress=False)
+  np.testing.assert_allclose(again.params["W"], layers[1]["W"], rtol=1e-5, atol=1e-6)
+
+
+def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack):
+  layers, _ = stack
+  x1, x2 = dbn.up_pass(layers, data[:10])
+  sig = lambda z: 1 / (1 + np.exp(-z))
+  W1, c1, W2, c2 = (np.asarray(a, np.float64) for a in
+                    (layers[0]["W"], layers[0]["c"], layers[1]["W"], layers[1]["c"]))
+  np.testing.assert_allclose(x2, sig(sig(data[:10] @ W1 + c1) @ W2 + c2), rtol=1e-5, atol=1e-6)
+
+
+def test_down_pass_without_key_propagates_visible_means(stack):
+  layers, _ = stack
+  h = jnp.asarray(np.random.default_rng(0).random((4, 32)) < 0.5, jnp.float32)
+  np.testing.assert_allclose(dbn.down_pass(layers, h), rbm.visible_mean(layers[0], h), rtol=1e-6)
+
+
+def test_generate_returns_probabilities_of_the_data_width(stack):
+  layers, _ = stack
+  x = dbn.generate(layers, jax.random.key(1), 6, n_gibbs=20)
+  assert x.shape == (6, 64) and float(x.min()) >= 0 and float(x.max()) <= 1
+  binary = dbn.generate(layers, jax.random.key(1), 6, n_gibbs=20, mean_visible=False)
+  assert set(np.unique(np.asarray(binary))) <= {0.0, 1.0}
+
+
+def test_to_mlp_params_makes_the_mlp_hidden_layers_equal_the_up_pass(data, stack):
+  layers, _ = stack
+  model = mlp(64, [32, 16], 10, activation=Sigmoid)
+  params, state, _ = model.init(jax.random.key(2), (1, 64))
+  params = dbn.to_mlp_params(layers, params)
+  top = dbn.up_pass(layers, data[:5])[-1]
+  logits, _ = model.apply(params, state, jnp.asarray(data[:5]))
+  np.testing.assert_allclose(logits, top @ params["out"]["w"] + params["out"]["b"], rtol=1e-5,
+                             atol=1e-5)
+
+
+def test_to_mlp_params_rejects_mismatched_sizes(stack):
+  layers, _ = stack
+  params, _, _ = mlp(64, [30, 16], 10).init(jax.random.key(0), (1, 64))
+  with pytest.raises(ShapeError, match=r"fc1.w is \(64, 30\) but DBN layer 1 W is \(64, 32\)"):
+    dbn.to_mlp_params(layers, params)
+
+
+def test_stack_with_mismatched_layers_is_a_shape_error(stack):
+  layers, _ = stack
+  with pytest.raises(ShapeError, match=r"layer 2 has 16 visible units but layer 1 has 32 hidden"):
+    dbn.up_pass([layers[0], rbm.init(jax.random.key(0), 16, 4)], jnp.zeros((1, 64)))

@@ -30,8 +30,12 @@ def interleave(variants: Mapping[str, Callable[[], object]], *, rounds: int, rep
     for _ in range(warmup):
       block(fn())
   times = {name: [] for name in variants}
+  names = list(variants)
   for r in range(rounds):
-    for name, fn in variants.items():
+    # Rotate the order each round, so no variant always runs right after the same one
+    # (e.g. after PyTorch, whose idle OpenMP threads spin for a while).
+    for name in names[r % len(names):] + names[:r % len(names)]:
+      fn = variants[name]
       start = time.perf_counter()
       out = None
       for _ in range(reps):

@@ -17,6 +17,10 @@ import argparse
 import os
 import sys
 
+# PyTorch's OpenMP threads otherwise spin after each of its steps and slow down
+# whichever variant runs next.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -29,7 +29,7 @@ demo: $(VENV)/.installed
 	$(PY) -m fnn demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -m 'not slow'

@@ -17,11 +17,11 @@ table gives median seconds per epoch and ``speedup_vs_<peer>`` = peer time / fit
 
 import argparse
 import json
-import time
+import pathlib
+import sys
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from flax.training import train_state as flax_train_state
@@ -29,6 +29,9 @@ from flax.training import train_state as flax_train_state
 import fnn
 from fnn.data import load_digits
 from fnn.train import fit, init_train_state, train_step
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks import _timing  # noqa: E402
 
 LR = 1e-3
 BATCH = 64
@@ -114,15 +117,8 @@ def main(argv=None):
   x, y = x.reshape(-1, 64), y
   epochs = args.epochs_per_round
   variants = make_variants(x, y, args.hidden, epochs)
-  for run in variants.values():  # compile and warm up
-    run(); run()
-  times = {name: [] for name in variants}
-  for _ in range(rounds):
-    for name, run in variants.items():
-      start = time.perf_counter()
-      run()
-      times[name].append((time.perf_counter() - start) / epochs)
-  median = {name: float(np.median(t)) for name, t in times.items()}
+  times = _timing.interleave(variants, rounds=rounds, reps=1, progress=False)
+  median = {name: float(np.median(t)) / epochs for name, t in times.items()}
   arch = "-".join(map(str, [64, *args.hidden, 10]))
   result = {
       "fit_epoch_s": median["fnn fit"],

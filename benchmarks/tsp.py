@@ -17,12 +17,12 @@ import json
 import pathlib
 import statistics
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks import _timing  # noqa: E402
 from fnn.energy import tsp, tsplib  # noqa: E402
 
 SHARED_EIL51 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
@@ -32,12 +32,6 @@ def load_eil51():
   if SHARED_EIL51.is_file():
     return tsplib.read_tsplib(SHARED_EIL51), str(SHARED_EIL51)
   return tsplib.load_shipped("eil51"), "fnn/data/files/eil51.tsp (shipped copy)"
-
-
-def timed(fn):
-  start = time.perf_counter()
-  jax.block_until_ready(fn())
-  return time.perf_counter() - start
 
 
 def main(argv=None):
@@ -60,15 +54,12 @@ def main(argv=None):
   for name, (run, cfg) in solvers.items():
     one = jax.jit(lambda d, k, run=run, cfg=cfg: run(d, k, cfg).length)
     many = jax.jit(lambda d, ks, run=run, cfg=cfg: jax.vmap(lambda k: run(d, k, cfg).length)(ks))
-    timed(lambda: one(d, keys[0]))  # compile both before timing
-    timed(lambda: many(d, keys))
     variants[(name, "vmap")] = lambda many=many: many(d, keys)
     variants[(name, "loop")] = lambda one=one: [one(d, k) for k in keys]
 
-  times = {v: [] for v in variants}
-  for _ in range(rounds):
-    for v, fn in variants.items():  # interleaved round by round
-      times[v].append(timed(fn))
+  # one warm-up call each compiles both; then variants interleaved round by round
+  times = _timing.interleave(variants, rounds=rounds, reps=1, block=jax.block_until_ready,
+                             warmup=1, progress=False)
   median = {v: statistics.median(t) for v, t in times.items()}
 
   print(f"TSP restarts on eil51 ({source}), {restarts} restarts, {rounds} round(s), "
@@ -79,15 +70,16 @@ def main(argv=None):
     tv, tl = median[(name, "vmap")], median[(name, "loop")]
     speedups[name] = tl / tv
     print(f"{name:<15}{tv:>10.3f}{tl:>10.3f}{speedups[name]:>16.2f}x")
+  headline = {
+      "instance": "eil51", "restarts": restarts, "rounds": rounds,
+      "platform": jax.devices()[0].platform,
+      "speedup_vs_loop": round(speedups["annealed"], 3),
+      "speedup_vs_loop_hopfield_tank": round(speedups["hopfield-tank"], 3),
+      "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
+  }
   if args.json:
-    print(json.dumps({
-        "instance": "eil51", "restarts": restarts, "rounds": rounds,
-        "platform": jax.devices()[0].platform,
-        "speedup_vs_loop": round(speedups["annealed"], 3),
-        "speedup_vs_loop_hopfield_tank": round(speedups["hopfield-tank"], 3),
-        "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
-    }))
-  return speedups
+    print(json.dumps(headline))
+  return headline
 
 
 if __name__ == "__main__":

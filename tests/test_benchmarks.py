@@ -38,3 +38,25 @@ def test_lstm_bptt_benchmark_reports_speedups_per_size(capsys):
     assert all(v > 0 for k, v in row.items() if k.startswith("speedup_vs_"))
   last = capsys.readouterr().out.strip().splitlines()[-1]
   assert last.startswith('{"small": {"F": 8')
+
+
+@pytest.mark.slow
+def test_fit_epoch_benchmark_reports_both_ratios():
+  result = _load("fit_epoch").main(["--quick", "--json", "--epochs-per-round", "2"])
+  assert result["speedup_vs_step_loop"] > 0 and result["speedup_vs_flax_loop"] > 0
+  assert result["steps_per_epoch"] == 1437 // 64
+
+
+@pytest.mark.slow
+def test_tsp_benchmark_reports_the_vmap_speedup():
+  result = _load("tsp").main(["--quick", "--json"])
+  assert result["instance"] == "eil51" and result["restarts"] == 8
+  assert result["speedup_vs_loop"] > 0 and result["speedup_vs_loop_hopfield_tank"] > 0
+
+
+@pytest.mark.slow
+def test_rbm_benchmark_reports_speedups_per_data_set():
+  result = _load("rbm").main(["--quick", "--json", "--rounds", "1"])
+  assert len(result["datasets"]) == 2
+  for row in result["datasets"].values():
+    assert row["speedup_vs_sklearn"] > 0 and row["speedup_vs_sklearn_float32"] > 0

@@ -11,6 +11,8 @@ import pytest
 import fnn
 from fnn import layers as L
 from fnn import models
+from fnn.data.augment import Augment, random_shift
+from fnn.energy.hopfield import Hopfield
 
 # name -> (layer, input shape(s), input dtype, apply kwargs)
 LAYERS = {
@@ -60,6 +62,10 @@ LAYERS = {
                              (2, 5, 2), "float32", {}),
     "RNN_SimpleRNN": (L.RNN(L.SimpleRNNCell(3)), (2, 5, 2), "float32", {}),
     "Bidirectional_LSTM": (L.Bidirectional(L.LSTMCell(2)), (2, 5, 2), "float32", {}),
+    "Hopfield_stored_patterns": (Hopfield(3, steps=2), (2, 4), "float32", {}),
+    "Hopfield_inputs_projected": (Hopfield(source="inputs", features=3), (2, 5, 4), "float32", {}),
+    "Augment_shift_train": (Augment(random_shift), (2, 6, 6, 1), "float32",
+                            {"train": True, "key": True}),
     "mlp": (models.mlp(6, [5, 4], 3), (2, 6), "float32", {}),
     "lenet5": (models.lenet5(), (2, 28, 28, 1), "float32", {}),
     "vgg_block": (models.vgg_block(4, batch_norm=True), (2, 6, 6, 3), "float32", {"train": True}),

@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments._common import experiment_parser, finish, output_dir
-from fnn.data import load_digits
+from fnn.data import digit_prototypes
 from fnn.energy import hopfield as hp
+from fnn.energy.pictures import save_image_rows
 
 RULES = {"hebbian": hp.hebbian, "storkey": hp.storkey, "pseudo_inverse": hp.pseudo_inverse}
 FLIP_FRACTIONS = (0.1, 0.2, 0.3, 0.4)
@@ -37,12 +38,6 @@ def course_example():
           "minimum_states": states[energies == energies.min()]}
 
 
-def prototypes():
-  images, labels = load_digits("train")
-  means = np.stack([images[labels == c].mean(0) for c in range(10)])
-  return np.where(means.reshape(10, 64) > 0.5, 1, -1).astype(np.int32)
-
-
 def main(argv=None):
   parser = experiment_parser("hopfield_memory", __doc__)
   parser.add_argument("--probes", type=int, default=50, help="noisy probes per pattern and level")
@@ -51,7 +46,7 @@ def main(argv=None):
   probes_per = 5 if args.quick else args.probes
   rng = np.random.default_rng(args.seed)
   key = jax.random.key(args.seed)
-  x = prototypes()
+  x = digit_prototypes()
   masked = x.copy()
   masked[:, 32:] = -1  # lower half of every 8x8 image hidden
 
@@ -79,17 +74,11 @@ def main(argv=None):
           f"; from half-masked {results['masked_recall_rate'][rule]:.2f}")
 
   # Probe -> recall pictures: for each rule and probe kind, a row of probes over a row of recalls.
-  fig, axes = plt.subplots(2 * len(pictures), 10, figsize=(10, 2 * len(pictures) * 1.05))
-  for row, ((rule, kind), (probes, recalled)) in enumerate(pictures.items()):
-    for c in range(10):
-      for k, img in enumerate((probes[c], recalled[c])):
-        ax = axes[2 * row + k, c]
-        ax.imshow(img.reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
-        ax.set_xticks([]); ax.set_yticks([])
-      if c == 0:
-        axes[2 * row, 0].set_ylabel(f"{rule}\n{kind}\nprobe", fontsize=6)
-        axes[2 * row + 1, 0].set_ylabel("recall", fontsize=6)
-  fig.tight_layout(); fig.savefig(out / "probe_recall.png", dpi=100); plt.close(fig)
+  rows = {}
+  for (rule, kind), (probes, recalled) in pictures.items():
+    rows[f"{rule}\n{kind}\nprobe"] = probes
+    rows[f"{rule}\nrecall"] = recalled
+  save_image_rows(out / "probe_recall.png", rows, (8, 8), vmin=-1, vmax=1)
 
   fig, ax = plt.subplots(figsize=(5, 3.5))
   for rule, rates in results["recall_rate"].items():

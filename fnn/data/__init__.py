@@ -58,3 +58,16 @@ def load_digits(split: str = "all"):
   order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(labels))
   idx = order[:-DIGITS_TEST_SIZE] if split == "train" else order[-DIGITS_TEST_SIZE:]
   return images[idx], labels[idx]
+
+
+def digit_prototypes(split: str = "train"):
+  """One ±1 prototype per digit: the class-mean 8×8 image of ``split``, binarised at 0.5.
+
+  Returns:
+    int32 ``(10, 64)``, row ``c`` the prototype of digit ``c`` (the Hopfield demo's and
+    ``hopfield_memory``'s stored patterns).
+  """
+  images, labels = load_digits(split)
+  means = np.stack([images[labels == c].mean(0) for c in range(10)])
+  return np.where(means.reshape(10, 64) > 0.5, 1, -1).astype(np.int32)
+

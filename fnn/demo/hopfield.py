@@ -4,9 +4,10 @@ import jax
 import matplotlib
 import numpy as np
 
-from fnn.data import load_digits
+from fnn.data import digit_prototypes
 from fnn.energy import hopfield as hp
 from fnn.energy import tsp, tsplib
+from fnn.energy.pictures import save_image_rows
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -15,24 +16,16 @@ TITLE = "Hopfield networks: digit recall and the TSP (eil51)"
 
 
 def _recall_pictures(out_dir, seed):
-  images, labels = load_digits("train")
-  x = np.where(np.stack([images[labels == c].mean(0) for c in range(10)]).reshape(10, 64) > 0.5,
-               1, -1)
+  x = digit_prototypes()
   rng = np.random.default_rng(seed)
   probes = x.copy()
   for p in probes:
     p[rng.permutation(64)[:13]] *= -1  # 20% of the pixels flipped
   w = hp.pseudo_inverse(x)
   recalled = np.asarray(hp.recall_batch(w, probes, jax.random.key(seed)).state)
-  fig, axes = plt.subplots(3, 10, figsize=(10, 3.3))
-  for c in range(10):
-    for row, img in enumerate((x[c], probes[c], recalled[c])):
-      axes[row, c].imshow(img.reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
-      axes[row, c].set_xticks([]); axes[row, c].set_yticks([])
-  for row, label in enumerate(("stored", "probe", "recall")):
-    axes[row, 0].set_ylabel(label)
-  fig.suptitle("pseudo-inverse Hopfield net, 10 prototypes, N = 64, 20% of pixels flipped")
-  fig.tight_layout(); fig.savefig(out_dir / "hopfield_recall.png", dpi=100); plt.close(fig)
+  save_image_rows(out_dir / "hopfield_recall.png",
+                  {"stored": x, "probe": probes, "recall": recalled}, (8, 8), vmin=-1, vmax=1,
+                  title="pseudo-inverse Hopfield net, 10 prototypes, N = 64, 20% of pixels flipped")
   return float(np.mean(np.all(recalled == x, axis=1)))
 
 

@@ -64,3 +64,43 @@ def save_filters(path, W, image_shape, *, n_filters=64, title="learned filters")
   W = np.asarray(W)
   return save_image_grid(path, W[:, :n_filters].T, image_shape, title=title,
                          normalise_each=True, cmap="RdBu_r")
+
+
+def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None,
+                    cmap="gray_r"):
+  """Labelled rows of images (e.g. stored / probe / recall), one image per column.
+
+  Args:
+    path: the PNG to write.
+    rows: ``{label: images}``, each ``(n, prod(image_shape))``; every row has ``n`` images.
+    image_shape: ``(height, width)`` of one image.
+    title: optional figure title.
+    vmin, vmax, cmap: passed to ``imshow`` (±1 states: ``vmin=-1, vmax=1``).
+
+  Returns:
+    ``path``.
+  """
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  rows = {label: np.asarray(images) for label, images in rows.items()}
+  n = {len(images) for images in rows.values()}
+  if len(n) != 1:
+    raise ValueError(f"save_image_rows: every row needs the same number of images, got "
+                     f"{ {label: len(images) for label, images in rows.items()} }")
+  n = n.pop()
+  fig, axes = plt.subplots(len(rows), n, figsize=(n, 1.05 * len(rows) + (0.3 if title else 0)),
+                           squeeze=False)
+  for r, (label, images) in enumerate(rows.items()):
+    for c in range(n):
+      ax = axes[r, c]
+      ax.imshow(images[c].reshape(image_shape), cmap=cmap, vmin=vmin, vmax=vmax)
+      ax.set_xticks([]); ax.set_yticks([])
+    axes[r, 0].set_ylabel(label, fontsize=7)
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path

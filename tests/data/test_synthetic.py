@@ -35,3 +35,12 @@ def test_noisy_sine_noise_has_the_requested_spread():
 def test_noise_without_a_key_is_an_error():
   with pytest.raises(ValueError, match="noise > 0 needs key="):
     moons(10, 0.1)
+
+
+def test_digit_prototypes_are_the_binarised_class_means():
+  from fnn.data import digit_prototypes, load_digits
+  x = digit_prototypes()
+  images, labels = load_digits("train")
+  assert x.shape == (10, 64) and set(np.unique(x)) == {-1, 1}
+  for c in (0, 7):
+    np.testing.assert_array_equal(x[c] == 1, images[labels == c].mean(0).ravel() > 0.5)

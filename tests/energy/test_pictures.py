@@ -24,3 +24,12 @@ def test_save_filters_writes_a_png(tmp_path):
   path = pictures.save_filters(tmp_path / "f.png", np.random.default_rng(0).normal(size=(64, 10)),
                                (8, 8))
   assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_image_rows_rejects_rows_of_different_lengths(tmp_path):
+  with pytest.raises(ValueError, match="every row needs the same number of images"):
+    pictures.save_image_rows(tmp_path / "r.png", {"a": np.zeros((3, 4)), "b": np.zeros((2, 4))},
+                             (2, 2))
+  path = pictures.save_image_rows(tmp_path / "r.png", {"a": np.zeros((3, 4)), "b": np.ones((3, 4))},
+                                  (2, 2))
+  assert path.stat().st_size > 0

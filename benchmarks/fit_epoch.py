@@ -66,14 +66,17 @@ def make_variants(x, y, hidden, epochs):
   loop_state = [init_train_state(model, opt, jax.random.key(0), (1, 64))]
   rng = np.random.default_rng(0)
 
-  def run_step_loop():
-    ts = loop_state[0]
-    for _ in range(epochs):
-      order = rng.permutation(len(x))
-      for b in range(batches):
-        idx = order[b * BATCH:(b + 1) * BATCH]
-        ts, _ = step(ts, x[idx], y[idx])
-    loop_state[0] = jax.block_until_ready(ts)
+  def host_loop(step_fn, box):
+    """``epochs`` epochs of a per-step Python loop feeding numpy minibatches to ``step_fn``."""
+    def run():
+      state = box[0]
+      for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for b in range(batches):
+          idx = order[b * BATCH:(b + 1) * BATCH]
+          state, _ = step_fn(state, x[idx], y[idx])
+      box[0] = jax.block_until_ready(state)
+    return run
 
   flax_model = FlaxMLP(tuple(hidden))
   flax_state = [flax_train_state.TrainState.create(
@@ -88,16 +91,9 @@ def make_variants(x, y, hidden, epochs):
     loss_value, grads = jax.value_and_grad(loss_fn)(state.params)
     return state.apply_gradients(grads=grads), loss_value
 
-  def run_flax_loop():
-    state = flax_state[0]
-    for _ in range(epochs):
-      order = rng.permutation(len(x))
-      for b in range(batches):
-        idx = order[b * BATCH:(b + 1) * BATCH]
-        state, _ = flax_step(state, x[idx], y[idx])
-    flax_state[0] = jax.block_until_ready(state)
 
-  return {"fnn fit": run_fit, "step loop": run_step_loop, "flax loop": run_flax_loop}
+  return {"fnn fit": run_fit, "step loop": host_loop(step, loop_state),
+          "flax loop": host_loop(flax_step, flax_state)}
 
 
 def main(argv=None):

@@ -27,7 +27,8 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Protocol, Sequence
+import contextvars
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Protocol, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -73,6 +74,25 @@ class ApplyFn(Protocol):
     """
 
 
+class Geometry(NamedTuple):
+  """The window a convolution or pooling layer slides over its spatial axes.
+
+  Attributes:
+    kernel: window size per spatial axis (undilated), e.g. ``(3, 3)``.
+    stride: step per spatial axis.
+    padding: ``'SAME'``, ``'VALID'``, or one ``(low, high)`` pair per spatial axis.
+    dilation: kernel dilation per spatial axis (1 for pools).
+
+  A layer built with an int window (for any number of spatial axes) holds
+  1-tuples; readers index them with ``axis % len(kernel)``. Every field is a tuple
+  or a str, so a Layer holding a Geometry is hashable.
+  """
+  kernel: tuple
+  stride: tuple
+  padding: Union[str, tuple]
+  dilation: tuple
+
+
 class Layer(NamedTuple):
   """A pair of pure functions ``(init, apply)``; see the module docstring.
 
@@ -80,18 +100,41 @@ class Layer(NamedTuple):
     init: ``(key, input_shape) -> (params, state, output_shape)``.
     apply: ``(params, state, x, *, key=None, train=False) -> (y, new_state)``.
     name: how the layer appears in error messages and ``repr``, e.g. ``Dense(10)``.
-    geometry: for layers that slide a window over spatial axes (conv, pooling) a
-      dict with ``kernel``, ``stride``, ``padding`` and ``dilation`` per spatial axis;
-      ``"pointwise"`` for layers that act per position (activations, norms);
-      ``None`` otherwise. Used by :func:`fnn.receptive_field`.
+    geometry: a :class:`Geometry` for layers that slide a window over spatial axes
+      (conv, pooling); ``"pointwise"`` for layers that act per position
+      (activations, norms); ``None`` otherwise. Used by :func:`fnn.receptive_field`.
+
+  A Layer is hashable (its fields are functions, a str and a frozen geometry), so it
+  can key a compile cache. Two separately built layers are different keys even when
+  they have the same hyper-parameters, since their functions are different closures.
   """
   init: InitFn
   apply: ApplyFn
   name: str = "Layer"
-  geometry: Any = None
+  geometry: Union[Geometry, str, None] = None
 
   def __repr__(self) -> str:
     return self.name
+
+
+# Reading ``layer.init`` goes through this property, so that :func:`fnn.summary` (and
+# :mod:`fnn.interop`) can see every layer a model initialises, combinators and the
+# layers inside user-written wrappers alike, without each combinator having to list
+# its children. With no observer set (the normal case) it returns the stored function.
+_INIT_OBSERVER: contextvars.ContextVar = contextvars.ContextVar("fnn_init_observer",
+                                                                default=None)
+_stored_init = Layer.init
+
+
+def _observed_init(layer: Layer) -> InitFn:
+  init = _stored_init.__get__(layer, Layer)
+  observer = _INIT_OBSERVER.get()
+  if observer is None:
+    return init
+  return lambda key, input_shape: observer(layer, init, key, input_shape)
+
+
+Layer.init = property(_observed_init, doc=_stored_init.__doc__)
 
 
 # ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from typing import NamedTuple, Sequence
 
-from fnn.core import Layer
+from fnn.core import Geometry, Layer
+from fnn.layers._spatial import as_padding, explicit_padding, output_sizes
 
 
 class FieldRow(NamedTuple):
@@ -22,16 +23,15 @@ class FieldRow(NamedTuple):
   start: float
 
 
-def _padding_low_high(padding, n_in, k, s):
-  if padding == "VALID":
-    return 0, 0
-  if padding == "SAME":
-    out = -(-n_in // s)
-    total = max((out - 1) * s + k - n_in, 0)
-    return total // 2, total - total // 2
-  if isinstance(padding, int):
-    return padding, padding
-  return tuple(padding)
+def _window_along(layer: Layer, i: int, axis: int):
+  """``(name, dilated kernel, stride, padding)`` of an fnn layer along ``axis``."""
+  g = layer.geometry
+  if not isinstance(g, Geometry):
+    raise ValueError(f"receptive_field: layer {i} {layer.name} has no window geometry; "
+                     "only convolutions, pools and pointwise layers can be followed")
+  k = g.dilation[axis % len(g.dilation)] * (g.kernel[axis % len(g.kernel)] - 1) + 1
+  pad = g.padding if isinstance(g.padding, str) else g.padding[axis % len(g.padding)]
+  return layer.name, k, g.stride[axis % len(g.stride)], pad
 
 
 def receptive_field(layers: Sequence, input_size: int, axis: int = 0) -> list[FieldRow]:
@@ -40,7 +40,8 @@ def receptive_field(layers: Sequence, input_size: int, axis: int = 0) -> list[Fi
   With n the size, j the jump, r the receptive field and s the start:
   ``n_out = floor((n_in + 2p - k) / s) + 1``, ``j_out = j_in · s``,
   ``r_out = r_in + (k - 1) · j_in``, ``start_out = start_in + ((k - 1)/2 - p) · j_in``
-  (with unequal padding, p is the low side and n_out uses p_low + p_high).
+  (with unequal padding, p is the low side and n_out uses p_low + p_high). Padding
+  is resolved as the layers themselves resolve it (``fnn.layers._spatial``).
 
   Args:
     layers: fnn layers (Conv, MaxPool, AvgPool give their window geometry; pointwise
@@ -59,28 +60,19 @@ def receptive_field(layers: Sequence, input_size: int, axis: int = 0) -> list[Fi
   """
   rows = [FieldRow("input", int(input_size), 1, 1, 0.0)]
   for i, layer in enumerate(layers):
+    prev = rows[-1]
+    if isinstance(layer, Layer) and layer.geometry == "pointwise":
+      rows.append(prev._replace(name=layer.name))
+      continue
     if isinstance(layer, Layer):
-      if layer.geometry == "pointwise":
-        prev = rows[-1]
-        rows.append(prev._replace(name=layer.name))
-        continue
-      if not isinstance(layer.geometry, dict):
-        raise ValueError(f"receptive_field: layer {i} {layer.name} has no window geometry; "
-                         "only convolutions, pools and pointwise layers can be followed")
-      g = layer.geometry
-      k = g["dilation"][axis % len(g["kernel"])] * (g["kernel"][axis % len(g["kernel"])] - 1) + 1
-      s = g["stride"][axis % len(g["stride"])]
-      pad = g["padding"]
-      if isinstance(pad, tuple):
-        pad = pad[axis % len(pad)]
-      name = layer.name
+      name, k, s, pad = _window_along(layer, i, axis)
     else:
       spec = tuple(layer)
-      name, spec = (spec[0], spec[1:]) if isinstance(spec[0], str) else (f"layer{i}", spec)
-      k, s, pad = spec
-    prev = rows[-1]
-    lo, hi = _padding_low_high(pad, prev.size, k, s)
-    size = (prev.size + lo + hi - k) // s + 1
+      name, (k, s, pad) = (spec[0], spec[1:]) if isinstance(spec[0], str) else (f"layer{i}", spec)
+    one_axis = pad if isinstance(pad, (str, int)) else [pad]  # a (low, high) pair
+    pads = explicit_padding(as_padding("receptive_field", one_axis, 1), (prev.size,), (k,), (s,))
+    (size,) = output_sizes(f"receptive_field: {name}", (prev.size,), (k,), (s,), pads)
+    lo = pads[0][0]
     rows.append(FieldRow(name, size, prev.jump * s, prev.receptive_field + (k - 1) * prev.jump,
                          prev.start + ((k - 1) / 2 - lo) * prev.jump))
   return rows

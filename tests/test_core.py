@@ -57,3 +57,16 @@ def test_child_keys_are_fold_ins_so_dropout_masks_differ_between_children():
 
 def test_output_shape_without_allocating():
   assert fnn.output_shape(fnn.models.lenet5(), (7, 28, 28, 1)) == (7, 10)
+
+
+def test_layers_are_hashable_with_a_frozen_geometry():
+  from fnn.core import Geometry
+  from fnn.layers import AvgPool, Conv, MaxPool
+  conv = Conv(8, (3, 3))
+  assert hash(conv) == hash(conv) and {conv: 1}[conv] == 1
+  assert isinstance(conv.geometry, Geometry) and conv.geometry.kernel == (3, 3)
+  for layer in (MaxPool((2, 2)), AvgPool(3, stride=1, padding="SAME"),
+                Conv(4, 3, padding=((1, 2),)), fnn.serial(conv, MaxPool(2))):
+    hash(layer)
+  # two separately built layers are different cache keys, as their closures differ
+  assert Conv(8, (3, 3)) != conv

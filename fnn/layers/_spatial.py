@@ -2,7 +2,7 @@
 
 from typing import Sequence
 
-from fnn.core import ShapeError
+from fnn.core import Geometry, ShapeError
 
 
 def as_tuple(name: str, what: str, value, n: int) -> tuple:
@@ -65,9 +65,10 @@ def output_sizes(name: str, in_shape: Sequence[int], window: Sequence[int],
   return tuple(out)
 
 
-def geometry(window, strides, pads, dilation=None) -> dict:
-  return {"kernel": tuple(window), "stride": tuple(strides), "padding": pads,
-          "dilation": tuple(dilation) if dilation is not None else (1,) * len(window)}
+def geometry(window, strides, pads, dilation=None) -> Geometry:
+  """The frozen (hashable) :class:`fnn.core.Geometry` a windowed layer records."""
+  return Geometry(tuple(window), tuple(strides), pads,
+                  tuple(dilation) if dilation is not None else (1,) * len(window))
 
 
 def spatial_rank(name: str, shape, fixed_rank) -> int:

@@ -13,16 +13,16 @@ def _affine_params(channels, use_scale, use_bias, dtype):
   if use_scale:
     params["scale"] = initializers.ones(None, (channels,), dtype)
   if use_bias:
-    params["bias"] = initializers.zeros(None, (channels,), dtype)
+    params["b"] = initializers.zeros(None, (channels,), dtype)
   return params
 
 
 def _affine(y, params):
-  """``y · scale + bias`` with whichever of the two the layer has."""
+  """``y · scale + b`` with whichever of the two the layer has."""
   if "scale" in params:
     y = y * params["scale"]
-  if "bias" in params:
-    y = y + params["bias"]
+  if "b" in params:
+    y = y + params["b"]
   return y
 
 
@@ -40,10 +40,10 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
   Args:
     momentum: EMA decay of the running statistics, in [0, 1).
     epsilon: added to the variance.
-    use_scale, use_bias: learn ``scale`` (γ, init 1) / ``bias`` (β, init 0).
+    use_scale, use_bias: learn ``scale`` (γ, init 1) / the offset ``b`` (β, init 0).
     dtype: parameter dtype.
 
-  Params ``{'scale': (C,), 'bias': (C,)}``; state ``{'mean': (C,), 'var': (C,)}``,
+  Params ``{'scale': (C,), 'b': (C,)}``; state ``{'mean': (C,), 'var': (C,)}``,
   initialised to 0 and 1. Input and output ``(N, ..., C)``.
 
   Raises:
@@ -94,9 +94,9 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
 
 def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool = True,
               dtype=jnp.float32) -> Layer:
-  """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + bias``.
+  """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + b``.
 
-  Params ``{'scale': (C,), 'bias': (C,)}``; no state; same in train and eval.
+  Params ``{'scale': (C,), 'b': (C,)}``; no state; same in train and eval.
   Input and output ``(N, ..., C)``.
   """
   if not epsilon > 0:
@@ -111,7 +111,7 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
 
   def apply(params, state, x, *, key=None, train=False):
     check_array(name, x)
-    c = (params.get("scale") if use_scale else params.get("bias"))
+    c = (params.get("scale") if use_scale else params.get("b"))
     if c is not None:
       check_last_axis(name, x.shape, c.shape[0])
     check_floating(name, x)

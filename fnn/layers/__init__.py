@@ -8,6 +8,8 @@ from fnn.layers.conv import Conv, ConvTranspose
 from fnn.layers.dense import Dense
 from fnn.layers.dropout import Dropout
 from fnn.layers.embedding import Embedding
+from fnn.layers.im2col import im2col
+from fnn.layers.lrn import LocalResponseNorm
 from fnn.layers.norm import BatchNorm, LayerNorm
 from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
 from fnn.layers.reshape import Flatten, Reshape

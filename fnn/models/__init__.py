@@ -1,5 +1,9 @@
 """Ready-made models, each a plain :class:`fnn.Layer`."""
 
+from fnn.models.alexnet import alexnet
 from fnn.models.cnn import basic_block, lenet5, resnet, vgg_block
+from fnn.models.googlenet import googlenet, inception_block
 from fnn.models.mlp import mlp
+from fnn.models.resnet_imagenet import resnet18, resnet34
+from fnn.models.vgg import vgg
 from fnn.models import autoencoder

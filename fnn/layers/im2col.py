@@ -1,0 +1,60 @@
+"""im2col: convolution as a matrix product, the way the course explains it.
+
+The layers do not use it: :func:`fnn.layers.Conv` calls XLA's convolution
+(``lax.conv_general_dilated``), which never builds the ``kh·kw``-times larger patch
+matrix and picks a direct, Winograd or FFT-style algorithm per device. im2col is here
+to show (and test) that the two are the same linear map.
+"""
+
+import itertools
+from typing import Sequence
+
+import jax.numpy as jnp
+
+from fnn.core import ShapeError, check_array
+from fnn.layers._spatial import as_padding, as_tuple, explicit_padding, output_sizes
+
+
+def im2col(x, kernel: int | Sequence[int], stride=1, padding="VALID", dilation=1):
+  """The patches a convolution sees, one row of ``kh·kw·C`` values per output position.
+
+  The row order is the kernel positions in row-major order, and the channels within
+  each, which is the order of ``w.reshape(-1, out)`` for an HWIO kernel ``w``. So::
+
+      im2col(x, w.shape[:-2], stride, padding, dilation) @ w.reshape(-1, out) + b
+
+  equals ``Conv(out, w.shape[:-2], stride=stride, padding=padding,
+  dilation=dilation)`` with params ``{'w': w, 'b': b}`` (``groups=1``).
+
+  Args:
+    x: ``(N, *spatial, C)`` with 1-3 spatial axes.
+    kernel: window size, an int (every spatial axis) or one per spatial axis.
+    stride: an int or one per spatial axis.
+    padding: ``'VALID'`` (default), ``'SAME'``, an int, or ``(low, high)`` pairs, as
+      :func:`fnn.layers.Conv`; the padding is zeros.
+    dilation: kernel dilation, an int or one per spatial axis.
+
+  Returns:
+    ``(N, *spatial_out, prod(kernel)·C)``.
+
+  Raises:
+    ShapeError: for an input that is not ``(N, *1-3 spatial axes, C)``, or too small.
+  """
+  check_array("im2col", x)
+  n = x.ndim - 2
+  if n not in (1, 2, 3):
+    raise ShapeError(f"im2col: expected x of rank 3, 4 or 5 (N, *spatial, C), got shape {x.shape}")
+  kernel = as_tuple("im2col", "kernel", kernel, n)
+  strides = as_tuple("im2col", "stride", stride, n)
+  dilations = as_tuple("im2col", "dilation", dilation, n)
+  window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+  pads = explicit_padding(as_padding("im2col", padding, n), x.shape[1:-1], window, strides)
+  out = output_sizes("im2col", x.shape[1:-1], window, strides, pads)
+  x = jnp.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),))
+  patches = []
+  for offset in itertools.product(*(range(k) for k in kernel)):
+    # The input pixels under kernel position `offset`, for every output position.
+    index = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                  for i, d, s, o in zip(offset, dilations, strides, out))
+    patches.append(x[(slice(None),) + index])
+  return jnp.concatenate(patches, axis=-1)

@@ -61,13 +61,15 @@ def basic_block(features: int, stride: int = 1) -> Layer:
 
   ``relu(bn(conv(relu(bn(conv(x))))) + shortcut(x))``. The shortcut is the identity
   when the input already has ``features`` channels and ``stride == 1``, otherwise a
-  1×1 strided conv with BatchNorm (chosen at ``init`` from the input shape).
+  1×1 strided conv with BatchNorm (chosen at ``init`` from the input shape). The 3×3
+  convs pad one pixel on each side, as torchvision's ``BasicBlock`` (with stride 2,
+  ``'SAME'`` would pad only the far side of an even input).
 
   Params/state: ``{'main': ..., 'shortcut': ...}`` (shortcut ``{}`` for the identity).
   Input ``(N, H, W, C)``; output ``(N, ceil(H / stride), ceil(W / stride), features)``.
   """
-  main = [Conv(features, (3, 3), stride=stride, use_bias=False), BatchNorm(), Relu(),
-          Conv(features, (3, 3), use_bias=False), BatchNorm()]
+  main = [Conv(features, (3, 3), stride=stride, padding=1, use_bias=False), BatchNorm(), Relu(),
+          Conv(features, (3, 3), padding=1, use_bias=False), BatchNorm()]
   identity = serial(residual(*main), Relu())
   projected = serial(
       residual(*main, shortcut=serial(Conv(features, (1, 1), stride=stride, use_bias=False),

@@ -10,6 +10,8 @@ The docstrings keep the usual Python conventions, readable in ``help()``:
   defined. A target that resolves nowhere is left as ``[`name`][name]``, which autorefs
   reports, so ``mkdocs build --strict`` fails on a broken reference;
 - each ``.. math::`` block into an arithmatex ``$$ ... $$`` block;
+- a paragraph ending in ``::`` (reST's literal block, which Markdown already reads as an
+  indented code block) into one ending in ``:``;
 - the ``Params:`` section (the layout of the params pytree a layer creates) into a
   "Params pytree" admonition, since Google style reads ``Params:`` as ``Args:``.
 """
@@ -26,6 +28,7 @@ MATH = re.compile(
   r"(?P<rest>(?:(?P=indent)[ \t]+\S.*\n|[ \t]*\n)*)",
   re.MULTILINE,
 )
+LITERAL = re.compile(r"(\S)::[ \t]*$", re.MULTILINE)
 PARAMS = re.compile(r"^(?P<indent>[ \t]*)Params:[ \t]*$", re.MULTILINE)
 ROOT = "fnn"
 
@@ -87,6 +90,7 @@ class SphinxRoles(griffe.Extension):
         return f"[`{shown}`][{target}]"
 
       text = MATH.sub(_math, ROLE.sub(role, doc.value))
+      text = LITERAL.sub(r"\1:", text)
       doc.value = PARAMS.sub(r"\g<indent>Params pytree:", text)
 
 

@@ -170,6 +170,16 @@ def check_integer(name: str, x: Any) -> None:
         "cast them first, e.g. x.astype(jnp.int32)")
 
 
+def check_key(name: str, key: Any) -> Any:
+  """Raises TypeError unless ``key`` is a JAX PRNG key (typed or raw uint32 key data)."""
+  dtype = getattr(key, "dtype", None)
+  if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
+                            or (dtype == jnp.uint32 and getattr(key, "shape", None) == (2,))):
+    return key
+  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
+                  f"{type(key).__name__} {key!r}")
+
+
 def check_array(name: str, x: Any) -> Any:
   """Raises TypeError for an input that is not an array (a list, a dict...)."""
   if not hasattr(x, "shape") or not hasattr(x, "dtype"):

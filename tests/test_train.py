@@ -7,7 +7,7 @@ import pytest
 import fnn
 from fnn.layers import Dense, Dropout, Relu
 from fnn.train import (NonFiniteLossError, TrainState, epoch_fn, eval_step, evaluate, fit,
-                       init_train_state, scan_epochs, train_step)
+                       init_train_state, scan_epochs, supervised_step, train_step)
 
 mse = fnn.losses.mean_squared_error
 
@@ -102,8 +102,8 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
   x, y = _linear_data(12)
-  x[7, 1] = np.nan
-  with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 7 \(epoch 0, batch 7\)"):
+  x[7, 1] = 1e30  # finite data whose squared error overflows float32
+  with pytest.raises(NonFiniteLossError, match=r"loss became inf at step 7 \(epoch 0, batch 7\)"):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=2, batch_size=1,
         shuffle=False, progress=False)
   try:
@@ -121,7 +121,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
 def test_train_step_with_l2_penalty_is_sgd_with_weight_decay():
   x, y = _linear_data(16)
   lam, lr = 0.1, 0.05
-  ts = init_train_state(Dense(1), optax.sgd(lr), jax.random.key(0), (1, 3))
+  ts = init_train_state(jax.random.key(0), Dense(1), optax.sgd(lr), (1, 3))
   step = train_step(Dense(1), mse, optax.sgd(lr), penalty=lambda p: lam * fnn.losses.l2_penalty(p))
   new_ts, logs = step(ts, x, y)
   w, b = np.asarray(ts.params["w"]), np.asarray(ts.params["b"])
@@ -151,8 +151,8 @@ def test_evaluate_weights_uneven_batches_by_size():
 def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs():
   x, y = _linear_data(32)
   opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
-  run = epoch_fn(Dense(1), mse, opt, 8)
-  ts = init_train_state(Dense(1), opt, jax.random.key(0), (1, 3))
+  run = epoch_fn(supervised_step(Dense(1), mse, opt), 8)
+  ts = init_train_state(jax.random.key(0), Dense(1), opt, (1, 3))
   lrs = jnp.array([0.01, 0.1])
 
   def with_lr(lr):
@@ -160,9 +160,9 @@ def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs():
     return ts._replace(opt_state=opt_state)
 
   batched = jax.vmap(with_lr)(lrs)
-  out, _, _ = jax.jit(jax.vmap(run, in_axes=(0, None, None)))(batched, x, y)
+  out, _, _ = jax.jit(jax.vmap(run, in_axes=(0, None)))(batched, (x, y))
   for i, lr in enumerate(lrs):
-    single, _, _ = jax.jit(run)(with_lr(lr), x, y)
+    single, _, _ = jax.jit(run)(with_lr(lr), (x, y))
     np.testing.assert_allclose(out.params["w"][i], single.params["w"], rtol=1e-6)
   assert not np.allclose(out.params["w"][0], out.params["w"][1])
 
@@ -213,7 +213,7 @@ def test_fit_rejects_inputs_and_targets_of_different_lengths():
 
 
 def test_train_state_is_a_pytree_that_jit_accepts():
-  ts = init_train_state(Dense(2), optax.adam(1e-3), jax.random.key(0), (1, 3))
+  ts = init_train_state(jax.random.key(0), Dense(2), optax.adam(1e-3), (1, 3))
   assert isinstance(ts, TrainState)
   doubled = jax.jit(lambda t: jax.tree.map(lambda a: a, t))(ts)
   assert jax.tree.structure(doubled) == jax.tree.structure(ts)
@@ -225,8 +225,9 @@ def test_scan_epochs_equals_fit_epoch_by_epoch():
   model, opt = _dropout_mlp(), optax.adam(1e-2)
   result = fit(model, mse, opt, x, y, key=jax.random.key(4), epochs=3, batch_size=8,
                progress=False)
-  ts = init_train_state(model, opt, jax.random.key(4), (1, 3))
-  final, status, logs = jax.jit(lambda t: scan_epochs(epoch_fn(model, mse, opt, 8), t, x, y, 3))(ts)
+  ts = init_train_state(jax.random.key(4), model, opt, (1, 3))
+  run = epoch_fn(supervised_step(model, mse, opt), 8)
+  final, status, logs = jax.jit(lambda t: scan_epochs(run, t, (x, y), 3))(ts)
   assert int(status.bad_step) == -1
   np.testing.assert_allclose(logs["loss"], result.history["loss"], rtol=1e-5)
   for a, b in zip(jax.tree.leaves(final.params), jax.tree.leaves(result.state.params)):
@@ -242,15 +243,15 @@ def test_fit_without_a_key_or_train_state_is_an_error():
 def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   x, y = _linear_data(32)
   model, opt = Dense(1), optax.sgd(0.05)
-  ts = init_train_state(model, opt, jax.random.key(0), x.shape)
-  fast = jax.jit(epoch_fn(model, mse, opt, 4, guard=False))
-  safe = jax.jit(epoch_fn(model, mse, opt, 4, guard=True))
-  (ts_a, status_a, logs_a), (ts_b, status_b, logs_b) = fast(ts, x, y), safe(ts, x, y)
+  ts = init_train_state(jax.random.key(0), model, opt, x.shape)
+  fast = jax.jit(epoch_fn(supervised_step(model, mse, opt), 4, guard=False))
+  safe = jax.jit(epoch_fn(supervised_step(model, mse, opt), 4, guard=True))
+  (ts_a, status_a, logs_a), (ts_b, status_b, logs_b) = fast(ts, (x, y)), safe(ts, (x, y))
   for u, v in zip(jax.tree.leaves((ts_a.params, ts_a.opt_state, status_a, logs_a)),
                   jax.tree.leaves((ts_b.params, ts_b.opt_state, status_b, logs_b))):
     np.testing.assert_array_equal(u, v)
   x_bad = x.copy()
   x_bad[int(fnn.train.epoch_order(ts, 32, 4)[3, 0]), 0] = np.inf
-  (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, x_bad, y), safe(ts, x_bad, y)
+  (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, (x_bad, y)), safe(ts, (x_bad, y))
   assert int(fast_status.bad_step) == int(safe_status.bad_step) == 3
   assert int(good_ts.step) == 3 and np.isfinite(good_ts.params["w"]).all()

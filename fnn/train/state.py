@@ -54,7 +54,7 @@ class TrainState(NamedTuple):
       optimizer: any optax GradientTransformation.
       key: the run's key (shuffling and per-step keys derive from it).
     """
-    check_key("TrainState.create", key)
+    check_key(key, "TrainState.create")
     return cls(jnp.zeros((), jnp.int32), params, state, optimizer.init(params), _storable(key))
 
 
@@ -73,7 +73,7 @@ def init_train_state(key: jax.Array, model: Layer, optimizer: optax.GradientTran
   Returns:
     A TrainState at step 0.
   """
-  check_key("train.init_train_state", key)
+  check_key(key, "train.init_train_state")
   init_key, run_key = jax.random.split(key)
   if params is None:
     params, new_state, _ = model.init(init_key, input_shape)

@@ -1,4 +1,4 @@
-"""``fit``: supervised training of a Layer, as a thin layer over :func:`train_loop`."""
+"""``fit``: supervised training of a Layer, a thin layer over :func:`~fnn.train.train_loop`."""
 
 from __future__ import annotations
 

@@ -31,10 +31,10 @@ from fnn.train import eval_step, evaluate, fit
 
 SIZE = 32
 ZOO = {
-    "AlexNet": lambda n, w: models.alexnet(n, small=True, width=w),
-    "VGG-11": lambda n, w: models.vgg(11, n, batch_norm=True, small=True, width=w),
-    "GoogLeNet": lambda n, w: models.googlenet(n, small=True, width=w),
-    "ResNet-18": lambda n, w: models.resnet18(n, small=True, width=w),
+  "AlexNet": lambda n, w: models.alexnet(n, small=True, width=w),
+  "VGG-11": lambda n, w: models.vgg(11, n, batch_norm=True, small=True, width=w),
+  "GoogLeNet": lambda n, w: models.googlenet(n, small=True, width=w),
+  "ResNet-18": lambda n, w: models.resnet18(n, small=True, width=w),
 }
 
 
@@ -71,10 +71,26 @@ def train_one(model, x, y, x_test, y_test, args, epochs):
   """Fits ``model``; returns its test metrics, mean step time (ms) and history."""
   loss = fnn.losses.softmax_cross_entropy
   metrics = {"accuracy": fnn.metrics.accuracy}
-  result = fit(model, loss, optax.adam(1e-3), x, y, key=jax.random.key(args.seed),
-               epochs=epochs, batch_size=args.batch_size, metrics=metrics, progress=False)
-  test = evaluate(eval_step(model, loss, metrics=metrics), result.state.params,
-                  result.state.state, x_test, y_test, batch_size=250)
+  result = fit(
+    model,
+    loss,
+    optax.adam(1e-3),
+    x,
+    y,
+    key=jax.random.key(args.seed),
+    epochs=epochs,
+    batch_size=args.batch_size,
+    metrics=metrics,
+    progress=False,
+  )
+  test = evaluate(
+    eval_step(model, loss, metrics=metrics),
+    result.state.params,
+    result.state.state,
+    x_test,
+    y_test,
+    batch_size=250,
+  )
   steps = len(y) // args.batch_size
   times = np.asarray(result.history.get("time", []))[1:]  # epoch 0 includes compilation
   step_ms = float(times.mean() / steps * 1e3) if times.size else float("nan")
@@ -91,31 +107,48 @@ def table(rows) -> str:
 def plot(rows, histories, out, title):
   names = list(rows)
   fig, ax = plt.subplots(1, 3, figsize=(11, 3.2))
-  for a, key, label in zip(ax, ("params", "step_ms", "test_accuracy"),
-                           ("parameters", "training step (ms)", "test accuracy")):
+  for a, key, label in zip(
+    ax,
+    ("params", "step_ms", "test_accuracy"),
+    ("parameters", "training step (ms)", "test accuracy"),
+    strict=False,
+  ):
     a.bar(names, [rows[n][key] for n in names], color="C0")
     a.set(title=label)
     a.tick_params(axis="x", labelrotation=20)
   ax[0].set_yscale("log")
-  fig.suptitle(title); fig.tight_layout(); fig.savefig(out / "zoo.png", dpi=100); plt.close(fig)
+  fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(out / "zoo.png", dpi=100)
+  plt.close(fig)
   fig, ax = plt.subplots(figsize=(5, 3.4))
   for n in names:
     ax.plot(np.arange(1, len(histories[n]["loss"]) + 1), histories[n]["loss"], "o-", label=n)
   ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title=title)
-  ax.legend(); fig.tight_layout(); fig.savefig(out / "learning_curves.png", dpi=100)
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out / "learning_curves.png", dpi=100)
   plt.close(fig)
 
 
 def main(argv=None):
   parser = experiment_parser("cnn_zoo", __doc__)
   parser.add_argument("--epochs", type=int, default=6)
-  parser.add_argument("--width", type=float, default=0.125,
-                      help="channel multiplier of every model (1.0: the published widths)")
+  parser.add_argument(
+    "--width",
+    type=float,
+    default=0.125,
+    help="channel multiplier of every model (1.0: the published widths)",
+  )
   parser.add_argument("--batch-size", type=int, default=32)
-  parser.add_argument("--data", help="a folder of MNIST IDX files, or an .npz with "
-                                     "x_train, y_train, x_test, y_test")
-  parser.add_argument("--models", default=",".join(ZOO),
-                      help=f"comma-separated subset of {', '.join(ZOO)} (default: all)")
+  parser.add_argument(
+    "--data", help="a folder of MNIST IDX files, or an .npz with x_train, y_train, x_test, y_test"
+  )
+  parser.add_argument(
+    "--models",
+    default=",".join(ZOO),
+    help=f"comma-separated subset of {', '.join(ZOO)} (default: all)",
+  )
   args = parser.parse_args(argv)
   names = [n.strip() for n in args.models.split(",")]
   unknown = sorted(set(names) - set(ZOO))
@@ -132,14 +165,24 @@ def main(argv=None):
     model = ZOO[name](num_classes, width)
     test, step_ms, history = train_one(model, x, y, x_test, y_test, args, epochs)
     params = fnn.summary(model, (1,) + x.shape[1:]).total_params
-    rows[name] = {"params": params, "step_ms": step_ms, "test_accuracy": test["accuracy"],
-                  "test_loss": test["loss"]}
+    rows[name] = {
+      "params": params,
+      "step_ms": step_ms,
+      "test_accuracy": test["accuracy"],
+      "test_loss": test["loss"],
+    }
     histories[name] = history
   print(table(rows))
   title = f"{dataset}, width {width:g}, {epochs} epochs"
   plot(rows, histories, out, title)
-  headline = {"dataset": dataset, "epochs": epochs, "width": width,
-              "train_size": int(len(y)), "test_size": int(len(y_test)), "models": rows}
+  headline = {
+    "dataset": dataset,
+    "epochs": epochs,
+    "width": width,
+    "train_size": len(y),
+    "test_size": len(y_test),
+    "models": rows,
+  }
   return finish(args, out, {**headline, "history": histories}, headline)
 
 

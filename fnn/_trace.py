@@ -12,7 +12,8 @@ object sits.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import jax
 
@@ -33,7 +34,7 @@ class LayerNode:
 
   def __init__(self, layer: Layer, input_shape):
     self.layer, self.input_shape = layer, input_shape
-    self.path: Optional[tuple] = None
+    self.path: tuple | None = None
     self.params = self.state = self.output_shape = None
     self.children: list[LayerNode] = []
 
@@ -52,6 +53,7 @@ def _find(tree, target, path=()):
   """The path of ``target`` (by identity) inside a tree of dicts/tuples/lists, or None."""
   if tree is target:
     return path
+  items: Iterable[tuple[Any, Any]]
   if isinstance(tree, dict):
     items = tree.items()
   elif isinstance(tree, (tuple, list)):
@@ -84,8 +86,11 @@ def _resolve_paths(node: LayerNode) -> None:
 
 
 def _collapse(node: LayerNode) -> None:
-  """Merges a wrapper whose single child stores its params unchanged (``mlp``'s inner
-  ``named_serial``, ``basic_block``'s ``serial``) into that child's children."""
+  """Merges a wrapper into its single child when the child's params are the wrapper's.
+
+  E.g. ``mlp``'s inner ``named_serial`` or ``basic_block``'s ``serial``: the wrapper's
+  row keeps its name and gets the child's children.
+  """
   while len(node.children) == 1 and node.children[0].path == node.path and node.path is not None:
     node.children = node.children[0].children
   for child in node.children:

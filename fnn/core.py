@@ -123,7 +123,7 @@ class Layer(NamedTuple):
 # its children. With no observer set (the normal case) it returns the stored function.
 _INIT_OBSERVER: contextvars.ContextVar = contextvars.ContextVar("fnn_init_observer",
                                                                 default=None)
-_stored_init = Layer.init
+_stored_init: Any = Layer.init  # the NamedTuple field's descriptor
 
 
 def _observed_init(layer: Layer) -> InitFn:
@@ -134,7 +134,7 @@ def _observed_init(layer: Layer) -> InitFn:
   return lambda key, input_shape: observer(layer, init, key, input_shape)
 
 
-Layer.init = property(_observed_init, doc=_stored_init.__doc__)
+Layer.init = property(_observed_init, doc=_stored_init.__doc__)  # type: ignore[assignment]
 
 
 # ----------------------------------------------------------------------------

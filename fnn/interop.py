@@ -4,18 +4,22 @@ torch is optional: it is imported only when a function here needs it.
 
 Per layer (fnn params -> torch module's state_dict entries):
 
-| fnn layer | fnn | torch |
-| --- | --- | --- |
-| ``Dense`` | ``w (in, out)``, ``b`` | ``Linear``: ``weight = w.T (out, in)``, ``bias`` |
-| ``Conv`` | ``w (*k, in/groups, out)`` (HWIO) | ``Conv{1,2,3}d``: ``weight (out, in/groups, *k)`` (OIHW) |
-| ``ConvTranspose`` | ``w (*k, in, out)``, applied unflipped | ``ConvTranspose{1,2,3}d``: ``weight (in, out, *k)``, spatially flipped (1) |
-| ``BatchNorm`` | ``scale``, ``b``; state ``mean``, ``var`` | ``weight``, ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked`` |
-| ``LayerNorm`` | ``scale``, ``b`` | ``weight``, ``bias`` |
-| ``Embedding`` | ``embedding (num, features)`` | ``weight`` |
-| ``RNN(LSTMCell)`` | ``w_i (F, 4H)``, ``w_h (H, 4H)``, ``b`` | ``LSTM``: ``weight_ih_l0 = w_i.T``, ``weight_hh_l0 = w_h.T``, ``bias_ih_l0 = b``, ``bias_hh_l0 = 0`` |
-| ``RNN(GRUCell)`` | ``w_i``, ``w_h``, ``b_i``, ``b_h`` | ``GRU``: ``weight_ih_l0``, ``weight_hh_l0`` (transposed), ``bias_ih_l0 = b_i``, ``bias_hh_l0 = b_h`` |
-| ``RNN(SimpleRNNCell)`` | ``w_i``, ``w_h``, ``b`` | ``RNN`` (tanh): as the LSTM |
-| ``Bidirectional(cell)`` | ``forward``, ``backward`` | one bidirectional module: ``..._l0`` and ``..._l0_reverse`` |
+- ``Dense`` ``{w (in, out), b}`` <-> ``Linear``: ``weight = w.T``, ``bias = b``.
+- ``Conv`` ``{w (*k, in/groups, out), b}`` (HWIO) <-> ``Conv{1,2,3}d``: ``weight (out,
+  in/groups, *k)`` (OIHW), ``bias``.
+- ``ConvTranspose`` ``{w (*k, in, out), b}``, applied unflipped <->
+  ``ConvTranspose{1,2,3}d``: ``weight (in, out, *k)``, spatially flipped (1).
+- ``BatchNorm`` ``{scale, b}``, state ``{mean, var}`` <-> ``weight``, ``bias``,
+  ``running_mean``, ``running_var``, ``num_batches_tracked``.
+- ``LayerNorm`` ``{scale, b}`` <-> ``weight``, ``bias``.
+- ``Embedding`` ``{embedding (num, features)}`` <-> ``weight``.
+- ``RNN(LSTMCell)`` ``{w_i (F, 4H), w_h (H, 4H), b}`` <-> ``LSTM``: ``weight_ih_l0 =
+  w_i.T``, ``weight_hh_l0 = w_h.T``, ``bias_ih_l0 = b``, ``bias_hh_l0 = 0``.
+- ``RNN(GRUCell)`` ``{w_i, w_h, b_i, b_h}`` <-> ``GRU``: the weights transposed,
+  ``bias_ih_l0 = b_i``, ``bias_hh_l0 = b_h``.
+- ``RNN(SimpleRNNCell)`` ``{w_i, w_h, b}`` <-> ``RNN`` (tanh), as the LSTM.
+- ``Bidirectional(cell)`` ``{forward, backward}`` <-> one bidirectional module: the
+  ``..._l0`` and ``..._l0_reverse`` entries.
 
 (1) The weights transfer exactly. fnn's ``padding='VALID'`` is torch's ``padding=0``;
 ``'SAME'`` (output ``n · stride``) is torch's ``padding=(k - stride) // 2,
@@ -56,7 +60,8 @@ the fnn layer and both shapes.
 from __future__ import annotations
 
 import collections
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -65,7 +70,7 @@ import numpy as np
 from fnn._trace import LayerNode, trace
 from fnn.core import Layer, Shape, ShapeError
 
-Names = Union[None, str, Sequence[str], Mapping[str, str]]
+Names = None | str | Sequence[str] | Mapping[str, str]
 
 
 def _constructor(name: str) -> str:
@@ -77,7 +82,7 @@ def _kind(node: LayerNode) -> str:
   name = node.layer.name
   kind = _constructor(name)
   if kind in ("RNN", "Bidirectional"):
-    kind += ":" + _constructor(name[len(kind) + 1:])
+    kind += ":" + _constructor(name[len(kind) + 1 :])
   return kind
 
 
@@ -152,8 +157,9 @@ _NORM_NAMES = (("scale", "weight"), ("b", "bias"))
 def _norm_to(node, p, s):
   out = {torch: p[fnn] for fnn, torch in _NORM_NAMES if fnn in p}
   if s:
-    out.update(running_mean=s["mean"], running_var=s["var"],
-               num_batches_tracked=np.zeros((), np.int64))
+    out.update(
+      running_mean=s["mean"], running_var=s["var"], num_batches_tracked=np.zeros((), np.int64)
+    )
   return out
 
 
@@ -204,20 +210,22 @@ def _bidirectional_to(node, p, s):
 
 
 def _bidirectional_from(node, t):
-  return {"forward": _cell_from(t, node.params["forward"]),
-          "backward": _cell_from(t, node.params["backward"], "_reverse")}, {}
+  return {
+    "forward": _cell_from(t, node.params["forward"]),
+    "backward": _cell_from(t, node.params["backward"], "_reverse"),
+  }, {}
 
 
 _CELLS = ("LSTMCell", "GRUCell", "SimpleRNNCell")
 _CONVERTERS = {
-    "Dense": (_dense_to, _dense_from),
-    "Conv": (_conv_to, _conv_from),
-    "ConvTranspose": (_conv_transpose_to, _conv_transpose_from),
-    "BatchNorm": (_norm_to, _norm_from),
-    "LayerNorm": (_norm_to, _norm_from),
-    "Embedding": (_embedding_to, _embedding_from),
-    **{f"RNN:{c}": (_rnn_to, _rnn_from) for c in _CELLS},
-    **{f"Bidirectional:{c}": (_bidirectional_to, _bidirectional_from) for c in _CELLS},
+  "Dense": (_dense_to, _dense_from),
+  "Conv": (_conv_to, _conv_from),
+  "ConvTranspose": (_conv_transpose_to, _conv_transpose_from),
+  "BatchNorm": (_norm_to, _norm_from),
+  "LayerNorm": (_norm_to, _norm_from),
+  "Embedding": (_embedding_to, _embedding_from),
+  **{f"RNN:{c}": (_rnn_to, _rnn_from) for c in _CELLS},
+  **{f"Bidirectional:{c}": (_bidirectional_to, _bidirectional_from) for c in _CELLS},
 }
 
 
@@ -230,8 +238,10 @@ def _path_str(path) -> str:
 
 
 def _weighted_layers(where: str, model: Layer, input_shape: Shape):
-  """The model's root node and its layers that hold params or state, in init order,
-  checked convertible."""
+  """The model's root node, and its layers holding params or state (checked convertible).
+
+  The layers come in init order.
+  """
   root = trace(model, input_shape)
   leaves = root.leaves()
   found = []
@@ -239,17 +249,21 @@ def _weighted_layers(where: str, model: Layer, input_shape: Shape):
     if not (jax.tree.leaves(node.params) or jax.tree.leaves(node.state)):
       continue
     if node.path is None:
-      raise TypeError(f"{where}: cannot tell where {node.layer.name}'s params sit in the "
-                      "model's params (its parent stores them in a form of its own)")
+      raise TypeError(
+        f"{where}: cannot tell where {node.layer.name}'s params sit in the "
+        "model's params (its parent stores them in a form of its own)"
+      )
     if _kind(node) not in _CONVERTERS:
-      raise TypeError(f"{where}: {node.layer.name} at '{_path_str(node.path)}' has no "
-                      f"PyTorch counterpart here; supported: {', '.join(sorted(_CONVERTERS))}")
+      raise TypeError(
+        f"{where}: {node.layer.name} at '{_path_str(node.path)}' has no "
+        f"PyTorch counterpart here; supported: {', '.join(sorted(_CONVERTERS))}"
+      )
     node.flattened_from = _flatten_source(leaves, i) if _kind(node) == "Dense" else None
     found.append(node)
   return root, found
 
 
-def _flatten_source(leaves: list[LayerNode], i: int) -> Optional[tuple]:
+def _flatten_source(leaves: list[LayerNode], i: int) -> tuple | None:
   """``(*spatial, C)`` if leaf ``i`` (a Dense) reads a Flatten of a spatial map."""
   for node in reversed(leaves[:i]):
     if node.layer.geometry == "pointwise" and not jax.tree.leaves(node.params):
@@ -267,7 +281,7 @@ def module_prefixes(state_dict: Mapping[str, Any]) -> list[str]:
   ``'features.0.weight'`` has prefix ``'features.0'``; ``'weight_ih_l0'`` (a bare
   module's own state_dict) has prefix ``''``.
   """
-  prefixes = []
+  prefixes: list[str] = []
   for key in state_dict:
     prefix = key.rsplit(".", 1)[0] if "." in key else ""
     if not prefixes or prefixes[-1] != prefix:
@@ -277,20 +291,26 @@ def module_prefixes(state_dict: Mapping[str, Any]) -> list[str]:
   return prefixes
 
 
-def _prefixes(where: str, nodes: list[LayerNode], names: Names,
-              state_dict: Optional[Mapping] = None) -> list[str]:
+def _prefixes(
+  where: str, nodes: list[LayerNode], names: Names, state_dict: Mapping | None = None
+) -> list[str]:
   if isinstance(names, str):
     if names != "order" or state_dict is None:
-      raise ValueError(f"{where}: names must be None, a sequence of prefixes or a mapping"
-                       + (" or 'order'" if state_dict is not None else "") + f", got {names!r}")
+      raise ValueError(
+        f"{where}: names must be None, a sequence of prefixes or a mapping"
+        + (" or 'order'" if state_dict is not None else "")
+        + f", got {names!r}"
+      )
     names = module_prefixes(state_dict)
   if names is None or isinstance(names, Mapping):
     mapping = names or {}
     return [mapping.get(_path_str(n.path), _path_str(n.path)) for n in nodes]
   names = list(names)
   if len(names) != len(nodes):
-    raise ValueError(f"{where}: got {len(names)} torch prefixes for {len(nodes)} fnn layers "
-                     f"holding parameters ({', '.join(n.layer.name for n in nodes)})")
+    raise ValueError(
+      f"{where}: got {len(names)} torch prefixes for {len(nodes)} fnn layers "
+      f"holding parameters ({', '.join(n.layer.name for n in nodes)})"
+    )
   return names
 
 
@@ -312,13 +332,15 @@ def _get(tree, path):
   return tree
 
 
-def to_torch_state_dict(model: Layer, params, state, input_shape: Shape, *,
-                        names: Names = None) -> "collections.OrderedDict":
+def to_torch_state_dict(
+  model: Layer, params, state, input_shape: Shape, *, names: Names = None
+) -> collections.OrderedDict:
   """Exports fnn ``params`` and ``state`` as a torch ``state_dict``.
 
   Args:
     model: the Layer the params belong to.
-    params, state: as ``model.init`` returned them (or trained).
+    params: as ``model.init`` returned them (or trained).
+    state: likewise.
     input_shape: the input shape the model was initialised for.
     names: how fnn layers map to torch module prefixes (see the module docstring):
       ``None``, a sequence of prefixes, or a mapping ``{fnn path: prefix}``.
@@ -330,11 +352,12 @@ def to_torch_state_dict(model: Layer, params, state, input_shape: Shape, *,
     TypeError: for a layer with no torch counterpart (e.g. ``Hopfield``).
   """
   import torch
+
   where = "interop.to_torch_state_dict"
   _, nodes = _weighted_layers(where, model, input_shape)
   prefixes = _prefixes(where, nodes, names)
   out = collections.OrderedDict()
-  for node, prefix in zip(nodes, prefixes):
+  for node, prefix in zip(nodes, prefixes, strict=False):
     to_torch, _ = _CONVERTERS[_kind(node)]
     p, s = _numpy(_get(params, node.path)), _numpy(_get(state, node.path))
     for name, value in to_torch(node, p, s).items():
@@ -350,9 +373,11 @@ def _as_numpy(value):
 
 def _check_shape(where, key, node, want, got):
   if tuple(want.shape) != tuple(got.shape):
-    raise ShapeError(f"{where}: '{key}' has shape {tuple(got.shape)}, but "
-                     f"{node.layer.name} at '{_path_str(node.path)}' needs "
-                     f"{tuple(want.shape)} there")
+    raise ShapeError(
+      f"{where}: '{key}' has shape {tuple(got.shape)}, but "
+      f"{node.layer.name} at '{_path_str(node.path)}' needs "
+      f"{tuple(want.shape)} there"
+    )
 
 
 def _as_fnn(tree, like):
@@ -370,8 +395,14 @@ def _rebuild(tree, path, replacements):
   raise ValueError(f"no torch entry fills the fnn leaf at '{_path_str(path)}'")
 
 
-def from_torch_state_dict(model: Layer, state_dict: Mapping[str, Any], input_shape: Shape, *,
-                          names: Names = None, strict: bool = True):
+def from_torch_state_dict(
+  model: Layer,
+  state_dict: Mapping[str, Any],
+  input_shape: Shape,
+  *,
+  names: Names = None,
+  strict: bool = True,
+):
   """Imports a torch ``state_dict`` as fnn ``(params, state)`` for ``model``.
 
   Args:
@@ -394,14 +425,16 @@ def from_torch_state_dict(model: Layer, state_dict: Mapping[str, Any], input_sha
   root, nodes = _weighted_layers(where, model, input_shape)
   prefixes = _prefixes(where, nodes, names, state_dict)
   used, new_params, new_state = set(), {}, {}
-  for node, prefix in zip(nodes, prefixes):
+  for node, prefix in zip(nodes, prefixes, strict=False):
     to_torch, from_torch = _CONVERTERS[_kind(node)]
     tensors = {}
     for name, want in to_torch(node, _zeros(node.params), _zeros(node.state)).items():
       key = _key(prefix, name)
       if key not in state_dict:
-        raise ValueError(f"{where}: the state_dict has no '{key}', which {node.layer.name} at "
-                         f"'{_path_str(node.path)}' needs (torch prefix {prefix!r})")
+        raise ValueError(
+          f"{where}: the state_dict has no '{key}', which {node.layer.name} at "
+          f"'{_path_str(node.path)}' needs (torch prefix {prefix!r})"
+        )
       tensors[name] = _as_numpy(state_dict[key])
       _check_shape(where, key, node, want, tensors[name])
       used.add(key)
@@ -410,8 +443,10 @@ def from_torch_state_dict(model: Layer, state_dict: Mapping[str, Any], input_sha
     new_state[node.path] = _as_fnn(s, node.state)
   unused = [k for k in state_dict if k not in used]
   if strict and unused:
-    raise ValueError(f"{where}: no fnn layer takes {unused}; pass names= to match them, or "
-                     "strict=False to ignore them")
+    raise ValueError(
+      f"{where}: no fnn layer takes {unused}; pass names= to match them, or "
+      "strict=False to ignore them"
+    )
   return _rebuild(root.params, (), new_params), _rebuild(root.state, (), new_state)
 
 

@@ -27,6 +27,7 @@ class SummaryRow(NamedTuple):
     state: state elements (BatchNorm running statistics) likewise.
     leaf: whether the layer has no child layers.
   """
+
   path: str
   name: str
   depth: int
@@ -45,7 +46,7 @@ def _short(name: str, limit: int = 48) -> str:
   if len(name) <= limit:
     return name
   head = name.split("(", 1)[0]
-  return f"{head}(…)" if len(head) + 3 <= limit else name[:limit - 1] + "…"
+  return f"{head}(…)" if len(head) + 3 <= limit else name[: limit - 1] + "…"
 
 
 class Summary(NamedTuple):
@@ -58,6 +59,7 @@ class Summary(NamedTuple):
     total_state: state elements of the whole model.
     input_shape: the input shape summarised.
   """
+
   rows: list
   total_params: int
   total_state: int
@@ -65,14 +67,32 @@ class Summary(NamedTuple):
 
   def __str__(self) -> str:
     header = ("path", "layer", "output shape", "params", "state")
-    table = [(r.path, "  " * r.depth + _short(r.name), str(r.output_shape), f"{r.params:,}",
-              f"{r.state:,}") for r in self.rows]
+    table = [
+      (
+        r.path,
+        "  " * r.depth + _short(r.name),
+        str(r.output_shape),
+        f"{r.params:,}",
+        f"{r.state:,}",
+      )
+      for r in self.rows
+    ]
     widths = [max(len(row[i]) for row in [header] + table) for i in range(5)]
     align = ("<", "<", "<", ">", ">")
-    fmt = lambda row: "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip()
+
+    def fmt(row):
+      return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths, strict=False)).rstrip()
+
     rule = "-" * len(fmt(tuple("-" * w for w in widths)))
-    lines = [f"input shape {self.input_shape}", fmt(header), rule, *map(fmt, table), rule,
-             f"total params: {self.total_params:,}", f"total state: {self.total_state:,}"]
+    lines = [
+      f"input shape {self.input_shape}",
+      fmt(header),
+      rule,
+      *map(fmt, table),
+      rule,
+      f"total params: {self.total_params:,}",
+      f"total state: {self.total_state:,}",
+    ]
     return "\n".join(lines)
 
 
@@ -86,7 +106,7 @@ def summary(model: Layer, input_shape: Shape) -> Summary:
   Example::
 
       print(fnn.summary(fnn.models.lenet5(), (1, 28, 28, 1)))
-      fnn.summary(fnn.models.vgg(16), (1, 224, 224, 3)).total_params   # 138357544
+      fnn.summary(fnn.models.vgg(16), (1, 224, 224, 3)).total_params  # 138357544
 
   Args:
     model: any Layer.
@@ -96,7 +116,16 @@ def summary(model: Layer, input_shape: Shape) -> Summary:
     A :class:`Summary`.
   """
   root = trace(model, input_shape)
-  rows = [SummaryRow(_path_str(node.path), node.layer.name, depth, node.output_shape,
-                     count(node.params), count(node.state), not node.children)
-          for node, depth in root.walk()]
+  rows = [
+    SummaryRow(
+      _path_str(node.path),
+      node.layer.name,
+      depth,
+      node.output_shape,
+      count(node.params),
+      count(node.state),
+      not node.children,
+    )
+    for node, depth in root.walk()
+  ]
   return Summary(rows, count(root.params), count(root.state), tuple(input_shape))

@@ -1,5 +1,8 @@
-"""fnn <-> PyTorch weight exchange: per layer type and for whole models (LeNet-5 and the zoo
-against torchvision's layouts, written out here from torch.nn so torchvision is not needed)."""
+"""fnn <-> PyTorch weight exchange: per layer type and for whole models.
+
+LeNet-5 and the zoo are checked against torchvision's layouts, written out here from
+torch.nn, so torchvision is not needed.
+"""
 
 import subprocess
 import sys
@@ -24,8 +27,11 @@ def _abstract(model, shape):
 
 
 def _random_like(tree, seed):
-  """Random values in the layout of ``tree``: weights scaled by 1/sqrt(fan-in), positive
-  running variances. Faster than ``init`` for big models, and no value is a default."""
+  """Random values in the layout of ``tree``.
+
+  Weights are scaled by 1/sqrt(fan-in) and running variances are positive. Faster than
+  ``init`` for big models, and no value is a default.
+  """
   rng = np.random.default_rng(seed)
 
   def fill(path, a):
@@ -63,31 +69,74 @@ def _randomise_torch(module, seed):
 
 # name -> (fnn layer, input shape, input dtype, torch module, channels-first input)
 LAYERS = {
-    "Dense": (L.Dense(3), (2, 5), "float32", lambda: nn.Linear(5, 3), False),
-    "Dense_rank3_no_bias": (L.Dense(3, use_bias=False), (2, 4, 5), "float32",
-                            lambda: nn.Linear(5, 3, bias=False), False),
-    "Conv2d": (L.Conv(4, (3, 3), padding=1), (2, 6, 5, 3), "float32",
-               lambda: nn.Conv2d(3, 4, 3, padding=1), True),
-    "Conv1d_grouped_strided": (L.Conv(4, 3, stride=2, padding="VALID", groups=2), (2, 9, 4),
-                               "float32", lambda: nn.Conv1d(4, 4, 3, stride=2, groups=2), True),
-    "Conv3d": (L.Conv(2, (2, 2, 2), padding="VALID"), (1, 3, 4, 4, 2), "float32",
-               lambda: nn.Conv3d(2, 2, 2), True),
-    "ConvTranspose2d_valid": (L.ConvTranspose(3, (3, 3), stride=2, padding="VALID"),
-                              (2, 4, 5, 2), "float32",
-                              lambda: nn.ConvTranspose2d(2, 3, 3, stride=2), True),
-    "ConvTranspose2d_same_k4": (L.ConvTranspose(3, (4, 4), stride=2), (2, 4, 4, 2), "float32",
-                                lambda: nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1), True),
-    "BatchNorm_eval": (L.BatchNorm(), (4, 3, 3, 2), "float32", lambda: nn.BatchNorm2d(2), True),
-    "LayerNorm": (L.LayerNorm(), (2, 4, 5), "float32", lambda: nn.LayerNorm(5), False),
-    "Embedding": (L.Embedding(7, 4), (3, 5), "int32", lambda: nn.Embedding(7, 4), False),
-    "LSTM": (L.RNN(L.LSTMCell(3)), (2, 5, 2), "float32",
-             lambda: nn.LSTM(2, 3, batch_first=True), False),
-    "GRU": (L.RNN(L.GRUCell(3)), (2, 5, 2), "float32",
-            lambda: nn.GRU(2, 3, batch_first=True), False),
-    "SimpleRNN": (L.RNN(L.SimpleRNNCell(3)), (2, 5, 2), "float32",
-                  lambda: nn.RNN(2, 3, batch_first=True), False),
-    "Bidirectional_LSTM": (L.Bidirectional(L.LSTMCell(3)), (2, 5, 2), "float32",
-                           lambda: nn.LSTM(2, 3, batch_first=True, bidirectional=True), False),
+  "Dense": (L.Dense(3), (2, 5), "float32", lambda: nn.Linear(5, 3), False),
+  "Dense_rank3_no_bias": (
+    L.Dense(3, use_bias=False),
+    (2, 4, 5),
+    "float32",
+    lambda: nn.Linear(5, 3, bias=False),
+    False,
+  ),
+  "Conv2d": (
+    L.Conv(4, (3, 3), padding=1),
+    (2, 6, 5, 3),
+    "float32",
+    lambda: nn.Conv2d(3, 4, 3, padding=1),
+    True,
+  ),
+  "Conv1d_grouped_strided": (
+    L.Conv(4, 3, stride=2, padding="VALID", groups=2),
+    (2, 9, 4),
+    "float32",
+    lambda: nn.Conv1d(4, 4, 3, stride=2, groups=2),
+    True,
+  ),
+  "Conv3d": (
+    L.Conv(2, (2, 2, 2), padding="VALID"),
+    (1, 3, 4, 4, 2),
+    "float32",
+    lambda: nn.Conv3d(2, 2, 2),
+    True,
+  ),
+  "ConvTranspose2d_valid": (
+    L.ConvTranspose(3, (3, 3), stride=2, padding="VALID"),
+    (2, 4, 5, 2),
+    "float32",
+    lambda: nn.ConvTranspose2d(2, 3, 3, stride=2),
+    True,
+  ),
+  "ConvTranspose2d_same_k4": (
+    L.ConvTranspose(3, (4, 4), stride=2),
+    (2, 4, 4, 2),
+    "float32",
+    lambda: nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1),
+    True,
+  ),
+  "BatchNorm_eval": (L.BatchNorm(), (4, 3, 3, 2), "float32", lambda: nn.BatchNorm2d(2), True),
+  "LayerNorm": (L.LayerNorm(), (2, 4, 5), "float32", lambda: nn.LayerNorm(5), False),
+  "Embedding": (L.Embedding(7, 4), (3, 5), "int32", lambda: nn.Embedding(7, 4), False),
+  "LSTM": (
+    L.RNN(L.LSTMCell(3)),
+    (2, 5, 2),
+    "float32",
+    lambda: nn.LSTM(2, 3, batch_first=True),
+    False,
+  ),
+  "GRU": (L.RNN(L.GRUCell(3)), (2, 5, 2), "float32", lambda: nn.GRU(2, 3, batch_first=True), False),
+  "SimpleRNN": (
+    L.RNN(L.SimpleRNNCell(3)),
+    (2, 5, 2),
+    "float32",
+    lambda: nn.RNN(2, 3, batch_first=True),
+    False,
+  ),
+  "Bidirectional_LSTM": (
+    L.Bidirectional(L.LSTMCell(3)),
+    (2, 5, 2),
+    "float32",
+    lambda: nn.LSTM(2, 3, batch_first=True, bidirectional=True),
+    False,
+  ),
 }
 
 
@@ -108,7 +157,7 @@ def test_fnn_to_torch_to_fnn_is_the_identity(name):
   back_params, back_state = interop.from_torch_state_dict(layer, module.state_dict(), shape)
   for a, b in ((params, back_params), (state, back_state)):
     assert jax.tree.structure(a) == jax.tree.structure(b)
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False):
       assert x.dtype == y.dtype
       np.testing.assert_array_equal(x, y)
 
@@ -137,10 +186,19 @@ def test_fnn_with_imported_torch_weights_gives_the_torch_outputs(name):
 
 def _torch_lenet5():
   return nn.Sequential(
-      nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-      nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
-      nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    nn.Conv2d(1, 6, 5, padding=2),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Conv2d(6, 16, 5),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Flatten(),
+    nn.Linear(400, 120),
+    nn.ReLU(),
+    nn.Linear(120, 84),
+    nn.ReLU(),
+    nn.Linear(84, 10),
+  )
 
 
 def test_lenet5_exchanges_with_a_torch_sequential_matched_by_order():
@@ -161,8 +219,7 @@ def test_lenet5_exchanges_with_a_torch_sequential_matched_by_order():
 
 def _exchange_and_compare(model, shape, reference, names=None, seed=0):
   params, state = _model_with_values(model, shape, seed)
-  reference.load_state_dict(
-      interop.to_torch_state_dict(model, params, state, shape, names=names))
+  reference.load_state_dict(interop.to_torch_state_dict(model, params, state, shape, names=names))
   x = _input(shape, "float32")
   y = jax.jit(lambda p, s, x: model.apply(p, s, x)[0])(params, state, jnp.asarray(x))
   np.testing.assert_allclose(y, _torch_run(reference.eval(), x, True), rtol=1e-4, atol=1e-4)
@@ -179,15 +236,30 @@ class _AlexNet(nn.Module):
     super().__init__()
     c = [_scaled(n, width) for n in (64, 192, 384, 256, 256, 4096)]
     self.features = nn.Sequential(
-        nn.Conv2d(3, c[0], 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(c[0], c[1], 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(c[1], c[2], 3, padding=1), nn.ReLU(),
-        nn.Conv2d(c[2], c[3], 3, padding=1), nn.ReLU(),
-        nn.Conv2d(c[3], c[4], 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2))
+      nn.Conv2d(3, c[0], 11, 4, 2),
+      nn.ReLU(),
+      nn.MaxPool2d(3, 2),
+      nn.Conv2d(c[0], c[1], 5, padding=2),
+      nn.ReLU(),
+      nn.MaxPool2d(3, 2),
+      nn.Conv2d(c[1], c[2], 3, padding=1),
+      nn.ReLU(),
+      nn.Conv2d(c[2], c[3], 3, padding=1),
+      nn.ReLU(),
+      nn.Conv2d(c[3], c[4], 3, padding=1),
+      nn.ReLU(),
+      nn.MaxPool2d(3, 2),
+    )
     self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
     self.classifier = nn.Sequential(
-        nn.Dropout(), nn.Linear(c[4] * 36, c[5]), nn.ReLU(), nn.Dropout(),
-        nn.Linear(c[5], c[5]), nn.ReLU(), nn.Linear(c[5], num_classes))
+      nn.Dropout(),
+      nn.Linear(c[4] * 36, c[5]),
+      nn.ReLU(),
+      nn.Dropout(),
+      nn.Linear(c[5], c[5]),
+      nn.ReLU(),
+      nn.Linear(c[5], num_classes),
+    )
 
   def forward(self, x):
     return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -207,20 +279,31 @@ def _torch_vgg11(width, num_classes):
       layers += [nn.Conv2d(cin, _scaled(v, width), 3, padding=1), nn.ReLU()]
       cin = _scaled(v, width)
   hidden = _scaled(4096, width)
-  return nn.Sequential(*layers, nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(),
-                       nn.Linear(cin * 49, hidden), nn.ReLU(), nn.Dropout(),
-                       nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(),
-                       nn.Linear(hidden, num_classes))
+  return nn.Sequential(
+    *layers,
+    nn.AdaptiveAvgPool2d((7, 7)),
+    nn.Flatten(),
+    nn.Linear(cin * 49, hidden),
+    nn.ReLU(),
+    nn.Dropout(),
+    nn.Linear(hidden, hidden),
+    nn.ReLU(),
+    nn.Dropout(),
+    nn.Linear(hidden, num_classes),
+  )
 
 
 def test_vgg11_matches_torchvisions_vgg11_by_order():
   reference = _torch_vgg11(1 / 32, 5)
-  _exchange_and_compare(models.vgg(11, 5, width=1 / 32), (2, 224, 224, 3), reference,
-                        names=interop.module_prefixes(reference.state_dict()))
+  _exchange_and_compare(
+    models.vgg(11, 5, width=1 / 32),
+    (2, 224, 224, 3),
+    reference,
+    names=interop.module_prefixes(reference.state_dict()),
+  )
 
 
 class _BasicConv2d(nn.Module):
-
   def __init__(self, cin, cout, **kwargs):
     super().__init__()
     self.conv = nn.Conv2d(cin, cout, bias=False, **kwargs)
@@ -236,23 +319,32 @@ class _Inception(nn.Module):
   def __init__(self, cin, c1, c3r, c3, c5r, c5, pool_proj):
     super().__init__()
     self.branch1 = _BasicConv2d(cin, c1, kernel_size=1)
-    self.branch2 = nn.Sequential(_BasicConv2d(cin, c3r, kernel_size=1),
-                                 _BasicConv2d(c3r, c3, kernel_size=3, padding=1))
-    self.branch3 = nn.Sequential(_BasicConv2d(cin, c5r, kernel_size=1),
-                                 _BasicConv2d(c5r, c5, kernel_size=3, padding=1))
-    self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
-                                 _BasicConv2d(cin, pool_proj, kernel_size=1))
+    self.branch2 = nn.Sequential(
+      _BasicConv2d(cin, c3r, kernel_size=1), _BasicConv2d(c3r, c3, kernel_size=3, padding=1)
+    )
+    self.branch3 = nn.Sequential(
+      _BasicConv2d(cin, c5r, kernel_size=1), _BasicConv2d(c5r, c5, kernel_size=3, padding=1)
+    )
+    self.branch4 = nn.Sequential(
+      nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
+      _BasicConv2d(cin, pool_proj, kernel_size=1),
+    )
 
   def forward(self, x):
     return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 _INCEPTION_CHANNELS = {
-    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
-    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
-    "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
-    "4e": (256, 160, 320, 32, 128, 128), "5a": (256, 160, 320, 32, 128, 128),
-    "5b": (384, 192, 384, 48, 128, 128)}
+  "3a": (64, 96, 128, 16, 32, 32),
+  "3b": (128, 128, 192, 32, 96, 64),
+  "4a": (192, 96, 208, 16, 48, 64),
+  "4b": (160, 112, 224, 24, 64, 64),
+  "4c": (128, 128, 256, 24, 64, 64),
+  "4d": (112, 144, 288, 32, 64, 64),
+  "4e": (256, 160, 320, 32, 128, 128),
+  "5a": (256, 160, 320, 32, 128, 128),
+  "5b": (384, 192, 384, 48, 128, 128),
+}
 
 
 class _GoogLeNet(nn.Module):
@@ -260,7 +352,10 @@ class _GoogLeNet(nn.Module):
 
   def __init__(self, width, num_classes):
     super().__init__()
-    c = lambda n: _scaled(n, width)
+
+    def c(n):
+      return _scaled(n, width)
+
     self.conv1 = _BasicConv2d(3, c(64), kernel_size=7, stride=2, padding=3)
     self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
     self.conv2 = _BasicConv2d(c(64), c(64), kernel_size=1)
@@ -302,8 +397,9 @@ class _BasicBlock(nn.Module):
     self.bn2 = nn.BatchNorm2d(cout)
     self.downsample = None
     if stride != 1 or cin != cout:
-      self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                      nn.BatchNorm2d(cout))
+      self.downsample = nn.Sequential(
+        nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+      )
 
   def forward(self, x):
     y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
@@ -316,15 +412,26 @@ def _torch_resnet18(width, num_classes):
   for i, cout in enumerate(c):
     layers.append(nn.Sequential(_BasicBlock(cin, cout, 2 if i else 1), _BasicBlock(cout, cout, 1)))
     cin = cout
-  return nn.Sequential(nn.Conv2d(3, c[0], 7, 2, 3, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(),
-                       nn.MaxPool2d(3, 2, 1), *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                       nn.Linear(cin, num_classes))
+  return nn.Sequential(
+    nn.Conv2d(3, c[0], 7, 2, 3, bias=False),
+    nn.BatchNorm2d(c[0]),
+    nn.ReLU(),
+    nn.MaxPool2d(3, 2, 1),
+    *layers,
+    nn.AdaptiveAvgPool2d(1),
+    nn.Flatten(),
+    nn.Linear(cin, num_classes),
+  )
 
 
 def test_resnet18_matches_torchvisions_resnet18_by_order():
   reference = _torch_resnet18(1 / 16, 6)
-  _exchange_and_compare(models.resnet18(6, width=1 / 16), (2, 64, 64, 3), reference,
-                        names=interop.module_prefixes(reference.state_dict()))
+  _exchange_and_compare(
+    models.resnet18(6, width=1 / 16),
+    (2, 64, 64, 3),
+    reference,
+    names=interop.module_prefixes(reference.state_dict()),
+  )
 
 
 # ----------------------------------------------------------------------------
@@ -334,16 +441,23 @@ def test_resnet18_matches_torchvisions_resnet18_by_order():
 def test_import_reports_a_missing_entry_and_a_wrong_shape_by_key():
   layer, shape = L.Conv(4, (3, 3)), (1, 5, 5, 2)
   state_dict = nn.Conv2d(2, 4, 3).state_dict()
-  with pytest.raises(ValueError, match=r"interop.from_torch_state_dict: the state_dict has no "
-                                       r"'conv.weight', which Conv\(4"):
+  with pytest.raises(
+    ValueError,
+    match=r"interop.from_torch_state_dict: the state_dict has no "
+    r"'conv.weight', which Conv\(4",
+  ):
     interop.from_torch_state_dict(layer, state_dict, shape, names={"": "conv"})
-  with pytest.raises(fnn.ShapeError, match=r"'weight' has shape \(4, 3, 3, 3\), but Conv\(4, "
-                                           r"kernel_size=\(3, 3\)\) at '' needs \(4, 2, 3, 3\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"'weight' has shape \(4, 3, 3, 3\), but Conv\(4, "
+    r"kernel_size=\(3, 3\)\) at '' needs \(4, 2, 3, 3\)",
+  ):
     interop.from_torch_state_dict(layer, nn.Conv2d(3, 4, 3).state_dict(), shape)
   with pytest.raises(ValueError, match=r"no fnn layer takes \['extra'\]"):
     interop.from_torch_state_dict(layer, {**state_dict, "extra": torch.zeros(1)}, shape)
-  params, _ = interop.from_torch_state_dict(layer, {**state_dict, "extra": torch.zeros(1)}, shape,
-                                            strict=False)
+  params, _ = interop.from_torch_state_dict(
+    layer, {**state_dict, "extra": torch.zeros(1)}, shape, strict=False
+  )
   assert params["w"].shape == (3, 3, 2, 4)
 
 

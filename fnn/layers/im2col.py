@@ -7,7 +7,7 @@ to show (and test) that the two are the same linear map.
 """
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 
@@ -47,14 +47,16 @@ def im2col(x, kernel: int | Sequence[int], stride=1, padding="VALID", dilation=1
   kernel = as_tuple("im2col", "kernel", kernel, n)
   strides = as_tuple("im2col", "stride", stride, n)
   dilations = as_tuple("im2col", "dilation", dilation, n)
-  window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+  window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=False))
   pads = explicit_padding(as_padding("im2col", padding, n), x.shape[1:-1], window, strides)
   out = output_sizes("im2col", x.shape[1:-1], window, strides, pads)
   x = jnp.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),))
   patches = []
   for offset in itertools.product(*(range(k) for k in kernel)):
     # The input pixels under kernel position `offset`, for every output position.
-    index = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
-                  for i, d, s, o in zip(offset, dilations, strides, out))
+    index = tuple(
+      slice(i * d, i * d + s * (o - 1) + 1, s)
+      for i, d, s, o in zip(offset, dilations, strides, out, strict=False)
+    )
     patches.append(x[(slice(None),) + index])
   return jnp.concatenate(patches, axis=-1)

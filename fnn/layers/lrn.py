@@ -7,8 +7,7 @@ from jax import lax
 from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
 
 
-def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75,
-                      k: float = 1.0) -> Layer:
+def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Layer:
   """Divides each activation by a power of the summed squares of its channel neighbours.
 
   With the definition of ``torch.nn.LocalResponseNorm``, over the last axis::
@@ -20,8 +19,8 @@ def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75,
   ``size``).
 
   The AlexNet paper writes the sum without dividing by ``size``: its constants
-  ``n = 5, α = 1e-4, β = 0.75, k = 2`` are ``LocalResponseNorm(5, alpha=5e-4,
-  beta=0.75, k=2.0)`` here (``alpha = n · α``).
+  ``n = 5``, alpha 1e-4, ``β = 0.75``, ``k = 2`` are ``LocalResponseNorm(5, alpha=5e-4,
+  beta=0.75, k=2.0)`` here (this alpha is n times the paper's).
 
   Args:
     size: number of neighbouring channels in the sum (including the channel itself).

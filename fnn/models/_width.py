@@ -5,15 +5,17 @@ import numbers
 
 def check_width(where: str, width) -> float:
   """Returns ``width`` if it is a positive real number, else raises ValueError."""
-  if not isinstance(width, numbers.Real) or isinstance(width, bool) or not width > 0:
-    raise ValueError(f"{where}: width must be a positive number (1.0 = the published "
-                     f"channel counts), got {width!r}")
+  if not isinstance(width, numbers.Real) or isinstance(width, bool) or not float(width) > 0:
+    raise ValueError(
+      f"{where}: width must be a positive number (1.0 = the published "
+      f"channel counts), got {width!r}"
+    )
   return float(width)
 
 
 def scaled(channels: int, width: float) -> int:
   """``channels · width`` rounded, at least 1."""
-  return max(1, int(round(channels * width)))
+  return max(1, round(channels * width))
 
 
 def check_num_classes(where: str, num_classes) -> int:

@@ -6,16 +6,22 @@ from fnn.models._width import check_num_classes, check_width, scaled
 
 
 def paper_lrn() -> Layer:
-  """The paper's response normalisation, ``k=2, n=5, α=1e-4, β=0.75``.
+  """The paper's response normalisation: ``k = 2``, ``n = 5``, alpha 1e-4, ``β = 0.75``.
 
-  The paper sums the squares without dividing by n, so its ``α = 1e-4`` is
-  ``alpha = 5e-4`` in :func:`fnn.layers.LocalResponseNorm`'s (and PyTorch's) definition.
+  The paper sums the squares without dividing by n, so its alpha of 1e-4 is
+  ``alpha=5e-4`` in :func:`fnn.layers.LocalResponseNorm`'s (and PyTorch's) definition.
   """
   return LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
 
 
-def alexnet(num_classes: int = 1000, *, lrn: bool = False, small: bool = False,
-            width: float = 1.0, dropout: float = 0.5) -> Layer:
+def alexnet(
+  num_classes: int = 1000,
+  *,
+  lrn: bool = False,
+  small: bool = False,
+  width: float = 1.0,
+  dropout: float = 0.5,
+) -> Layer:
   """AlexNet with torchvision's channels (64, 192, 384, 256, 256) and classifier.
 
   ``features``: ``conv 11×11/4 (pad 2) -> ReLU -> maxpool 3/2 -> conv 5×5 (pad 2) -> ReLU
@@ -50,17 +56,37 @@ def alexnet(num_classes: int = 1000, *, lrn: bool = False, small: bool = False,
   """
   check_num_classes("alexnet", num_classes)
   w = check_width("alexnet", width)
-  c = lambda n: scaled(n, w)
+
+  def c(n):
+    return scaled(n, w)
+
   conv1 = Conv(c(64), (3, 3), padding=1) if small else Conv(c(64), (11, 11), stride=4, padding=2)
   norm = [paper_lrn()] if lrn else []
   features = serial(
-      conv1, Relu(), *norm, MaxPool((3, 3), stride=2),
-      Conv(c(192), (5, 5), padding=2), Relu(), *norm, MaxPool((3, 3), stride=2),
-      Conv(c(384), (3, 3), padding=1), Relu(),
-      Conv(c(256), (3, 3), padding=1), Relu(),
-      Conv(c(256), (3, 3), padding=1), Relu(), MaxPool((3, 3), stride=2))
+    conv1,
+    Relu(),
+    *norm,
+    MaxPool((3, 3), stride=2),
+    Conv(c(192), (5, 5), padding=2),
+    Relu(),
+    *norm,
+    MaxPool((3, 3), stride=2),
+    Conv(c(384), (3, 3), padding=1),
+    Relu(),
+    Conv(c(256), (3, 3), padding=1),
+    Relu(),
+    Conv(c(256), (3, 3), padding=1),
+    Relu(),
+    MaxPool((3, 3), stride=2),
+  )
   hidden = c(1024 if small else 4096)
-  classifier = serial(Dropout(dropout), Dense(hidden), Relu(), Dropout(dropout), Dense(hidden),
-                      Relu(), Dense(num_classes))
-  return named_serial(("features", features), ("flatten", Flatten()),
-                      ("classifier", classifier))
+  classifier = serial(
+    Dropout(dropout),
+    Dense(hidden),
+    Relu(),
+    Dropout(dropout),
+    Dense(hidden),
+    Relu(),
+    Dense(num_classes),
+  )
+  return named_serial(("features", features), ("flatten", Flatten()), ("classifier", classifier))

@@ -10,8 +10,15 @@ _CONVS = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3), 19: (2,
 _FEATURES = (64, 128, 256, 512, 512)
 
 
-def vgg(depth: int, num_classes: int = 1000, batch_norm: bool = False, *, small: bool = False,
-        width: float = 1.0, dropout: float = 0.5) -> Layer:
+def vgg(
+  depth: int,
+  num_classes: int = 1000,
+  batch_norm: bool = False,
+  *,
+  small: bool = False,
+  width: float = 1.0,
+  dropout: float = 0.5,
+) -> Layer:
   """VGG with ``depth`` weight layers: five :func:`vgg_block` s and a classifier.
 
   ``features``: blocks of 64, 128, 256, 512, 512 channels (3×3 SAME convs, each block
@@ -44,13 +51,23 @@ def vgg(depth: int, num_classes: int = 1000, batch_norm: bool = False, *, small:
     raise ValueError(f"vgg: depth must be one of {sorted(_CONVS)}, got {depth!r}")
   check_num_classes("vgg", num_classes)
   w = check_width("vgg", width)
-  features = serial(*(vgg_block(scaled(f, w), n, batch_norm=batch_norm)
-                      for f, n in zip(_FEATURES, _CONVS[depth])))
+  features = serial(
+    *(
+      vgg_block(scaled(f, w), n, batch_norm=batch_norm)
+      for f, n in zip(_FEATURES, _CONVS[depth], strict=False)
+    )
+  )
   if small:
     classifier = serial(Dense(num_classes))
   else:
     hidden = scaled(4096, w)
-    classifier = serial(Dense(hidden), Relu(), Dropout(dropout), Dense(hidden), Relu(),
-                        Dropout(dropout), Dense(num_classes))
-  return named_serial(("features", features), ("flatten", Flatten()),
-                      ("classifier", classifier))
+    classifier = serial(
+      Dense(hidden),
+      Relu(),
+      Dropout(dropout),
+      Dense(hidden),
+      Relu(),
+      Dropout(dropout),
+      Dense(num_classes),
+    )
+  return named_serial(("features", features), ("flatten", Flatten()), ("classifier", classifier))

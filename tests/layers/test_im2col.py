@@ -10,31 +10,33 @@ def test_im2col_of_the_worked_example_in_docs_layers_md():
   # docs/layers.md: a 3×3 image, a 2×2 kernel, stride 1, no padding.
   x = jnp.arange(1.0, 10.0).reshape(1, 3, 3, 1)
   patches = im2col(x, (2, 2))
-  np.testing.assert_array_equal(patches.reshape(4, 4), [[1, 2, 4, 5], [2, 3, 5, 6],
-                                                        [4, 5, 7, 8], [5, 6, 8, 9]])
+  np.testing.assert_array_equal(
+    patches.reshape(4, 4), [[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]
+  )
   w = jnp.array([[1.0, 0.0], [0.0, -1.0]]).reshape(2, 2, 1, 1)
   np.testing.assert_array_equal((patches @ w.reshape(-1, 1)).reshape(2, 2), [[-4, -4], [-4, -4]])
 
 
 # The conformance harness's Conv cases (stride, padding, dilation; 1-3 spatial axes).
 CASES = [
-    ((3, 3), {}, (2, 6, 6, 3)),
-    ((3,), {"stride": 2, "padding": "VALID"}, (2, 9, 2)),
-    ((2, 2, 2), {"padding": 1}, (1, 3, 4, 4, 2)),
-    ((3, 3), {"dilation": 2}, (2, 7, 7, 4)),
-    ((5, 5), {"stride": 2, "padding": "SAME"}, (2, 9, 8, 2)),
-    ((3, 2), {"stride": (2, 1), "padding": ((1, 2), (0, 1)), "dilation": (1, 2)}, (1, 8, 7, 3)),
+  ((3, 3), {}, (2, 6, 6, 3)),
+  ((3,), {"stride": 2, "padding": "VALID"}, (2, 9, 2)),
+  ((2, 2, 2), {"padding": 1}, (1, 3, 4, 4, 2)),
+  ((3, 3), {"dilation": 2}, (2, 7, 7, 4)),
+  ((5, 5), {"stride": 2, "padding": "SAME"}, (2, 9, 8, 2)),
+  ((3, 2), {"stride": (2, 1), "padding": ((1, 2), (0, 1)), "dilation": (1, 2)}, (1, 8, 7, 3)),
 ]
 
 
-@pytest.mark.parametrize("kernel,options,shape", CASES)
+@pytest.mark.parametrize(("kernel", "options", "shape"), CASES)
 def test_im2col_matmul_equals_conv(kernel, options, shape):
   conv = Conv(4, kernel, **options)
   params, state, out_shape = conv.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
   y, _ = conv.apply(params, state, x)
-  patches = im2col(x, kernel, options.get("stride", 1), options.get("padding", "SAME"),
-                   options.get("dilation", 1))
+  patches = im2col(
+    x, kernel, options.get("stride", 1), options.get("padding", "SAME"), options.get("dilation", 1)
+  )
   assert patches.shape == out_shape[:-1] + (int(np.prod(kernel)) * shape[-1],)
   with jax.default_matmul_precision("highest"):
     z = patches @ params["w"].reshape(-1, 4) + params["b"]

@@ -25,8 +25,12 @@ def test_alexnet_has_torchvisions_61100840_parameters_with_or_without_lrn():
 def test_alexnet_forward_shape_under_eval_shape():
   model = models.alexnet()
   params, state = _abstract(model, (1, 224, 224, 3))
-  y = jax.eval_shape(lambda p, s, x: model.apply(p, s, x)[0], params, state,
-                     jax.ShapeDtypeStruct((2, 224, 224, 3), jnp.float32))
+  y = jax.eval_shape(
+    lambda p, s, x: model.apply(p, s, x)[0],
+    params,
+    state,
+    jax.ShapeDtypeStruct((2, 224, 224, 3), jnp.float32),
+  )
   assert y.shape == (2, 1000)
 
 
@@ -35,7 +39,8 @@ def test_alexnet_lrn_follows_the_first_two_relus_before_their_pools():
   assert rows["features.1"] == rows["features.5"] == "Relu()"
   assert rows["features.2"].startswith("LocalResponseNorm(5, alpha=0.0005, beta=0.75, k=2.0)")
   assert rows["features.6"].startswith("LocalResponseNorm(5")
-  assert rows["features.3"].startswith("MaxPool") and rows["features.7"].startswith("MaxPool")
+  assert rows["features.3"].startswith("MaxPool")
+  assert rows["features.7"].startswith("MaxPool")
 
 
 def test_alexnet_small_takes_32x32_images():

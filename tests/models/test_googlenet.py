@@ -27,15 +27,21 @@ def test_googlenet_has_torchvisions_6624904_parameters():
 def test_googlenet_forward_shape_under_eval_shape():
   model = models.googlenet()
   params, state = _abstract(model, (1, 224, 224, 3))
-  y = jax.eval_shape(lambda p, s, x: model.apply(p, s, x)[0], params, state,
-                     jax.ShapeDtypeStruct((2, 224, 224, 3), jnp.float32))
+  y = jax.eval_shape(
+    lambda p, s, x: model.apply(p, s, x)[0],
+    params,
+    state,
+    jax.ShapeDtypeStruct((2, 224, 224, 3), jnp.float32),
+  )
   assert y.shape == (2, 1000)
 
 
 def test_googlenet_reaches_inception5b_at_7x7_as_torchvision():
   rows = {r.path: r.output_shape for r in fnn.summary(models.googlenet(), (1, 224, 224, 3)).rows}
-  assert rows["maxpool1"] == (1, 56, 56, 64) and rows["maxpool2"] == (1, 28, 28, 192)
-  assert rows["inception3b"] == (1, 28, 28, 480) and rows["inception4e"] == (1, 14, 14, 832)
+  assert rows["maxpool1"] == (1, 56, 56, 64)
+  assert rows["maxpool2"] == (1, 28, 28, 192)
+  assert rows["inception3b"] == (1, 28, 28, 480)
+  assert rows["inception4e"] == (1, 14, 14, 832)
   assert rows["inception5b"] == (1, 7, 7, 1024)
 
 
@@ -46,9 +52,11 @@ def test_inception_block_concatenates_four_branches_with_the_papers_5x5():
   assert fnn.output_shape(block, (1, 28, 28, 192)) == (1, 28, 28, 256)
   assert list(params) == ["branch1", "branch2", "branch3", "branch4"]
   assert params["branch3"][1]["conv"]["w"].shape == (5, 5, 16, 32)
-  assert params["branch4"][0] == {} and params["branch4"][1]["conv"]["w"].shape == (1, 1, 192, 32)
+  assert params["branch4"][0] == {}
+  assert params["branch4"][1]["conv"]["w"].shape == (1, 1, 192, 32)
   plain, _ = _abstract(models.inception_block(1, 1, 1, 1, 1, 1, batch_norm=False), (1, 4, 4, 2))
-  assert set(plain["branch1"]) == {"conv", "relu"} and "b" in plain["branch1"]["conv"]
+  assert set(plain["branch1"]) == {"conv", "relu"}
+  assert "b" in plain["branch1"]["conv"]
 
 
 def test_concat_branches_rejects_branches_of_different_spatial_sizes():

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy import ndimage
 
-from fnn.core import Layer, check_train
+from fnn.core import Layer, check_key, check_train
 
 
 def _spatial(image):
@@ -130,6 +130,7 @@ def Augment(fn) -> Layer:
   name = f"Augment({label})"
 
   def init(key, input_shape):
+    check_key(name, key, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):
@@ -138,6 +139,7 @@ def Augment(fn) -> Layer:
       return x, state
     if key is None:
       raise ValueError(f"{name} needs key= when train=True (pass a jax.random.key to apply)")
+    check_key(name, key)
     return augment_batch(fn, key, x), state
 
   return Layer(init, apply, name)

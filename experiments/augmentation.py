@@ -30,12 +30,6 @@ def cnn(augmented):
   return fnn.serial(augment.Augment(AUGMENTATION), *body) if augmented else fnn.serial(*body)
 
 
-def balanced_subset(y, per_class, seed):
-  rng = np.random.default_rng(seed)
-  return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                         for c in range(10)])
-
-
 def main(argv=None):
   parser = experiment_parser("augmentation", __doc__)
   parser.add_argument("--per-class", type=int, nargs="+", default=[5, 10, 20])
@@ -55,7 +49,7 @@ def main(argv=None):
       name = f"{per_class}/class {'augmented' if augmented else 'plain'}"
       accuracy[name] = []
       for seed in seeds:
-        idx = balanced_subset(y, per_class, seed)
+        idx = fnn.data.balanced_subset(y, per_class, seed=seed)
         batch = min(32, len(idx))
         epochs = 2 if args.quick else max(1, args.steps // (len(idx) // batch))
         model = cnn(augmented)

@@ -58,9 +58,7 @@ def main(argv=None):
                       for k, v in params.items()})
   for per_class in sizes:
     for seed in seeds:
-      rng = np.random.default_rng(seed)
-      idx = np.concatenate([rng.choice(np.flatnonzero(y_new == c), per_class, replace=False)
-                            for c in range(5)])
+      idx = fnn.data.balanced_subset(y_new, per_class, seed=seed)
       key = jax.random.key(seed + 1000)
       opt = optax.adam(1e-3)
       fresh = init_train_state(model, opt, key, (1, 64))

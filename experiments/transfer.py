@@ -53,9 +53,8 @@ def main(argv=None):
   variants = ("frozen features", "fine-tune", "scratch")
   accuracy = {name: {s: [] for s in sizes} for name in variants}
   frozen_opt = optax.multi_transform(
-      {"train": optax.adam(1e-3), "freeze": optax.set_to_zero()},
-      lambda params: {k: jax.tree.map(lambda _: "train" if k == "out" else "freeze", v)
-                      for k, v in params.items()})
+      {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()},
+      fnn.masks.freeze("fc1", "fc2"))
   for per_class in sizes:
     for seed in seeds:
       idx = fnn.data.balanced_subset(y_new, per_class, seed=seed)

@@ -235,16 +235,21 @@ def param_checker(name: str, init: "InitFn") -> Callable[[PyTree, Shape], None]:
   @functools.lru_cache(maxsize=16)
   def expected(example_shape):
     params = jax.eval_shape(lambda k: init(k, example_shape)[0], jax.random.key(0))
-    return [(jax.tree_util.keystr(p), tuple(l.shape))
-            for p, l in jax.tree_util.tree_flatten_with_path(params)[0]]
+    leaves, treedef = jax.tree.flatten(params)
+    return treedef, [tuple(l.shape) for l in leaves]
 
   def check(params, input_shape):
     example_shape = (1,) + tuple(input_shape[1:])  # params never depend on the batch size
-    want = expected(example_shape)
-    got = [(jax.tree_util.keystr(p), tuple(jnp.shape(l)))
-           for p, l in jax.tree_util.tree_flatten_with_path(params)[0]]
+    want_def, want_shapes = expected(example_shape)
+    leaves, treedef = jax.tree.flatten(params)
+    if treedef == want_def and [np.shape(l) for l in leaves] == want_shapes:
+      return  # the common case, without building the paths
+    paths = lambda tree: [(jax.tree_util.keystr(p), tuple(np.shape(l)))
+                          for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]]
+    got = paths(params)
+    want = paths(jax.tree.unflatten(want_def, [np.empty(s, bool) for s in want_shapes]))
     if got == want:
-      return
+      return  # another container type with the same paths (e.g. a FrozenDict)
     where = f"for input shape {tuple(input_shape)}"
     if [p for p, _ in got] != [p for p, _ in want]:
       raise ShapeError(

@@ -67,7 +67,7 @@ def main(argv=None):
   ax.set(xlabel="training images", ylabel="test accuracy", xscale="log",
          title="small CNN on digits, few labels")
   ax.legend(); fig.tight_layout(); fig.savefig(out / "augmentation.png", dpi=100); plt.close(fig)
-  sample = augment.augment_batch(AUGMENTATION, jax.random.key(args.seed), np.repeat(x[:1], 8, 0))
+  sample = augment.augment_batch(jax.random.key(args.seed), AUGMENTATION, np.repeat(x[:1], 8, 0))
   fig, axes = plt.subplots(1, 9, figsize=(9, 1.3))
   for ax, img in zip(axes, [x[0]] + list(np.asarray(sample))):
     ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1); ax.axis("off")

@@ -189,29 +189,27 @@ def _describe(value: Any) -> str:
   return f"{type(value).__name__} {value!r}"
 
 
-def check_key(name: str, key: Any, *, allow_none: bool = False) -> None:
-  """Raises TypeError unless ``key`` is one PRNG key.
+def check_key(key: Any, name: str, *, allow_none: bool = False) -> Any:
+  """Raises TypeError unless ``key`` is one JAX PRNG key; returns it.
 
-  Accepted: a typed key (``jax.random.key(seed)``, shape ``()``) or a legacy raw key
-  (``jax.random.PRNGKey(seed)``, uint32 of shape ``(2,)``), concrete or traced.
+  Accepted: a typed key (``jax.random.key(seed)``, shape ``()``) or raw uint32 key data
+  (``jax.random.PRNGKey(seed)``, shape ``(2,)``), concrete or traced.
 
   Args:
-    name: the function or layer, for the message.
     key: the value to check.
+    name: the function or layer to name in the message.
     allow_none: accept ``None`` too (for an ``init`` that makes no parameters).
   """
   if key is None and allow_none:
-    return
+    return key
   dtype = getattr(key, "dtype", None)
-  if dtype is not None:
-    if jnp.issubdtype(dtype, jax.dtypes.prng_key) and jnp.ndim(key) == 0:
-      return
-    if dtype == jnp.uint32 and jnp.shape(key) == (2,):
-      return
-  batch = ("; that is a batch of keys: pass one (fnn.init_params takes a batch)"
-           if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key) else "")
-  raise TypeError(f"{name}: key must be a PRNG key such as jax.random.key(0), "
-                  f"got {_describe(key)}{batch}")
+  typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
+  if (typed and jnp.ndim(key) == 0) or (
+      dtype == jnp.uint32 and getattr(key, "shape", None) == (2,)):
+    return key
+  batch = "; that is a batch of keys: pass one (fnn.init_params takes a batch)" if typed else ""
+  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
+                  f"{_describe(key)}{batch}")
 
 
 def param_checker(name: str, init: "InitFn") -> Callable[[PyTree, Shape], None]:
@@ -302,7 +300,7 @@ def _sequence(kind: str, names: Sequence[Optional[str]], layers: Sequence[Layer]
             for i, n in enumerate(names)]
 
   def init(key, input_shape):
-    check_key(kind, key, allow_none=True)
+    check_key(key, kind, allow_none=True)
     shape = check_input_shape(kind, input_shape)
     params, states = [], []
     for i, (label, layer) in enumerate(zip(labels, layers)):
@@ -392,7 +390,7 @@ def parallel(*layers: Layer) -> Layer:
           f"of shape {got.shape}")
 
   def init(key, input_shapes):
-    check_key("parallel", key, allow_none=True)
+    check_key(key, "parallel", allow_none=True)
     _check_count("input shapes", input_shapes)
     params, states, shapes = [], [], []
     for i, (layer, shape) in enumerate(zip(layers, input_shapes)):
@@ -427,7 +425,7 @@ def fanout(n: int) -> Layer:
     raise ValueError(f"fanout: n must be a positive int, got {n!r}")
 
   def init(key, input_shape):
-    check_key(f"fanout({n})", key, allow_none=True)
+    check_key(key, f"fanout({n})", allow_none=True)
     shape = check_input_shape(f"fanout({n})", input_shape)
     return {}, {}, (shape,) * n
 
@@ -459,7 +457,7 @@ def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
       f", shortcut={short!r})" if short is not None else ")")
 
   def init(key, input_shape):
-    check_key("residual", key, allow_none=True)
+    check_key(key, "residual", allow_none=True)
     shape = check_input_shape("residual", input_shape)
     try:
       pm, sm, out = main.init(_child_key(key, 0), shape)
@@ -499,12 +497,12 @@ def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
   return Layer(init, apply, name)
 
 
-def init_params(layer: Layer, keys: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree]:
+def init_params(keys: jax.Array, layer: Layer, input_shape: Shape) -> tuple[PyTree, PyTree]:
   """Initialises an ensemble: ``layer.init`` vmapped over a batch of keys.
 
   Args:
-    layer: any Layer.
     keys: a batch of PRNG keys, shape ``(M,)`` (e.g. ``jax.random.split(key, M)``).
+    layer: any Layer.
     input_shape: the input shape, as for ``layer.init``.
 
   Returns:

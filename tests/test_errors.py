@@ -122,14 +122,14 @@ CASES = [
      TypeError, r"Relu\(\): train must be a Python bool, got NoneType None"),
     # init's key must be a PRNG key: a clear TypeError from fnn, not from jax.random.
     ("dense_init_int_key", lambda: L.Dense(3).init(0, (1, 4)),
-     TypeError, r"Dense\(3\): key must be a PRNG key such as jax.random.key\(0\), got int 0"),
+     TypeError, r"Dense\(3\): expected a PRNG key such as jax.random.key\(0\), got int 0"),
     ("serial_init_int_key", lambda: fnn.serial(L.Dense(3), L.Relu()).init(0, (1, 4)),
-     TypeError, r"serial: key must be a PRNG key such as jax.random.key\(0\), got int 0"),
+     TypeError, r"serial: expected a PRNG key such as jax.random.key\(0\), got int 0"),
     ("lstm_init_batch_of_keys", lambda: L.RNN(L.LSTMCell(3)).init(jax.random.split(KEY, 2), (1, 5, 2)),
-     TypeError, r"RNN\(LSTMCell\(3\)\): key must be a PRNG key .* that is a batch of keys"),
+     TypeError, r"RNN\(LSTMCell\(3\)\): expected a PRNG key .* that is a batch of keys"),
     ("model_init_none_key", lambda: models.mlp(4, [3], 2).init(None, (1, 4)),
-     TypeError, r"named_serial\[0\] 'fc1' Dense\(3\): key must be a PRNG key .*, got NoneType None"),
-    ("init_params_one_key", lambda: fnn.init_params(L.Dense(3), KEY, (1, 4)),
+     TypeError, r"named_serial\[0\] 'fc1' Dense\(3\): expected a PRNG key .*, got NoneType None"),
+    ("init_params_one_key", lambda: fnn.init_params(KEY, L.Dense(3), (1, 4)),
      TypeError, r"core.init_params: keys must be a batch of PRNG keys of shape \(M,\)"),
 ]
 

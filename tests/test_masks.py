@@ -38,7 +38,7 @@ def _frozen_fit(selectors, model=None):
   rng = np.random.default_rng(0)
   x = rng.normal(size=(32, 4)).astype(np.float32)
   y = (x[:, 0] > 0).astype(np.int32)
-  ts = fnn.train.init_train_state(model, opt, jax.random.key(0), (1, 4))
+  ts = fnn.train.init_train_state(jax.random.key(0), model, opt, (1, 4))
   result = fnn.train.fit(model, fnn.losses.softmax_cross_entropy, opt, x, y, train_state=ts,
                          epochs=2, batch_size=8, progress=False)
   return ts.params, result.state.params

@@ -66,7 +66,7 @@ def _activation_layer(fn, name, **kwargs):
   f = functools.partial(fn, **kwargs) if kwargs else fn
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):

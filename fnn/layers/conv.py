@@ -67,7 +67,7 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
   kernel0, strides0, dil0, _, pad0 = spec(fixed or 1)
 
   def init(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel, strides, _, window, pad = spec(n)
@@ -146,7 +146,7 @@ def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
     return y
 
   def init(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel = spec(n)[0]

@@ -32,7 +32,7 @@ def Dense(features: int, *, use_bias: bool = True,
   name = f"Dense({features})"
 
   def init(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (batch, ..., in) of rank >= 2, got shape {shape}")

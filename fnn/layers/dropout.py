@@ -25,7 +25,7 @@ def Dropout(rate: float) -> Layer:
   name = f"Dropout(rate={rate})"
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):
@@ -36,7 +36,7 @@ def Dropout(rate: float) -> Layer:
       return x, state
     if key is None:
       raise ValueError(f"{name} needs key= when train=True (pass a jax.random.key to apply)")
-    check_key(name, key)
+    check_key(key, name)
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x)), state
 

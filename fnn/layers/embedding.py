@@ -30,7 +30,7 @@ def Embedding(num_embeddings: int, features: int, *,
   name = f"Embedding({num_embeddings}, {features})"
 
   def init_fn(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected batched integer ids (N, ...), got shape {shape}")

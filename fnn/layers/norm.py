@@ -66,7 +66,7 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
   name = "BatchNorm(frozen=True)" if frozen else "BatchNorm()"
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
@@ -118,7 +118,7 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
   name = "LayerNorm()"
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")

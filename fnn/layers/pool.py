@@ -32,7 +32,7 @@ def _pool(kind: str, window, stride, padding) -> Layer:
     return n, win, strides, pad, pads, output_sizes(name, shape[1:-1], win, strides, pads)
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     out = check(shape)[-1]
     return {}, {}, (shape[0],) + out + (shape[-1],)
@@ -88,7 +88,7 @@ def GlobalAvgPool() -> Layer:
   name = "GlobalAvgPool()"
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 3:
       raise ShapeError(f"{name}: expected input (N, *spatial, C) of rank >= 3, got shape {shape}")

@@ -452,7 +452,7 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
   _check_options(name, truncate, unroll)
 
   def init(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     params = cell.init(key, f)
     out = (n, t, cell.hidden_size) if return_sequences else (n, cell.hidden_size)
@@ -496,7 +496,7 @@ def Bidirectional(cell: Cell, backward_cell: Optional[Cell] = None, *,
   _check_options(name, truncate, unroll)
 
   def init(key, input_shape):
-    check_key(name, key)
+    check_key(key, name)
     (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     k_f, k_b = jax.random.split(key)
     params = {"forward": fwd.init(k_f, f), "backward": bwd.init(k_b, f)}

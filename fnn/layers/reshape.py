@@ -12,7 +12,7 @@ def Flatten() -> Layer:
   name = "Flatten()"
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected a batched input (N, ...), got shape {shape}")
@@ -53,7 +53,7 @@ def Reshape(shape: Sequence[int]) -> Layer:
     return (in_shape[0],) + out
 
   def init(key, input_shape):
-    check_key(name, key, allow_none=True)
+    check_key(key, name, allow_none=True)
     return {}, {}, resolve(check_input_shape(name, input_shape))
 
   def apply(params, state, x, *, key=None, train=False):

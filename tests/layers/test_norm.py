@@ -69,7 +69,7 @@ def test_frozen_batch_norm_inside_a_model_fit_leaves_the_state_unchanged():
   y = (x[:, 0] > 0).astype(np.int32)
   params, state, _ = model.init(jax.random.key(0), (1, 4))
   state = (state[0], {"mean": jnp.full(3, 0.5), "var": jnp.full(3, 2.0)}, state[2])
-  ts = fnn.train.init_train_state(model, optax.sgd(0.1), jax.random.key(0), (1, 4),
+  ts = fnn.train.init_train_state(jax.random.key(0), model, optax.sgd(0.1), (1, 4),
                                   params=params, state=state)
   result = fnn.train.fit(model, fnn.losses.softmax_cross_entropy, optax.sgd(0.1), x, y,
                          train_state=ts, epochs=2, batch_size=4, progress=False)

@@ -491,7 +491,8 @@ def _encode(tree, path="") -> Any:
   if isinstance(tree, dict):
     for k in tree:
       if not isinstance(k, str):
-        raise TypeError(f"checkpoint.save_params: dict keys must be strings, got {k!r} at {path or 'the root'}")
+        raise TypeError(f"checkpoint.save_params: dict keys must be strings, got {k!r} at "
+                        f"{path or 'the root'}")
     return {"dict": {k: _encode(v, f"{path}[{k!r}]") for k, v in tree.items()}}
   if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
     return {"tuple": [_encode(v, f"{path}[{i}]") for i, v in enumerate(tree)]}

@@ -19,7 +19,7 @@ Conventions:
     (``fit`` runs it on its data; under ``jit`` an out-of-range label cannot raise).
 """
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp

@@ -22,7 +22,8 @@ Both follow optax's conventions, so they plug into optax as they are:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 

@@ -111,7 +111,8 @@ def test_check_targets_is_what_fit_calls_on_the_host():
     check((1, 3), np.array([0, 3, 7]))
   seq = losses.per_step_cross_entropy.check_targets
   labels = np.array([[1, 2, -1], [0, -1, -1]])
-  with pytest.raises(ValueError, match=r"losses.per_step_cross_entropy: label -1 at index \(0, 2\)"):
+  with pytest.raises(ValueError,
+                     match=r"losses.per_step_cross_entropy: label -1 at index \(0, 2\)"):
     seq(fnn.layers.RNNInput((1, 3, 4), (1,)), labels)
   seq(fnn.layers.RNNInput((1, 3, 4), (1,)), labels,
       mask=fnn.layers.step_mask(np.array([2, 1]), 3))  # padded steps are not checked

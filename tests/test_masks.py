@@ -6,7 +6,7 @@ import pytest
 
 import fnn
 from fnn import masks
-from fnn.layers import BatchNorm, Conv, Dense, Embedding, Flatten, LSTMCell, RNN
+from fnn.layers import RNN, BatchNorm, Conv, Dense, Embedding, Flatten, LSTMCell
 
 
 def test_decay_mask_selects_every_leaf_with_two_or_more_axes():

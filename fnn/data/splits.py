@@ -7,7 +7,8 @@ machine and needs no device.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -38,7 +39,8 @@ def _num_rows(where: str, arrays) -> int:
 def _boundaries(fractions: Sequence[float], n: int) -> list[int]:
   """Row counts where each part starts: every part but the first gets ``round(f · n)``
   rows, counted from the end, so a two-way split's last part is ``round(f · n)`` rows
-  whatever the rounding of the first."""
+  whatever the rounding of the first.
+  """
   tails = [n - int(round(n * sum(fractions[k:]))) for k in range(1, len(fractions))]
   return [0] + tails + [n]
 

@@ -11,7 +11,7 @@ steps to use (``fnn.losses.masked`` does so).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -35,8 +35,8 @@ class RNNInput(NamedTuple):
   the model's output shape then has the structure ``apply`` returns.
   """
   x: jax.Array
-  lengths: Optional[jax.Array] = None
-  carry: Optional[PyTree] = None
+  lengths: jax.Array | None = None
+  carry: PyTree | None = None
 
 
 def split_shape(input_shape):

@@ -19,7 +19,7 @@ def test_split_with_a_seed_is_the_seeded_numpy_permutation_cut_from_the_end():
 
 
 def test_split_without_a_seed_keeps_the_order_and_the_last_part_is_the_tail():
-  """fit's validation_split: the last round(f * n) rows, unshuffled (as Keras)."""
+  """Fit's validation_split: the last round(f * n) rows, unshuffled (as Keras)."""
   x = jnp.arange(10.0)[:, None]
   (train,), (val,) = split(x, fractions=(0.75, 0.25))
   np.testing.assert_array_equal(val[:, 0], [8.0, 9.0])  # round(2.5) = 2 rows

@@ -442,7 +442,8 @@ def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
 # Lengths out of range; per-step layers after an RNN on a padded batch (issue 13).
 
 
-@pytest.mark.parametrize("bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)], ids=["above_T", "negative"])
+@pytest.mark.parametrize("bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)],
+                         ids=["above_T", "negative"])
 @pytest.mark.parametrize("layer", [RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False),
                                    Bidirectional(SimpleRNNCell(H))], ids=["rnn", "last", "bidir"])
 def test_lengths_outside_zero_to_t_raise_in_eager_calls(xs, layer, bad, index):
@@ -462,7 +463,8 @@ def test_under_jit_lengths_above_t_act_as_t_and_negative_ones_as_zero(xs):
 
 def test_check_lengths_is_the_host_side_check_fit_uses():
   check_lengths(np.array([0, 3, 5]), 5)
-  with pytest.raises(ValueError, match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] \(T = 5, .*\); 2 of 4"):
+  with pytest.raises(ValueError, match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] "
+                     r"\(T = 5, .*\); 2 of 4"):
     check_lengths(np.array([0, 3, 6, -1]), 5, name="train.fit")
 
 

@@ -59,11 +59,11 @@ def main(argv=None):
     if alpha not in loads:
       continue
     for rule, store in RULES.items():
-      w = store(x)
+      params = store(x)
       # A fixed point: every local field has the pattern's sign (a zero field keeps it).
-      h = x @ np.asarray(w)
+      h = x @ np.asarray(params["w"])
       stable[rule][n].append(float(np.mean(np.all((h * x > 0) | (h == 0), axis=1))))
-      rec = hp.recall_batch(w, probes, jax.random.fold_in(key, i), max_sweeps=30)
+      rec = hp.recall(params, probes, key=jax.random.fold_in(key, i), max_sweeps=30)
       recall[rule][n].append(float(np.mean(np.all(np.asarray(rec.state) == targets, axis=1))))
 
   fig, axes = plt.subplots(1, 3, figsize=(14, 4))

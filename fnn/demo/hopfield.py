@@ -21,8 +21,8 @@ def _recall_pictures(out_dir, seed):
   probes = x.copy()
   for p in probes:
     p[rng.permutation(64)[:13]] *= -1  # 20% of the pixels flipped
-  w = hp.pseudo_inverse(x)
-  recalled = np.asarray(hp.recall_batch(w, probes, jax.random.key(seed)).state)
+  params = hp.pseudo_inverse(x)
+  recalled = np.asarray(hp.recall(params, probes, key=jax.random.key(seed)).state)
   save_image_rows(out_dir / "hopfield_recall.png",
                   {"stored": x, "probe": probes, "recall": recalled}, (8, 8), vmin=-1, vmax=1,
                   title="pseudo-inverse Hopfield net, 10 prototypes, N = 64, 20% of pixels flipped")
@@ -33,7 +33,7 @@ def run(out_dir, restarts=16, seed=0):
   recall_rate = _recall_pictures(out_dir, seed)
   inst = tsplib.load_shipped("eil51")
   optimum = tsplib.SHIPPED_OPTIMA["eil51"]
-  result = tsp.annealed(inst.distances, jax.random.key(seed), restarts)
+  result = tsp.annealed(jax.random.key(seed), inst.distances, restarts)
   tours = np.asarray(result.tour)
   d = inst.distances
   lengths = d[tours, np.roll(tours, -1, axis=1)].sum(1)

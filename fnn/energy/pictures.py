@@ -99,7 +99,8 @@ def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None
     raise ShapeError(f"pictures.save_image_rows: every row needs the same number of images, "
                      f"got { {label: len(images) for label, images in rows.items()} }")
   n = n.pop()
-  fig = _figure(figsize=(n, 1.05 * len(rows) + (0.3 if title else 0)))
+  title_lines = title.count("\n") + 1 if title else 0
+  fig = _figure(figsize=(max(n, 4), 1.05 * len(rows) + 0.3 * title_lines))
   axes = fig.subplots(len(rows), n, squeeze=False)
   for r, (label, images) in enumerate(rows.items()):
     for c in range(n):
@@ -108,7 +109,7 @@ def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None
       ax.set_xticks([]); ax.set_yticks([])
     axes[r, 0].set_ylabel(label, fontsize=7)
   if title:
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=10)
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   return path
@@ -135,7 +136,8 @@ def save_tour(path, coords, tour, *, title=None):
   closed = np.append(tour, tour[0])
   ax.plot(coords[closed, 0], coords[closed, 1], "-", color="tab:blue", lw=1.2)
   ax.plot(coords[:, 0], coords[:, 1], "o", color="tab:red", ms=4)
-  ax.set(title=title or "", aspect="equal")
+  ax.set_title(title or "", fontsize=10)
+  ax.set_aspect("equal")
   ax.set_xticks([])
   ax.set_yticks([])
   fig.tight_layout()

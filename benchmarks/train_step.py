@@ -62,7 +62,7 @@ def make_fnn(spec, x, y):
   else:
     model = fnn.models.lenet5()
   opt = optax.adam(LR)
-  ts = fnn.train.init_train_state(model, opt, jax.random.key(0), x.shape)
+  ts = fnn.train.init_train_state(jax.random.key(0), model, opt, x.shape)
   step = fnn.train.train_step(model, fnn.losses.softmax_cross_entropy, opt)
   x, y = jnp.asarray(x), jnp.asarray(y)
   box = [ts]

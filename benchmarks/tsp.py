@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks import _timing  # noqa: E402
-from fnn.energy import tsp, tsplib  # noqa: E402
+from benchmarks import _timing
+from fnn.energy import tsp, tsplib
 
 SHARED_EIL51 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
 

@@ -54,8 +54,10 @@ def retrieval_runs(key, n, alpha, probes, max_sweeps, rng):
 
 
 def crossing(loads, values, threshold=OVERLAP_THRESHOLD):
-  """The first load at which ``values`` fall from >= threshold to below it (linear
-  interpolation), or None if they never do."""
+  """The first load at which ``values`` fall from >= threshold to below it.
+
+  Interpolated linearly between the two loads around the crossing; None if there is none.
+  """
   for k in range(1, len(loads)):
     if values[k - 1] >= threshold > values[k]:
       frac = (values[k - 1] - threshold) / (values[k - 1] - values[k])
@@ -64,8 +66,10 @@ def crossing(loads, values, threshold=OVERLAP_THRESHOLD):
 
 
 def theory_curve(alpha_max, points=400):
-  """``(alphas, m)`` of the AGS retrieval branch on a grid up to ``alpha_max`` (nan
-  above alpha_c), and alpha_c to 1e-4."""
+  """``(alphas, m, alpha_c)``: the AGS retrieval branch on a grid up to ``alpha_max``.
+
+  ``m`` is nan above alpha_c, which is found to 1e-4 by bisection.
+  """
   alphas = np.linspace(0.0, alpha_max, points)
   m = np.array([hp.mean_field_overlap(float(a)) for a in alphas])
   lo, hi = 0.1, 0.2
@@ -78,7 +82,7 @@ def theory_curve(alpha_max, points=400):
 def plot(path, sizes, loads, overlap, overlap_sem, exact, theory):
   alphas, m_theory, alpha_c = theory
   fig, (ax_m, ax_exact) = plt.subplots(1, 2, figsize=(12, 4.5))
-  styles = dict(zip(sizes, [":", "--", "-"][-len(sizes):]))
+  styles = dict(zip(sizes, [":", "--", "-"][-len(sizes):], strict=True))
   for n in sizes:
     ax_m.errorbar(loads, overlap[n], yerr=overlap_sem[n], fmt="o" + styles[n], ms=3,
                   capsize=2, label=f"simulation, N = {n}")
@@ -130,9 +134,10 @@ def main(argv=None):
       "alpha_c_estimate": crossing(loads, overlap[big]),
       "alpha_c_estimate_by_N": {n: crossing(loads, overlap[n]) for n in sizes},
       "mean_field_alpha_c": theory[2],
-      "mean_overlap": dict(zip(map(str, loads), np.round(overlap[big], 4).tolist())),
+      "mean_overlap": dict(zip(map(str, loads), np.round(overlap[big], 4).tolist(), strict=True)),
       "max_load_exact_recall_ge_0.9": {
-          n: max([a for a, e in zip(loads, exact[n]) if e >= 0.9], default=None) for n in sizes},
+          n: max([a for a, e in zip(loads, exact[n], strict=True) if e >= 0.9], default=None)
+          for n in sizes},
       "probes": probes, "max_sweeps": max_sweeps,
   }
   results = {"sizes": sizes, "loads": loads, "mean_overlap": overlap,

@@ -1,5 +1,4 @@
-"""Demo part: Hopfield recall of the 10 digit prototypes, and an annealed Hopfield network
-on eil51.
+"""Demo part: Hopfield recall of the 10 digit prototypes, and a Hopfield network on eil51.
 
 Recall: the 10 class-mean 8x8 digits (±1, 64 neurons) are stored, and 20 probes per
 digit with 10% of the pixels flipped (6 of 64) are recalled by

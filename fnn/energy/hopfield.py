@@ -1,4 +1,4 @@
-"""Hopfield networks: classical associative memory and the modern continuous network.
+r"""Hopfield networks: classical associative memory and the modern continuous network.
 
 Classical network (Hopfield 1982). ``d`` neurons with states ``s`` in {-1, +1}
 (bipolar) or {0, 1} (binary). Its parameters are a pytree
@@ -43,15 +43,14 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fnn import initializers
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_train)
+from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape, check_train
 
 # ----------------------------------------------------------------------------
 # States and checks.
@@ -208,7 +207,7 @@ def pseudo_inverse(patterns, *, binary: bool = False) -> dict:
 
 
 def storkey(patterns, *, binary: bool = False) -> dict:
-  """Storkey's (1997) incremental rule, one pattern at a time with ``lax.scan``.
+  r"""Storkey's (1997) incremental rule, one pattern at a time with ``lax.scan``.
 
   .. math:: w_{ij} \\leftarrow w_{ij} + \\tfrac1d (x_i x_j - x_i h_{ji} - h_{ij} x_j),
             \\quad h_{ij} = \\sum_{k \\ne i, j} w_{ik} x_k
@@ -236,7 +235,7 @@ def storkey(patterns, *, binary: bool = False) -> dict:
 
 
 def mean_field_overlap(alpha: float) -> float:
-  """The Hebbian network's retrieval overlap ``m`` at load ``alpha`` (RS theory, T = 0).
+  r"""The Hebbian network's retrieval overlap ``m`` at load ``alpha`` (RS theory, T = 0).
 
   Solves Amit, Gutfreund & Sompolinsky's zero-temperature replica-symmetric equations
   (Ann. Phys. 173, 30, 1987; in the form of Hertz, Krogh & Palmer 1991, section 2.5)
@@ -318,7 +317,7 @@ class RecallResult(NamedTuple):
   state: jax.Array
   sweeps: jax.Array
   converged: jax.Array
-  energies: Optional[jax.Array] = None
+  energies: jax.Array | None = None
 
 
 def _new_value(h, old, low):
@@ -508,8 +507,10 @@ def modern_energy(patterns, xi, beta) -> jax.Array:
 
 
 def modern_recall(patterns, xi, beta, *, steps: int = 1) -> jax.Array:
-  """``steps`` modern updates of (N, d) states (one is usually enough for separated
-  patterns); returns float32 (N, d)."""
+  """``steps`` modern updates of (N, d) states; returns float32 (N, d).
+
+  One update is usually enough for well-separated patterns.
+  """
   patterns, xi = _check_modern("hopfield.modern_recall", patterns, xi, beta)
   if not isinstance(steps, int) or isinstance(steps, bool):
     raise TypeError(f"hopfield.modern_recall: steps must be a Python int, got "
@@ -519,8 +520,25 @@ def modern_recall(patterns, xi, beta, *, steps: int = 1) -> jax.Array:
   return _modern_steps(patterns, xi, beta, steps)
 
 
-def Hopfield(num_patterns: Optional[int] = None, *, source: str = "params",
-             features: Optional[int] = None, beta: Optional[float] = None,
+def _check_hopfield_arguments(num_patterns, source, features, beta, steps):
+  if source not in ("params", "inputs"):
+    raise ValueError(f"Hopfield: source must be 'params' or 'inputs', got {source!r}")
+  if source == "params" and (not isinstance(num_patterns, int) or num_patterns < 1):
+    raise ValueError(f"Hopfield: source='params' needs num_patterns, a positive int; "
+                     f"got {num_patterns!r}")
+  if features is not None and (not isinstance(features, int) or features < 1):
+    raise ValueError(f"Hopfield: features must be a positive int or None, got {features!r}")
+  if not isinstance(steps, int) or steps < 1:
+    raise ValueError(f"Hopfield: steps must be a positive int, got {steps!r}")
+  if features is not None and steps != 1:
+    raise ValueError("Hopfield: steps > 1 needs features=None (projections map to another "
+                     "space)")
+  if beta is not None and beta <= 0:
+    raise ValueError(f"Hopfield: beta must be positive, got {beta}")
+
+
+def Hopfield(num_patterns: int | None = None, *, source: str = "params",
+             features: int | None = None, beta: float | None = None,
              steps: int = 1, pattern_init=initializers.normal(1.0)) -> Layer:
   """A modern Hopfield layer (Ramsauer et al. 2020) in the fnn Layer protocol.
 
@@ -549,18 +567,7 @@ def Hopfield(num_patterns: Optional[int] = None, *, source: str = "params",
     ``{'patterns': (M, F)}`` (params source), plus ``'w_q', 'w_k', 'w_v'`` (F, d) with
     ``features``; no state.
   """
-  if source not in ("params", "inputs"):
-    raise ValueError(f"Hopfield: source must be 'params' or 'inputs', got {source!r}")
-  if source == "params" and (not isinstance(num_patterns, int) or num_patterns < 1):
-    raise ValueError(f"Hopfield: source='params' needs num_patterns, a positive int; got {num_patterns!r}")
-  if features is not None and (not isinstance(features, int) or features < 1):
-    raise ValueError(f"Hopfield: features must be a positive int or None, got {features!r}")
-  if not isinstance(steps, int) or steps < 1:
-    raise ValueError(f"Hopfield: steps must be a positive int, got {steps!r}")
-  if features is not None and steps != 1:
-    raise ValueError("Hopfield: steps > 1 needs features=None (projections map to another space)")
-  if beta is not None and beta <= 0:
-    raise ValueError(f"Hopfield: beta must be positive, got {beta}")
+  _check_hopfield_arguments(num_patterns, source, features, beta, steps)
   name = f"Hopfield({num_patterns if source == 'params' else 'inputs'}" + (
       f", features={features})" if features else ")")
 

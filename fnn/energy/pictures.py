@@ -1,7 +1,6 @@
-"""Pictures of energy models: image grids of samples and filters, labelled image rows
-and TSP tours (PNG).
+"""Pictures of energy models: image grids, labelled image rows and TSP tours (PNG).
 
-The figures are built with matplotlib's object API (:class:`matplotlib.figure.Figure`),
+The figures are built with matplotlib's object API (``matplotlib.figure.Figure``),
 never through ``pyplot``, so these functions neither select a backend nor keep figures
 open: a library must not change matplotlib's global state.
 """
@@ -69,8 +68,18 @@ def save_image_grid(path, images, image_shape, *, title=None, n_cols=None,
 
 
 def save_filters(path, w, image_shape, *, n_filters=64, title="learned filters"):
-  """The first ``n_filters`` columns of a weight matrix ``w (n_visible, n_hidden)``
-  (e.g. an RBM's ``params['w']``) as images, each rescaled on its own; returns ``path``."""
+  """Writes the first ``n_filters`` columns of a weight matrix as images.
+
+  Args:
+    path: the PNG to write.
+    w: ``(n_visible, n_hidden)`` weights, e.g. an RBM's ``params['w']``.
+    image_shape: ``(height, width)`` of one column.
+    n_filters: how many columns to show.
+    title: the figure title.
+
+  Returns:
+    ``path``. Each image is rescaled on its own.
+  """
   w = np.asarray(w)
   if w.ndim != 2:
     raise ShapeError(f"pictures.save_filters: expected a weight matrix (n_visible, n_hidden), "
@@ -88,17 +97,19 @@ def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None
     rows: ``{label: images}``, each ``(n, prod(image_shape))``; every row has ``n`` images.
     image_shape: ``(height, width)`` of one image.
     title: optional figure title.
-    vmin, vmax, cmap: passed to ``imshow`` (±1 states: ``vmin=-1, vmax=1``).
+    vmin: passed to ``imshow`` (±1 states: ``vmin=-1, vmax=1``).
+    vmax: passed to ``imshow``.
+    cmap: passed to ``imshow``.
 
   Returns:
     ``path``.
   """
   rows = {label: np.asarray(images) for label, images in rows.items()}
-  n = {len(images) for images in rows.values()}
-  if len(n) != 1:
+  lengths = {len(images) for images in rows.values()}
+  if len(lengths) != 1:
     raise ShapeError(f"pictures.save_image_rows: every row needs the same number of images, "
                      f"got { {label: len(images) for label, images in rows.items()} }")
-  n = n.pop()
+  n = lengths.pop()
   title_lines = title.count("\n") + 1 if title else 0
   fig = _figure(figsize=(max(n, 4), 1.05 * len(rows) + 0.3 * title_lines))
   axes = fig.subplots(len(rows), n, squeeze=False)
@@ -106,7 +117,8 @@ def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None
     for c in range(n):
       ax = axes[r, c]
       ax.imshow(images[c].reshape(image_shape), cmap=cmap, vmin=vmin, vmax=vmax)
-      ax.set_xticks([]); ax.set_yticks([])
+      ax.set_xticks([])
+      ax.set_yticks([])
     axes[r, 0].set_ylabel(label, fontsize=7)
   if title:
     fig.suptitle(title, fontsize=10)

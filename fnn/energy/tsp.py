@@ -247,7 +247,8 @@ def _two_opt_one(d, t, max_rounds):
   for _ in range(max_rounds):
     a, b = t, np.roll(t, -1)
     # Reversing t[i+1..j] replaces edges (a_i, b_i), (a_j, b_j) by (a_i, a_j), (b_i, b_j).
-    delta = d[a[:, None], a[None, :]] + d[b[:, None], b[None, :]] - d[a, b][:, None] - d[a, b][None, :]
+    edges = d[a, b]
+    delta = d[a[:, None], a[None, :]] + d[b[:, None], b[None, :]] - edges[:, None] - edges[None, :]
     delta = np.triu(delta, 2)
     delta[0, n - 1] = 0.0
     i, j = np.unravel_index(np.argmin(delta), delta.shape)
@@ -453,6 +454,7 @@ class AnnealConfig(NamedTuple):
 
   @property
   def temperatures(self) -> np.ndarray:
+    """The schedule, as fractions of ``T_c``: ``t_start * cooling**k`` down to ``t_end``."""
     steps = int(np.ceil(np.log(self.t_end / self.t_start) / np.log(self.cooling))) + 1
     return (self.t_start * self.cooling ** np.arange(steps)).astype(np.float32)
 

@@ -17,7 +17,7 @@ section 2), integers for every supported type:
 from __future__ import annotations
 
 import importlib.resources
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class TSPInstance(NamedTuple):
   """
   name: str
   distances: np.ndarray
-  coords: Optional[np.ndarray]
+  coords: np.ndarray | None
   edge_weight_type: str
   comment: str = ""
 
@@ -108,7 +108,9 @@ class _File(NamedTuple):
 def _split_file(where: str, path) -> _File:
   with open(path) as f:
     lines = [line.strip() for line in f]
-  spec, sections, current = {}, {}, None
+  spec: dict[str, tuple[str, int]] = {}
+  sections: dict[str, list[tuple[int, list[str]]]] = {}
+  current = None
   for number, line in enumerate(lines, start=1):
     if not line:
       continue
@@ -147,7 +149,7 @@ def _dimension(where: str, spec: dict) -> int:
 def _node_coords(where: str, section: str, rows, n: int) -> np.ndarray:
   """The (n, 2) coordinates of ``rows`` of 'id x y', checking every id and number."""
   coords = np.full((n, 2), np.nan)
-  first_line = {}
+  first_line: dict[int, int] = {}
   for number, words in rows:
     at = f"{where}, line {number}"
     if len(words) != 3:
@@ -206,7 +208,8 @@ def _explicit_matrix(values, n, fmt, where):
   # Column-wise upper (lower) triangles list the same numbers as row-wise lower (upper)
   # triangles, so every format reduces to a row-wise one.
   row_format = {"UPPER_COL": "LOWER_ROW", "LOWER_COL": "UPPER_ROW",
-                "UPPER_DIAG_COL": "LOWER_DIAG_ROW", "LOWER_DIAG_COL": "UPPER_DIAG_ROW"}.get(fmt, fmt)
+                "UPPER_DIAG_COL": "LOWER_DIAG_ROW",
+                "LOWER_DIAG_COL": "UPPER_DIAG_ROW"}.get(fmt, fmt)
   diag = "DIAG" in row_format
   if row_format.startswith("UPPER"):
     rows, cols = np.triu_indices(n, 0 if diag else 1)
@@ -245,7 +248,7 @@ def read_tsplib(path) -> TSPInstance:
       ``1..DIMENSION``, repeated or missing, and a coordinate or weight that is not a
       number.
   """
-  where = f"tsplib.read_tsplib: {str(path)}"
+  where = f"tsplib.read_tsplib: {path!s}"
   file = _split_file(where, path)
   kind = file.spec.get("TYPE", ("TSP", 0))[0].split()
   kind = kind[0] if kind else "TSP"
@@ -291,7 +294,7 @@ def load_shipped(name: str = "eil51") -> TSPInstance:
     raise ValueError(f"tsplib.load_shipped: no shipped instance {name!r}; shipped: "
                      f"{sorted(SHIPPED_OPTIMA)}")
   with importlib.resources.as_file(
-      importlib.resources.files("fnn.data").joinpath("files", f"{name}.tsp")) as path:
+      importlib.resources.files("fnn.data") / "files" / f"{name}.tsp") as path:
     return read_tsplib(path)
 
 
@@ -309,11 +312,12 @@ def read_tour(path) -> np.ndarray:
       above the file's ``DIMENSION``, or repeated; and when the ids are not exactly
       ``1..n`` or there is no ``TOUR_SECTION``.
   """
-  where = f"tsplib.read_tour: {str(path)}"
+  where = f"tsplib.read_tour: {path!s}"
   file = _split_file(where, path)
   rows = file.sections.get("TOUR_SECTION", [])
   n = _dimension(where, file.spec) if "DIMENSION" in file.spec else None
-  tour, first_line = [], {}
+  tour: list[int] = []
+  first_line: dict[int, int] = {}
   for number, words in rows:
     at = f"{where}, line {number}"
     for word in words:

@@ -393,9 +393,9 @@ def test_mean_field_overlap_rejects_a_negative_load():
 
 
 def test_hopfield_layer_bad_arguments_raise():
-  with pytest.raises(ValueError, match="^Hopfield: source='params' needs num_patterns"):
+  with pytest.raises(ValueError, match=r"^Hopfield: source='params' needs num_patterns"):
     hp.Hopfield()
-  with pytest.raises(ValueError, match="^Hopfield: steps > 1 needs features=None"):
+  with pytest.raises(ValueError, match=r"^Hopfield: steps > 1 needs features=None"):
     hp.Hopfield(3, features=4, steps=2)
   layer = hp.Hopfield(3)
   params, _, _ = layer.init(jax.random.key(0), (1, 6))

@@ -30,8 +30,8 @@ def test_save_filters_writes_a_png(tmp_path):
 
 
 def test_save_image_rows_rejects_rows_of_different_lengths(tmp_path):
-  with pytest.raises(fnn.ShapeError, match="^pictures.save_image_rows: every row needs the same "
-                                           "number of images"):
+  with pytest.raises(fnn.ShapeError, match=r"^pictures.save_image_rows: every row needs the "
+                                           r"same number of images"):
     pictures.save_image_rows(tmp_path / "r.png", {"a": np.zeros((3, 4)), "b": np.zeros((2, 4))},
                              (2, 2))
   path = pictures.save_image_rows(tmp_path / "r.png", {"a": np.zeros((3, 4)), "b": np.ones((3, 4))},

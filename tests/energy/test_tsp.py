@@ -36,7 +36,8 @@ def test_held_karp_equals_brute_force(n):
 
 
 def test_held_karp_finds_hopfield_tank_10_city_optimum(shared_data):
-  info = json.load(open(os.path.join(shared_data, "tsplib", "hopfield_tank_10.json")))
+  with open(os.path.join(shared_data, "tsplib", "hopfield_tank_10.json")) as f:
+    info = json.load(f)
   length, _ = tsp.held_karp(tsp.euclidean_distances(info["coordinates"]))
   assert length == pytest.approx(info["optimal_length"], rel=1e-9)
 
@@ -176,12 +177,14 @@ def test_bad_distance_matrices_raise(bad, error, message):
 
 
 def test_held_karp_refuses_large_instances():
-  with pytest.raises(ValueError, match="^tsp.held_karp: n = 14 cities is too many for exact search"):
+  with pytest.raises(ValueError, match=r"^tsp.held_karp: n = 14 cities is too many for exact "
+                                       r"search"):
     tsp.held_karp(_random_instance(14, 0))
 
 
 def test_annealed_bad_schedule_raises():
-  with pytest.raises(ValueError, match=r"^tsp.annealed: config.cooling must be in \(0, 1\), got 1.5"):
+  with pytest.raises(ValueError, match=r"^tsp.annealed: config.cooling must be in \(0, 1\), "
+                                       r"got 1.5"):
     tsp.annealed(jax.random.key(0), _random_instance(5, 0), 1, tsp.AnnealConfig(cooling=1.5))
 
 

@@ -15,7 +15,8 @@ INSTANCES = ["burma14", "ulysses16", "ulysses22", "att48", "eil51", "berlin52", 
 @pytest.mark.parametrize("name", INSTANCES)
 def test_optimal_tour_files_reproduce_published_optima(shared_data, name):
   folder = os.path.join(shared_data, "tsplib")
-  optima = json.load(open(os.path.join(folder, "optima.json")))
+  with open(os.path.join(folder, "optima.json")) as f:
+    optima = json.load(f)
   inst = tsplib.read_tsplib(os.path.join(folder, f"{name}.tsp"))
   tour = tsplib.read_tour(os.path.join(folder, f"{name}.opt.tour"))
   n = inst.distances.shape[0]
@@ -92,28 +93,33 @@ def test_explicit_matrix_formats_round_trip(tmp_path, fmt):
 def test_unsupported_edge_weight_type_raises(tmp_path):
   path = _write(tmp_path, ["NAME: x", "DIMENSION: 3", "EDGE_WEIGHT_TYPE: EUC_3D"],
                 ["NODE_COORD_SECTION", "1 0 0 0", "2 1 1 1", "3 2 2 2"])
-  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*x.tsp: unsupported EDGE_WEIGHT_TYPE 'EUC_3D'"):
+  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*x.tsp: unsupported "
+                                       r"EDGE_WEIGHT_TYPE 'EUC_3D'"):
     tsplib.read_tsplib(path)
 
 
 def test_unsupported_edge_weight_format_raises(tmp_path):
   path = _write(tmp_path, ["NAME: x", "DIMENSION: 3", "EDGE_WEIGHT_TYPE: EXPLICIT",
                            "EDGE_WEIGHT_FORMAT: FUNCTION"], ["EDGE_WEIGHT_SECTION", "1 2 3"])
-  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*x.tsp: unsupported EDGE_WEIGHT_FORMAT 'FUNCTION' for EXPLICIT"):
+  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*x.tsp: unsupported "
+                                       r"EDGE_WEIGHT_FORMAT 'FUNCTION' for EXPLICIT"):
     tsplib.read_tsplib(path)
 
 
 def test_wrong_number_of_weights_raises(tmp_path):
   path = _write(tmp_path, ["NAME: x", "DIMENSION: 4", "EDGE_WEIGHT_TYPE: EXPLICIT",
                            "EDGE_WEIGHT_FORMAT: UPPER_ROW"], ["EDGE_WEIGHT_SECTION", "1 2 3 4 5"])
-  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*: EDGE_WEIGHT_FORMAT UPPER_ROW with DIMENSION 4 needs 6 numbers .* got 5"):
+  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*: EDGE_WEIGHT_FORMAT UPPER_ROW "
+                                       r"with DIMENSION 4 needs 6 numbers .* got 5"):
     tsplib.read_tsplib(path)
 
 
 def test_asymmetric_problem_type_raises(tmp_path):
   path = _write(tmp_path, ["NAME: x", "TYPE: ATSP", "DIMENSION: 3", "EDGE_WEIGHT_TYPE: EXPLICIT",
-                           "EDGE_WEIGHT_FORMAT: FULL_MATRIX"], ["EDGE_WEIGHT_SECTION"] + ["0 1 2"] * 3)
-  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*: only symmetric TSP files are supported, got TYPE ATSP"):
+                           "EDGE_WEIGHT_FORMAT: FULL_MATRIX"],
+                ["EDGE_WEIGHT_SECTION"] + ["0 1 2"] * 3)
+  with pytest.raises(ValueError, match=r"^tsplib.read_tsplib: .*: only symmetric TSP files are "
+                                       r"supported, got TYPE ATSP"):
     tsplib.read_tsplib(path)
 
 
@@ -127,7 +133,7 @@ def test_shipped_eil51_matches_shared_copy_and_optimum(shared_data):
 
 
 def test_load_shipped_unknown_name_raises():
-  with pytest.raises(ValueError, match="^tsplib.load_shipped: no shipped instance 'kroA100'"):
+  with pytest.raises(ValueError, match=r"^tsplib.load_shipped: no shipped instance 'kroA100'"):
     tsplib.load_shipped("kroA100")
 
 

@@ -14,7 +14,8 @@ def test_hopfield_memory_quick_reproduces_course_example_and_writes_pictures(tmp
   assert headline["course_example_ok"] is True
   assert set(headline["recall_rate"]) == {"hebbian", "storkey", "pseudo_inverse"}
   # The projection rule stores 10 correlated digit prototypes; Hebbian cannot.
-  assert headline["recall_rate"]["pseudo_inverse"]["0.1"] > headline["recall_rate"]["hebbian"]["0.1"]
+  rates = headline["recall_rate"]
+  assert rates["pseudo_inverse"]["0.1"] > rates["hebbian"]["0.1"]
   results = json.loads((tmp_path / "results.json").read_text())
   assert results["course_example"]["pattern_energies"] == [-4.0, -4.0]
   assert (tmp_path / "probe_recall.png").is_file()

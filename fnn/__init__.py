@@ -4,7 +4,8 @@ Every layer and model is a :class:`Layer`, a pair of pure functions ``init`` and
 ``apply`` over plain pytrees; see :mod:`fnn.core` for the protocol.
 """
 
-from fnn import checkpoint, data, energy, initializers, layers, losses, metrics, models, train
+from fnn import (checkpoint, data, energy, initializers, layers, losses, masks, metrics, models,
+                 train)
 from fnn.checkpoint import load_params, save_params
 from fnn.gradcheck import GradcheckResult, gradcheck
 from fnn.receptive_field import FieldRow, receptive_field

@@ -150,3 +150,49 @@ def test_gradient_matches_finite_differences(case):
   tree = {"params": params, "x": x if floating else jnp.zeros(())}
   result = fnn.gradcheck(f, tree, max_elements_per_leaf=6, floor=1e-5)
   assert result.max_rel_error < 1e-4, result
+
+
+# ---------------------------------------------------------------------------
+# Bad arguments every layer must refuse with its own message (issue 13).
+
+# Layers in files another change wires to fnn.core.check_key / param_checker; strict,
+# so the marks must go when they are.
+_KEY_NOT_YET_CHECKED = {"Hopfield_stored_patterns", "Hopfield_inputs_projected"}
+_PARAMS_NOT_YET_CHECKED = {"Hopfield_inputs_projected"}
+
+
+def _xfail_if_in(names, name, request):
+  if name in names:
+    request.applymarker(pytest.mark.xfail(strict=True, reason="fnn/energy/hopfield.py"))
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_init_with_an_int_key_raises_a_type_error(name, request):
+  _xfail_if_in(_KEY_NOT_YET_CHECKED, name, request)
+  layer, shape, _, _ = LAYERS[name]
+  with pytest.raises(TypeError, match=r"expected a PRNG key such as jax.random.key\(0\), "
+                     r"got int 0"):
+    layer.init(0, shape)
+
+
+def test_train_that_is_not_a_bool_raises_a_type_error(case):
+  name, layer, params, state, _, x, kwargs = case
+  with pytest.raises(TypeError, match=r"train must be a Python bool, got str 'yes'"):
+    layer.apply(params, state, x, **{**kwargs, "train": "yes"})
+
+
+def _grown(params):
+  """``params`` with one element added to the last axis of its last non-scalar leaf."""
+  leaves, treedef = jax.tree.flatten(params)
+  i = max(j for j, leaf in enumerate(leaves) if leaf.ndim)
+  leaves[i] = jnp.concatenate([leaves[i], leaves[i][..., :1]], axis=-1)
+  return jax.tree.unflatten(treedef, leaves)
+
+
+def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case, request):
+  name, layer, params, state, _, x, kwargs = case
+  if not jax.tree.leaves(params):
+    pytest.skip("no params")
+  _xfail_if_in(_PARAMS_NOT_YET_CHECKED, name, request)
+  with pytest.raises(fnn.ShapeError, match=r"has shape|expected x\[\.\.\., \d+\]"):
+    jax.eval_shape(lambda p: layer.apply(p, state, x, **kwargs), _grown(params))

@@ -1,5 +1,7 @@
 """Recurrent layers against numpy equations, flax.linen and PyTorch with the same weights."""
 
+import re
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -10,6 +12,7 @@ from jax.test_util import check_grads
 import fnn
 from fnn.layers import (RNN, Bidirectional, Dense, GRUCell, LSTMCell, RNNInput, SimpleRNNCell,
                         rnn_scan)
+from fnn.layers.recurrent import check_lengths
 
 N, T, F, H = 3, 7, 4, 5
 
@@ -433,3 +436,84 @@ def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
                          y[:, None], key=jax.random.key(2), epochs=20, batch_size=16,
                          progress=False)
   assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]
+
+
+# ---------------------------------------------------------------------------
+# Lengths out of range; per-step layers after an RNN on a padded batch (issue 13).
+
+
+@pytest.mark.parametrize("bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)],
+                         ids=["above_T", "negative"])
+@pytest.mark.parametrize("layer", [RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False),
+                                   Bidirectional(SimpleRNNCell(H))], ids=["rnn", "last", "bidir"])
+def test_lengths_outside_zero_to_t_raise_in_eager_calls(xs, layer, bad, index):
+  params, _, _ = layer.init(jax.random.key(0), (1, T, F))
+  with pytest.raises(ValueError, match=rf"{re.escape(layer.name)}: lengths\[{index}\] = "
+                     rf"{bad[index]} is outside \[0, {T}\] \(T = {T}"):
+    layer.apply(params, {}, RNNInput(xs, jnp.asarray(bad)))
+
+
+def test_under_jit_lengths_above_t_act_as_t_and_negative_ones_as_zero(xs):
+  """The documented behaviour where lengths cannot be checked."""
+  layer = RNN(LSTMCell(H))
+  params, _, _ = layer.init(jax.random.key(0), (1, T, F))
+  run = jax.jit(lambda lengths: layer.apply(params, {}, RNNInput(xs, lengths))[0].x)
+  np.testing.assert_array_equal(run(jnp.array([9, 4, -3])), run(jnp.array([T, 4, 0])))
+
+
+def test_check_lengths_is_the_host_side_check_fit_uses():
+  check_lengths(np.array([0, 3, 5]), 5)
+  with pytest.raises(ValueError, match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] "
+                     r"\(T = 5, .*\); 2 of 4"):
+    check_lengths(np.array([0, 3, 6, -1]), 5, name="train.fit")
+
+
+PER_STEP_MODELS = {
+    "dense": lambda: fnn.serial(RNN(LSTMCell(H)), Dense(2)),
+    "norm_act_dropout_dense": lambda: fnn.serial(
+        RNN(GRUCell(H)), fnn.layers.LayerNorm(), fnn.layers.Relu(), fnn.layers.Dropout(0.5),
+        Dense(2)),
+    "embedding_rnn_dense": lambda: fnn.serial(
+        fnn.layers.Embedding(9, F), RNN(LSTMCell(H)), Dense(2)),
+    "bidirectional_dense": lambda: fnn.serial(Bidirectional(LSTMCell(H)), Dense(2)),
+}
+
+
+def _sequence_input(name):
+  if name.startswith("embedding"):
+    return jnp.asarray(np.random.default_rng(0).integers(0, 9, (N, T)), jnp.int32), (1, T)
+  return jnp.asarray(np.random.default_rng(0).normal(size=(N, T, F)), jnp.float32), (1, T, F)
+
+
+@pytest.mark.parametrize("name", sorted(PER_STEP_MODELS))
+def test_per_step_layers_after_an_rnn_take_the_padded_batch_and_agree_with_init(name):
+  model = PER_STEP_MODELS[name]()
+  x, shape = _sequence_input(name)
+  lengths = jnp.asarray(LENGTHS)
+  params, state, out_shape = model.init(jax.random.key(0), RNNInput(shape, (1,)))
+  assert isinstance(out_shape, RNNInput) and out_shape == RNNInput(shape[:2] + (2,), (1,))
+  y, _ = model.apply(params, state, RNNInput(x, lengths))
+  assert isinstance(y, RNNInput) and y.x.shape == (N, T, 2)
+  np.testing.assert_array_equal(y.lengths, lengths)
+  # each sequence alone, unpadded, gives the same outputs at its real steps
+  for n, length in enumerate(LENGTHS):
+    alone, _ = model.apply(params, state, x[n:n + 1, :length])
+    np.testing.assert_allclose(y.x[n, :length], alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_the_issue_example_serial_rnn_dense_on_an_rnn_input(xs):
+  model = fnn.serial(RNN(LSTMCell(8), return_sequences=True), Dense(1))
+  params, state, out_shape = model.init(jax.random.key(0), (1, T, F))
+  assert out_shape == (1, T, 1)  # plain input shapes give plain output shapes
+  y, _ = model.apply(params, state, RNNInput(xs, jnp.asarray(LENGTHS)))
+  assert y.x.shape == (N, T, 1)
+  plain, _ = model.apply(params, state, xs)
+  np.testing.assert_allclose(y.x[0], plain[0], rtol=1e-6)  # sequence 0 is full length
+
+
+def test_batch_norm_refuses_a_padded_batch_naming_the_layers_that_take_one(xs):
+  model = fnn.serial(RNN(LSTMCell(H)), fnn.layers.BatchNorm())
+  params, state, _ = model.init(jax.random.key(0), (1, T, F))
+  with pytest.raises(TypeError, match=r"serial\[1\] BatchNorm\(\): expected an array input, got "
+                     r"RNNInput; this layer does not act on each time step alone"):
+    model.apply(params, state, RNNInput(xs, jnp.asarray(LENGTHS)))

@@ -490,12 +490,12 @@ def Hopfield(num_patterns: Optional[int] = None, *, source: str = "params",
       raise ShapeError(f"{name}: source='inputs' expects input (N, T, F), got shape {x.shape}")
     stored = params["patterns"] if source == "params" else x
     if features is None:
-      b = beta if beta is not None else 1.0 / np.sqrt(f)
+      b = beta if beta is not None else float(1.0 / np.sqrt(f))  # float: keeps bf16 x bf16
       if source == "params":
         return modern_recall(stored, x, b, steps=steps), state
       # Per sequence: the T positions are the stored patterns of that sequence.
       return jax.vmap(lambda s: modern_recall(s, s, b, steps=steps))(x), state
-    b = beta if beta is not None else 1.0 / np.sqrt(features)
+    b = beta if beta is not None else float(1.0 / np.sqrt(features))
     q = x @ params["w_q"]
     k = stored @ params["w_k"]
     v = stored @ params["w_v"]

@@ -150,3 +150,22 @@ def test_gradient_matches_finite_differences(case):
   tree = {"params": params, "x": x if floating else jnp.zeros(())}
   result = fnn.gradcheck(f, tree, max_elements_per_leaf=6, floor=1e-5)
   assert result.max_rel_error < 1e-4, result
+
+
+def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, assert_close):
+  """fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
+  layer, float32 gradients, state dtypes kept, and it vmaps over stacked params."""
+  name, layer, params, state, _, x, kwargs = case
+  mixed = fnn.mixed_precision(layer)
+  run = lambda m: jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(
+      params, state, x, kwargs.get("key"))
+  (want, _), (got, new_state) = run(layer), run(mixed)
+  assert {a.dtype for a in jax.tree.leaves(got)} == {jnp.dtype(jnp.float32)}
+  assert_close(got, want, dtype=jnp.bfloat16)
+  assert jax.tree.map(lambda a: a.dtype, new_state) == jax.tree.map(lambda a: a.dtype, state)
+  grads = jax.grad(lambda p: sum(jnp.sum(y) for y in jax.tree.leaves(
+      mixed.apply(p, state, x, **kwargs)[0])))(params)
+  assert jax.tree.map(lambda a: a.dtype, grads) == jax.tree.map(lambda a: a.dtype, params)
+  stacked = jax.tree.map(lambda a: jnp.stack([a, a]), params)
+  both, _ = jax.vmap(lambda p: mixed.apply(p, state, x, **kwargs), axis_size=2)(stacked)
+  assert_close(jax.tree.map(lambda a: a[1], both), got, dtype=jnp.bfloat16)

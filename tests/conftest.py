@@ -11,10 +11,10 @@ and run models before any function-scoped fixture) are covered too, and the sett
 holds in every pytest-xdist worker. A test that is about the backend's default
 precision opts out with ``@pytest.mark.backend_precision``.
 
-Tolerances come from the dtype: the ``assert_close`` fixture (and :func:`tolerance`
-for other checks) compare in units of the dtype's machine epsilon, scaled by the reference's magnitude
-(an element's rounding error is relative to the operands it came from, not to its own
-value when it is a small difference of large terms).
+Tolerances come from the dtype: the ``assert_close`` fixture compares in units of the
+dtype's machine epsilon, scaled by the reference's magnitude (an element's rounding
+error is relative to the operands it came from, not to its own value when it is a
+small difference of large terms). See docs/precision.md.
 """
 
 import os

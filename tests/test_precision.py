@@ -173,3 +173,15 @@ def test_output_dtype_none_keeps_the_compute_dtype_and_bad_dtypes_raise():
     fnn.mixed_precision(L.Dense(2), compute_dtype=jnp.int32)
   with pytest.raises(TypeError, match=r"^precision.mixed_precision: output_dtype must be"):
     fnn.mixed_precision(L.Dense(2), output_dtype="not a dtype")
+
+
+def test_the_suite_runs_at_matmul_precision_highest():
+  """tests/conftest.py sets it once for every test (see docs/precision.md)."""
+  assert jax.config.jax_default_matmul_precision == "highest"
+  jaxpr = jax.make_jaxpr(lambda a: a @ a)(jnp.ones((2, 2)))
+  assert jaxpr.eqns[0].params["precision"] == (jax.lax.Precision.HIGHEST,) * 2
+
+
+@pytest.mark.backend_precision
+def test_the_backend_precision_marker_restores_the_backend_default():
+  assert jax.config.jax_default_matmul_precision is None

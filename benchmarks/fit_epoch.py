@@ -51,7 +51,7 @@ def make_variants(x, y, hidden, epochs):
   loss = fnn.losses.softmax_cross_entropy
   opt = optax.adam(LR)
   batches = len(x) // BATCH
-  fit_state = [init_train_state(model, opt, jax.random.key(0), (1, 64))]
+  fit_state = [init_train_state(jax.random.key(0), model, opt, (1, 64))]
   # fit places the data on the device once per call; do it up front for every call here
   x_dev, y_dev = jax.device_put((x, y))
 
@@ -62,7 +62,7 @@ def make_variants(x, y, hidden, epochs):
     jax.block_until_ready(result.state.params)
 
   step = train_step(model, loss, opt)
-  loop_state = [init_train_state(model, opt, jax.random.key(0), (1, 64))]
+  loop_state = [init_train_state(jax.random.key(0), model, opt, (1, 64))]
   rng = np.random.default_rng(0)
 
   def host_loop(step_fn, box):

@@ -5,7 +5,8 @@ Both run PCD-1 with 256 hidden units, minibatches of 100 in scikit-learn's even 
 the same initial weights (scikit-learn's ``N(0, 0.01)`` draw). scikit-learn's epoch is
 its own ``fit`` loop (``for batch_slice in batch_slices: self._fit(X[batch_slice], rng)``),
 timed in float64 (its default) and float32; fnn's epoch is one jit-compiled
-``lax.scan`` (:func:`fnn.energy.rbm.make_epoch`) in float32. Variants run interleaved,
+``lax.scan`` (the epoch ``rbm.fit`` runs: :func:`fnn.train.epoch_fn` of
+:func:`fnn.energy.rbm.cd_step`) in float32. Variants run interleaved,
 one epoch each per round (``benchmarks/_timing.interleave``); times are medians over rounds. After the last round each
 model's pseudo-log-likelihood on the training data is computed with the same flipped
 units (those ``score_samples`` draws), so the two scores are directly comparable.
@@ -40,8 +41,10 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 from sklearn.neural_network import BernoulliRBM  # noqa: E402
+from sklearn.utils import gen_even_slices  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+import fnn  # noqa: E402
 from benchmarks import _timing  # noqa: E402
 from fnn.data import load_digits  # noqa: E402
 from fnn.energy import rbm  # noqa: E402
@@ -84,7 +87,8 @@ class SklearnVariant:
     self.model = BernoulliRBM(n_components=N_HIDDEN, learning_rate=LEARNING_RATE,
                               batch_size=BATCH_SIZE, n_iter=0, random_state=seed).fit(self.X)
     self.rng = np.random.RandomState(seed + 1)
-    self.slices = [slice(a, b) for a, b in rbm.even_slices(len(X), BATCH_SIZE)]
+    n_batches = -(-len(X) // BATCH_SIZE)
+    self.slices = list(gen_even_slices(n_batches * BATCH_SIZE, n_batches, n_samples=len(X)))
 
   def epoch(self):
     with threadpool_limits(limits=self.blas_threads, user_api="blas"):
@@ -94,14 +98,14 @@ class SklearnVariant:
   def pll(self, units):
     v = self.X
     m = self.model
-    params = {"W": m.components_.T, "b": m.intercept_visible_, "c": m.intercept_hidden_}
+    params = {"w": m.components_.T, "b_v": m.intercept_visible_, "b_h": m.intercept_hidden_}
     return float(np.mean(_numpy_pll(params, v, units)))
 
 
 def _numpy_pll(params, v, units):
   """score_samples' formula for given flipped units, in numpy (both models scored alike)."""
   def free_energy(x):
-    return -x @ params["b"] - np.logaddexp(0, x @ params["W"] + params["c"]).sum(1)
+    return -x @ params["b_v"] - np.logaddexp(0, x @ params["w"] + params["b_h"]).sum(1)
   flipped = v.copy()
   rows = np.arange(len(v))
   flipped[rows, units] = 1 - flipped[rows, units]
@@ -113,23 +117,21 @@ class FnnVariant:
 
   def __init__(self, X, initial_components, seed):
     self.X = jnp.asarray(X, jnp.float32)
-    self.params = {"W": jnp.asarray(initial_components.T, jnp.float32),
-                   "b": jnp.zeros(X.shape[1], jnp.float32), "c": jnp.zeros(N_HIDDEN, jnp.float32)}
-    self.optimizer = optax.sgd(LEARNING_RATE)
-    self.opt_state = self.optimizer.init(self.params)
-    self.chains = rbm.init_chains(self.params, BATCH_SIZE)
-    self.epoch_fn = rbm.make_epoch(self.optimizer, len(X), BATCH_SIZE, k=1, persistent=True,
-                                   shuffle=False)
-    self.key = jax.random.key(seed)
-    self.count = 0
+    params = {"w": jnp.asarray(initial_components.T, jnp.float32),
+              "b_v": jnp.zeros(X.shape[1], jnp.float32),
+              "b_h": jnp.zeros(N_HIDDEN, jnp.float32)}
+    optimizer = optax.sgd(LEARNING_RATE)
+    self.ts = fnn.train.TrainState.create(params, rbm.init_chains(params, BATCH_SIZE), optimizer,
+                                          key=jax.random.key(seed))
+    step = rbm.cd_step(optimizer, k=1, persistent=True)
+    self.epoch_fn = jax.jit(fnn.train.epoch_fn(step, BATCH_SIZE, shuffle=False, guard=False,
+                                               drop_remainder=False))
 
   def epoch(self):
-    self.params, self.opt_state, self.chains = jax.block_until_ready(self.epoch_fn(
-        self.params, self.opt_state, self.chains, self.X, jax.random.fold_in(self.key, self.count)))
-    self.count += 1
+    self.ts = jax.block_until_ready(self.epoch_fn(self.ts, self.X))[0]
 
   def pll(self, units):
-    params = jax.tree.map(lambda x: np.asarray(x, np.float64), self.params)
+    params = jax.tree.map(lambda x: np.asarray(x, np.float64), self.ts.params)
     return float(np.mean(_numpy_pll(params, np.asarray(self.X, np.float64), units)))
 
 

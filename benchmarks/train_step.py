@@ -76,7 +76,7 @@ def make_fnn(spec, x, y):
   else:
     model = fnn.models.lenet5()
   opt = optax.adam(LR)
-  ts = fnn.train.init_train_state(model, opt, jax.random.key(0), x.shape)
+  ts = fnn.train.init_train_state(jax.random.key(0), model, opt, x.shape)
   step = fnn.train.train_step(model, fnn.losses.softmax_cross_entropy, opt)
   x, y = jnp.asarray(x), jnp.asarray(y)
   box = [ts]
@@ -288,7 +288,7 @@ def make_fnn_bf16(spec, x, y):
     model = fnn.models.lenet5()
   model = fnn.mixed_precision(model)
   opt = optax.adam(LR)
-  box = [fnn.train.init_train_state(model, opt, jax.random.key(0), x.shape)]
+  box = [fnn.train.init_train_state(jax.random.key(0), model, opt, x.shape)]
   step = fnn.train.train_step(model, fnn.losses.softmax_cross_entropy, opt)
   x, y = jnp.asarray(x), jnp.asarray(y)
 

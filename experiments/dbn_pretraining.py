@@ -71,7 +71,7 @@ def main(argv=None):
   steps = 50 if quick else args.steps
   key = jax.random.key(args.seed)
 
-  layers, histories = dbn.pretrain(key, x_train[:500] if quick else x_train, HIDDEN,
+  layers, histories = dbn.pretrain(x_train[:500] if quick else x_train, HIDDEN, key=key,
                                    optimizer=rbm.practical_guide_optimizer(0.01),
                                    epochs=2 if quick else args.epochs, batch_size=100,
                                    progress=not args.no_progress)
@@ -101,7 +101,7 @@ def main(argv=None):
   fig.tight_layout()
   fig.savefig(out / "accuracy_vs_labels.png", dpi=100)
   plt.close(fig)
-  samples = dbn.generate(layers, jax.random.fold_in(key, 99), 64, n_gibbs=50 if quick else 1000)
+  samples = dbn.generate(jax.random.fold_in(key, 99), layers, 64, n_gibbs=50 if quick else 1000)
   pictures.save_image_grid(out / "dbn_samples.png", np.asarray(samples),
                            _rbm_data.image_shape(x_train.shape[1]),
                            title="DBN samples: top-RBM Gibbs + down-pass")

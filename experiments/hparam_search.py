@@ -19,21 +19,21 @@ import optax
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
 from experiments._digits import digits_flat, holdout
-from fnn.train import epoch_fn, eval_step, init_train_state, scan_epochs
+from fnn.train import epoch_fn, eval_step, init_train_state, scan_epochs, supervised_step
 
 LR_RANGE = (1e-4, 1.0)
 WD_RANGE = (1e-5, 1.0)
 
 
 def make_trainer(model, loss, opt, x, y, epochs, batch_size):
-  run = epoch_fn(model, loss, opt, batch_size)
+  run = epoch_fn(supervised_step(model, loss, opt), batch_size)
   evaluate = eval_step(model, loss, metrics={"accuracy": fnn.metrics.accuracy}, jit=False)
 
   def one(key, lr, wd, x_val, y_val):
-    ts = init_train_state(model, opt, key, (1, x.shape[1]))
+    ts = init_train_state(key, model, opt, (1, x.shape[1]))
     hyper = {**ts.opt_state.hyperparams, "learning_rate": lr, "weight_decay": wd}
     ts = ts._replace(opt_state=ts.opt_state._replace(hyperparams=hyper))
-    ts, status, _ = scan_epochs(run, ts, x, y, epochs)
+    ts, status, _ = scan_epochs(run, ts, (x, y), epochs)
     return ts.params, ts.state, evaluate(ts.params, ts.state, x_val, y_val), status.bad_step
 
   return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None, None)))

@@ -35,16 +35,16 @@ def parse_method(method: str) -> dict:
 def train(x_train, n_hidden, method, key, *, epochs, lr, batch_size, progress):
   params = rbm.init(jax.random.fold_in(key, 0), x_train.shape[1], n_hidden,
                     visible_bias=rbm.data_visible_bias(x_train))
-  return rbm.fit(params, x_train, jax.random.fold_in(key, 1),
+  return rbm.fit(params, x_train, key=jax.random.fold_in(key, 1),
                  optimizer=rbm.practical_guide_optimizer(lr), epochs=epochs,
                  batch_size=batch_size, progress=progress, desc=method, **parse_method(method))
 
 
 def sample_grid(params, key, n, n_gibbs):
   """Mean visibles after ``n_gibbs`` sweeps of ``n`` chains started from random bits."""
-  v0 = jax.random.bernoulli(key, 0.5, (n, params["W"].shape[0])).astype(jnp.float32)
-  v = rbm.gibbs_chain(params, v0, n_gibbs, jax.random.fold_in(key, 1))
-  h = rbm.sample_hidden(params, v, jax.random.fold_in(key, 2))
+  v0 = jax.random.bernoulli(key, 0.5, (n, rbm.n_visible(params))).astype(jnp.float32)
+  v = rbm.gibbs_chain(jax.random.fold_in(key, 1), params, v0, n_gibbs)
+  h = rbm.sample_hidden(jax.random.fold_in(key, 2), params, v)
   return np.asarray(rbm.visible_mean(params, h))
 
 
@@ -62,9 +62,9 @@ def run_comparison(args, out, x_train, x_test, methods, *, hidden, epochs, lr, a
   for i, (label, (method, n_hidden)) in enumerate(methods.items()):
     fitted = train(x_train, n_hidden, method, jax.random.fold_in(key, i), epochs=epochs, lr=lr,
                    batch_size=100, progress=progress)
-    trained[label] = fitted.params
-    ais = partition.ais_log_likelihood(fitted.params, jnp.asarray(x_test),
-                                       jax.random.fold_in(key, 100 + i), n_runs=ais_runs,
+    params = trained[label] = fitted.state.params
+    ais = partition.ais_log_likelihood(jax.random.fold_in(key, 100 + i), params,
+                                       jnp.asarray(x_test), n_runs=ais_runs,
                                        betas=partition.ais_betas(ais_betas),
                                        base_visible_bias=base)
     row = {"method": method, "n_hidden": n_hidden, "history": fitted.history,
@@ -74,17 +74,18 @@ def run_comparison(args, out, x_train, x_test, methods, *, hidden, epochs, lr, a
            "ais_test_log_likelihood_range": [ais["lower"], ais["upper"]],
            "ais_log_z": ais["log_z"], "ais_log_z_range": [ais["log_z_lower"], ais["log_z_upper"]]}
     if n_hidden <= exact_max_units:
-      exact_z = float(partition.log_partition_exact(fitted.params, max_units=exact_max_units))
+      exact_z = float(partition.log_partition_exact(params, max_units=exact_max_units))
       row["exact_log_z"] = exact_z
       row["exact_test_log_likelihood"] = float(jnp.mean(
-          partition.log_likelihood(fitted.params, jnp.asarray(x_test), exact_z)))
+          partition.log_likelihood(params, jnp.asarray(x_test), exact_z)))
     results["methods"][label] = row
     print(f"{label}: PLL {row['final_pseudo_log_likelihood']:.2f}, recon "
           f"{row['final_reconstruction_error']:.3f}, AIS test log-lik "
           f"{row['ais_test_log_likelihood']:.2f} (log Z {row['ais_log_z']:.2f}"
           + (f", exact {row['exact_log_z']:.2f})" if "exact_log_z" in row else ")"), flush=True)
-    ax[0].plot(fitted.history["epoch"], fitted.history["reconstruction_error"], label=label)
-    ax[1].plot(fitted.history["epoch"], fitted.history["pseudo_log_likelihood"], label=label)
+    epochs_run = np.arange(1, len(fitted.history["loss"]) + 1)
+    ax[0].plot(epochs_run, fitted.history["reconstruction_error"], label=label)
+    ax[1].plot(epochs_run, fitted.history["pseudo_log_likelihood"], label=label)
   ax[0].set(xlabel="epoch", ylabel="reconstruction error (train)")
   ax[1].set(xlabel="epoch", ylabel="pseudo-log-likelihood (train)")
   ax[1].legend()
@@ -97,8 +98,8 @@ def run_comparison(args, out, x_train, x_test, methods, *, hidden, epochs, lr, a
     pictures.save_image_grid(out / f"samples_{safe}.png",
                              sample_grid(params, jax.random.fold_in(key, 7), 64, gibbs), shape,
                              title=f"{label}: mean visibles after {gibbs} Gibbs sweeps")
-    pictures.save_filters(out / f"filters_{safe}.png", params["W"], shape,
-                          title=f"{label}: filters (columns of W)")
+    pictures.save_filters(out / f"filters_{safe}.png", params["w"], shape,
+                          title=f"{label}: filters (columns of w)")
   return results
 
 

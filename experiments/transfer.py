@@ -63,11 +63,11 @@ def main(argv=None):
                             for c in range(5)])
       key = jax.random.key(seed + 1000)
       opt = optax.adam(1e-3)
-      fresh = init_train_state(model, opt, key, (1, 64))
+      fresh = init_train_state(key, model, opt, (1, 64))
       # keep the pretrained hidden layers, start the output layer afresh
       params = {**pre.state.params, "out": fresh.params["out"]}
-      tuned = init_train_state(model, opt, key, (1, 64), params=params)
-      frozen = init_train_state(model, frozen_opt, key, (1, 64), params=params)
+      tuned = init_train_state(key, model, opt, (1, 64), params=params)
+      frozen = init_train_state(key, model, frozen_opt, (1, 64), params=params)
       for name, ts, run_opt in (("frozen features", frozen, frozen_opt),
                                 ("fine-tune", tuned, opt), ("scratch", fresh, opt)):
         result = fit(model, loss, run_opt, x_new[idx], y_new[idx], key=key, epochs=steps,

@@ -19,7 +19,7 @@ import fnn
 from experiments._common import experiment_parser, finish, output_dir
 from fnn.data import xor
 from fnn.layers import Dense, Relu
-from fnn.train import epoch_fn, init_train_state, scan_epochs
+from fnn.train import epoch_fn, init_train_state, scan_epochs, supervised_step
 
 
 def bce(logits, targets):
@@ -29,10 +29,10 @@ def bce(logits, targets):
 def train_seeds(model, x, t, seeds, epochs, lr):
   """Trains ``model`` from each seed (vmapped); returns stacked TrainStates and loss curves."""
   opt = optax.adam(lr)
-  run = epoch_fn(model, bce, opt, batch_size=len(x), shuffle=False)
+  run = epoch_fn(supervised_step(model, bce, opt), batch_size=len(x), shuffle=False)
   keys = jax.random.split(jax.random.key(seeds[0]), len(seeds))
-  ts = jax.vmap(lambda k: init_train_state(model, opt, k, (1, 2)))(keys)
-  final, _, logs = jax.jit(jax.vmap(lambda s: scan_epochs(run, s, x, t, epochs)))(ts)
+  ts = jax.vmap(lambda k: init_train_state(k, model, opt, (1, 2)))(keys)
+  final, _, logs = jax.jit(jax.vmap(lambda s: scan_epochs(run, s, (x, t), epochs)))(ts)
   return final, logs["loss"]
 
 

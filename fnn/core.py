@@ -170,6 +170,21 @@ def check_integer(name: str, x: Any) -> None:
         "cast them first, e.g. x.astype(jnp.int32)")
 
 
+def check_key(key: Any, name: str) -> Any:
+  """Raises TypeError unless ``key`` is a JAX PRNG key (typed or raw uint32 key data).
+
+  Args:
+    key: the value to check.
+    name: the function to name in the message.
+  """
+  dtype = getattr(key, "dtype", None)
+  if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
+                            or (dtype == jnp.uint32 and getattr(key, "shape", None) == (2,))):
+    return key
+  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
+                  f"{type(key).__name__} {key!r}")
+
+
 def check_array(name: str, x: Any) -> Any:
   """Raises TypeError for an input that is not an array (a list, a dict...)."""
   if not hasattr(x, "shape") or not hasattr(x, "dtype"):
@@ -408,12 +423,12 @@ def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
   return Layer(init, apply, name)
 
 
-def init_params(layer: Layer, keys: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree]:
+def init_params(keys: jax.Array, layer: Layer, input_shape: Shape) -> tuple[PyTree, PyTree]:
   """Initialises an ensemble: ``layer.init`` vmapped over a batch of keys.
 
   Args:
-    layer: any Layer.
     keys: a batch of PRNG keys, shape ``(M,)`` (e.g. ``jax.random.split(key, M)``).
+    layer: any Layer.
     input_shape: the input shape, as for ``layer.init``.
 
   Returns:

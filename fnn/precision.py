@@ -19,18 +19,18 @@ Integer inputs (``Embedding`` indices, ``RNNInput`` lengths) are never cast.
 Example::
 
     model = fnn.mixed_precision(fnn.models.mlp(64, [256, 256], 10))
-    state = fnn.train.init_train_state(model, optax.adam(1e-3), key, (1, 64))
+    state = fnn.train.init_train_state(key, model, optax.adam(1e-3), (1, 64))
     # fit, train_step, save_params / load_params: unchanged; params are float32.
 """
 
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from fnn.core import Layer
 
-__all__ = ["mixed_precision", "cast_floating"]
+__all__ = ["cast_floating", "mixed_precision"]
 
 
 def cast_floating(tree: Any, dtype) -> Any:
@@ -55,15 +55,20 @@ def cast_floating(tree: Any, dtype) -> Any:
 
 def _same_dtypes(new_state, old_state):
   """Gives ``new_state`` the dtypes of ``old_state`` (so a scan's carry keeps its type)."""
-  if jax.tree.structure(new_state) != jax.tree.structure(old_state):
+  if jax.tree.structure(new_state) != jax.tree.structure(old_state):  # type: ignore[operator]
     return new_state
-  return jax.tree.map(lambda new, old: new.astype(old.dtype)
-                      if hasattr(new, "astype") and hasattr(old, "dtype") else new,
-                      new_state, old_state)
+  return jax.tree.map(
+    lambda new, old: (
+      new.astype(old.dtype) if hasattr(new, "astype") and hasattr(old, "dtype") else new
+    ),
+    new_state,
+    old_state,
+  )
 
 
-def mixed_precision(layer: Layer, compute_dtype=jnp.bfloat16,
-                    output_dtype: Optional[Any] = jnp.float32) -> Layer:
+def mixed_precision(
+  layer: Layer, compute_dtype=jnp.bfloat16, output_dtype: Any = jnp.float32
+) -> Layer:
   """Runs ``layer`` in ``compute_dtype`` with float32 parameters and output.
 
   Args:
@@ -87,8 +92,13 @@ def mixed_precision(layer: Layer, compute_dtype=jnp.bfloat16,
     output_dtype = _floating_dtype(output_dtype, "output_dtype")
 
   def apply(params, state, x, *, key=None, train=False):
-    y, new_state = layer.apply(cast_floating(params, compute_dtype), state,
-                               cast_floating(x, compute_dtype), key=key, train=train)
+    y, new_state = layer.apply(
+      cast_floating(params, compute_dtype),
+      state,
+      cast_floating(x, compute_dtype),
+      key=key,
+      train=train,
+    )
     if output_dtype is not None:
       y = cast_floating(y, output_dtype)
     return y, _same_dtypes(new_state, state)
@@ -103,6 +113,8 @@ def _floating_dtype(dtype, what):
   except TypeError:
     checked = None
   if checked is None or not jnp.issubdtype(checked, jnp.floating):
-    raise TypeError(f"precision.mixed_precision: {what} must be a floating dtype such as "
-                    f"jnp.bfloat16, got {dtype!r}")
+    raise TypeError(
+      f"precision.mixed_precision: {what} must be a floating dtype such as "
+      f"jnp.bfloat16, got {dtype!r}"
+    )
   return checked

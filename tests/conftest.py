@@ -42,8 +42,10 @@ REORDER_ULPS = 4
 
 def pytest_configure(config):
   config.addinivalue_line(
-      "markers", "backend_precision: run at the backend's default matmul precision "
-                 "(TF32 on recent NVIDIA GPUs) instead of the suite's 'highest'")
+    "markers",
+    "backend_precision: run at the backend's default matmul precision "
+    "(TF32 on recent NVIDIA GPUs) instead of the suite's 'highest'",
+  )
   jax.config.update("jax_default_matmul_precision", "highest")
 
 
@@ -105,7 +107,7 @@ def assert_close():
     leaves_a, tree_a = jax.tree.flatten(actual)
     leaves_d, tree_d = jax.tree.flatten(desired)
     assert tree_a == tree_d, f"pytree structures differ: {tree_a} vs {tree_d}"
-    for a, d in zip(leaves_a, leaves_d):
+    for a, d in zip(leaves_a, leaves_d, strict=True):
       _assert_leaf_close(a, d, dtype, ulps, err_msg)
 
   return check

@@ -1,16 +1,19 @@
 """Deep belief networks: greedily stacked RBMs (Hinton, Osindero & Teh 2006).
 
 A DBN here is a list of Bernoulli RBM params ``[rbm_1, ..., rbm_L]``, where
-``rbm_l['W']`` is ``(n_{l-1}, n_l)`` and ``n_0`` is the data width. It is trained
+``rbm_l['w']`` is ``(n_{l-1}, n_l)`` and ``n_0`` is the data width. It is trained
 bottom-up (:func:`pretrain`): each RBM is fitted to the previous one's deterministic
 up-pass features ``p(h | v)``. The top two layers form an RBM and the lower layers
 are directed (sigmoid belief net) connections, so :func:`generate` runs Gibbs sampling
 in the top RBM and then one down-pass. :func:`to_mlp_params` copies the weights into
 ``fnn.models.mlp`` (sigmoid activations) for supervised fine-tuning.
 
+Each layer trains through :func:`fnn.energy.rbm.fit` and so :func:`fnn.train.train_loop`
+(checkpoints per layer under ``checkpoint_dir/layer_<l>``, resume, the non-finite guard).
+
 Example::
 
-    layers, histories = dbn.pretrain(jax.random.key(0), x_train, [256, 128],
+    layers, histories = dbn.pretrain(x_train, [256, 128], key=jax.random.key(0),
                                      optimizer=optax.sgd(0.05), epochs=10)
     model = fnn.models.mlp(64, [256, 128], 10, activation=Sigmoid)
     params, state, _ = model.init(jax.random.key(1), (1, 64))
@@ -19,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import pathlib
 from typing import Optional, Sequence
 
 import jax
@@ -30,19 +34,22 @@ from fnn.core import ShapeError
 from fnn.energy import rbm
 
 
-def pretrain(key: jax.Array, data, hidden_sizes: Sequence[int], *,
+def pretrain(data, hidden_sizes: Sequence[int], *, key: jax.Array,
              optimizer: optax.GradientTransformation, epochs: int | Sequence[int],
              batch_size: int = 100, k: int = 1, persistent: bool = False,
-             progress: bool = True, **fit_kwargs) -> tuple[list[dict], list[dict]]:
+             progress: bool = True, checkpoint_dir=None, resume=None,
+             **fit_kwargs) -> tuple[list[dict], list[dict]]:
   """Greedy layer-wise training of a stack of Bernoulli RBMs.
 
   Args:
-    key: PRNG key; layer ``l`` uses ``fold_in(key, l)``.
     data: ``(N, n_visible)`` training data in [0, 1].
     hidden_sizes: the hidden layer sizes, bottom to top, e.g. ``[256, 128]``.
+    key: PRNG key; layer ``l`` uses ``fold_in(key, l)``.
     optimizer: the optax optimizer for every layer.
     epochs: epochs per layer (one int for all, or one per layer).
     batch_size, k, persistent, progress, **fit_kwargs: passed to :func:`fnn.energy.rbm.fit`.
+    checkpoint_dir, resume: layer ``l`` checkpoints into (resumes from)
+      ``<folder>/layer_<l>``, so an interrupted pretraining continues where it stopped.
 
   Returns:
     ``(layers, histories)``: the RBM params bottom to top and each layer's fit history.
@@ -63,13 +70,19 @@ def pretrain(key: jax.Array, data, hidden_sizes: Sequence[int], *,
     k_init, k_fit = jax.random.split(layer_key)
     params = rbm.init(k_init, x.shape[1], int(size),
                       visible_bias=rbm.data_visible_bias(x) if depth == 0 else None)
-    result = rbm.fit(params, x, k_fit, optimizer=optimizer, epochs=n_epochs,
+    result = rbm.fit(params, x, key=k_fit, optimizer=optimizer, epochs=n_epochs,
                      batch_size=batch_size, k=k, persistent=persistent, progress=progress,
-                     desc=f"DBN layer {depth + 1}", **fit_kwargs)
-    layers.append(result.params)
+                     desc=f"DBN layer {depth + 1}",
+                     checkpoint_dir=_layer_dir(checkpoint_dir, depth),
+                     resume=_layer_dir(resume, depth), **fit_kwargs)
+    layers.append(result.state.params)
     histories.append(result.history)
-    x = rbm.hidden_probs(result.params, x)  # deterministic up-pass for the next layer
+    x = rbm.hidden_probs(result.state.params, x)  # deterministic up-pass for the next layer
   return layers, histories
+
+
+def _layer_dir(folder, depth: int):
+  return None if folder is None else pathlib.Path(folder) / f"layer_{depth}"
 
 
 def _check_stack(where: str, layers) -> None:
@@ -77,9 +90,9 @@ def _check_stack(where: str, layers) -> None:
     raise ValueError(f"{where}: the DBN has no layers")
   for i, params in enumerate(layers):
     rbm.check_params(f"{where}: layer {i + 1}", params)
-    if i and params["W"].shape[0] != layers[i - 1]["W"].shape[1]:
-      raise ShapeError(f"{where}: layer {i + 1} has {params['W'].shape[0]} visible units but "
-                       f"layer {i} has {layers[i - 1]['W'].shape[1]} hidden units")
+    if i and params["w"].shape[0] != layers[i - 1]["w"].shape[1]:
+      raise ShapeError(f"{where}: layer {i + 1} has {params['w'].shape[0]} visible units but "
+                       f"layer {i} has {layers[i - 1]['w'].shape[1]} hidden units")
 
 
 def up_pass(layers: Sequence[dict], v) -> list:
@@ -100,7 +113,7 @@ def up_pass(layers: Sequence[dict], v) -> list:
   return features
 
 
-def down_pass(layers: Sequence[dict], h_top, key: Optional[jax.Array] = None):
+def down_pass(layers: Sequence[dict], h_top, *, key: Optional[jax.Array] = None):
   """Top-down generative pass from the top RBM's visible layer to the data.
 
   Args:
@@ -117,17 +130,17 @@ def down_pass(layers: Sequence[dict], h_top, key: Optional[jax.Array] = None):
     if key is None:
       x = rbm.visible_mean(params, x)
     else:
-      x = rbm.sample_visible(params, x, jax.random.fold_in(key, depth))
+      x = rbm.sample_visible(jax.random.fold_in(key, depth), params, x)
   return x
 
 
-def generate(layers: Sequence[dict], key: jax.Array, n_samples: int, n_gibbs: int = 1000,
+def generate(key: jax.Array, layers: Sequence[dict], n_samples: int, n_gibbs: int = 1000,
              *, v0=None, mean_visible: bool = True):
   """Samples from a DBN: ``n_gibbs`` Gibbs sweeps in the top RBM, then a down-pass.
 
   Args:
-    layers: the DBN's RBM params, bottom to top.
     key: PRNG key.
+    layers: the DBN's RBM params, bottom to top.
     n_samples: number of samples (ignored if ``v0`` is given).
     n_gibbs: Gibbs sweeps in the top RBM.
     v0: optional start ``(n_samples, n_{L-1})`` for the top RBM's visible layer
@@ -142,17 +155,17 @@ def generate(layers: Sequence[dict], key: jax.Array, n_samples: int, n_gibbs: in
   top = layers[-1]
   k0, k_gibbs, k_down = jax.random.split(key, 3)
   if v0 is None:
-    v0 = jax.random.bernoulli(k0, 0.5, (n_samples, top["W"].shape[0])).astype(top["W"].dtype)
-  x = rbm.gibbs_chain(top, v0, n_gibbs, k_gibbs)
+    v0 = jax.random.bernoulli(k0, 0.5, (n_samples, top["w"].shape[0])).astype(top["w"].dtype)
+  x = rbm.gibbs_chain(k_gibbs, top, v0, n_gibbs)
   if len(layers) == 1:
-    return rbm.visible_mean(top, rbm.sample_hidden(top, x, k_down)) if mean_visible else x
+    return rbm.visible_mean(top, rbm.sample_hidden(k_down, top, x)) if mean_visible else x
   return down_pass(layers, x, key=None if mean_visible else k_down)
 
 
 def to_mlp_params(layers: Sequence[dict], mlp_params: dict) -> dict:
   """Copies the DBN's weights into ``fnn.models.mlp`` params for fine-tuning.
 
-  ``fc{l}`` gets ``{'w': rbm_l['W'], 'b': rbm_l['c']}``; ``out`` keeps its own
+  ``fc{l}`` gets ``{'w': rbm_l['w'], 'b': rbm_l['b_h']}``; ``out`` keeps its own
   initialisation. Build the MLP with the same hidden sizes and ``activation=Sigmoid``
   so the forward pass is the DBN's up-pass.
 
@@ -170,8 +183,8 @@ def to_mlp_params(layers: Sequence[dict], mlp_params: dict) -> dict:
     if name not in params:
       raise ShapeError(f"dbn.to_mlp_params: the MLP has no {name!r} for DBN layer {i}; it has "
                        f"{sorted(params)}")
-    if params[name]["w"].shape != layer["W"].shape:
+    if params[name]["w"].shape != layer["w"].shape:
       raise ShapeError(f"dbn.to_mlp_params: {name}.w is {params[name]['w'].shape} but DBN layer "
-                       f"{i} W is {layer['W'].shape}")
-    params[name] = {**params[name], "w": layer["W"], "b": layer["c"]}
+                       f"{i} w is {layer['w'].shape}")
+    params[name] = {**params[name], "w": layer["w"], "b": layer["b_h"]}
   return params

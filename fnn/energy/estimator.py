@@ -16,8 +16,6 @@ Example::
                       ("logistic", LogisticRegression(C=6000))]).fit(x_train, y_train)
 """
 
-import functools
-
 try:
   from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
   from sklearn.utils import check_random_state
@@ -31,27 +29,20 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from fnn import train
 from fnn.energy import rbm
 
 
-@functools.lru_cache(maxsize=8)
-def _sgd(learning_rate: float) -> optax.GradientTransformation:
-  # One optimizer object per learning rate, so rbm.make_epoch's cache (and jit's) hits
-  # across fits instead of compiling every fit again.
-  return optax.sgd(learning_rate)
+# One optimizer for every estimator: the learning rate lives in the optimizer state
+# (optax.inject_hyperparams), so rbm.cd_step's cache holds one compiled step for all
+# learning rates.
+_SGD = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
 
 
-@functools.lru_cache(maxsize=8)
-def _partial_fit_step(learning_rate: float):
-  optimizer = _sgd(learning_rate)
-
-  @jax.jit
-  def step(params, chains, v, key):
-    params, _, chains = rbm.cd_update(optimizer, params, optimizer.init(params), chains, v, key,
-                                      k=1, persistent=True)
-    return params, chains
-
-  return step
+def _train_state(params, chains, learning_rate: float, key) -> train.TrainState:
+  ts = train.TrainState.create(params, chains, _SGD, key=key)
+  hyper = {**ts.opt_state.hyperparams, "learning_rate": jnp.asarray(learning_rate, jnp.float32)}
+  return ts._replace(opt_state=ts.opt_state._replace(hyperparams=hyper))
 
 
 class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -86,15 +77,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
   # -- conversions between the sklearn attributes and fnn params ---------------------
 
   def _params(self):
-    return {"W": jnp.asarray(self.components_.T, jnp.float32),
-            "b": jnp.asarray(self.intercept_visible_, jnp.float32),
-            "c": jnp.asarray(self.intercept_hidden_, jnp.float32)}
+    return {"w": jnp.asarray(self.components_.T, jnp.float32),
+            "b_v": jnp.asarray(self.intercept_visible_, jnp.float32),
+            "b_h": jnp.asarray(self.intercept_hidden_, jnp.float32)}
 
-  def _store(self, params, chains, dtype):
-    self.components_ = np.asarray(params["W"], dtype).T.copy()
-    self.intercept_visible_ = np.asarray(params["b"], dtype)
-    self.intercept_hidden_ = np.asarray(params["c"], dtype)
-    self.h_samples_ = np.asarray(chains, dtype)
+  def _store(self, ts: train.TrainState, dtype):
+    self.components_ = np.asarray(ts.params["w"], dtype).T.copy()
+    self.intercept_visible_ = np.asarray(ts.params["b_v"], dtype)
+    self.intercept_hidden_ = np.asarray(ts.params["b_h"], dtype)
+    self.h_samples_ = np.asarray(ts.state, dtype)
 
   def _check_hyper_parameters(self):
     for name in ("n_components", "batch_size"):
@@ -109,8 +100,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
   def _init_params(self, n_features, rng):
     self._n_features_out = self.n_components
-    return {"W": jnp.asarray(rng.normal(0, 0.01, (self.n_components, n_features)).T, jnp.float32),
-            "b": jnp.zeros(n_features, jnp.float32), "c": jnp.zeros(self.n_components, jnp.float32)}
+    return {"w": jnp.asarray(rng.normal(0, 0.01, (self.n_components, n_features)).T, jnp.float32),
+            "b_v": jnp.zeros(n_features, jnp.float32),
+            "b_h": jnp.zeros(self.n_components, jnp.float32)}
 
   def _next_key(self):
     return jax.random.key(self.random_state_.randint(np.iinfo(np.int32).max))
@@ -123,11 +115,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     X = validate_data(self, X, dtype=(np.float64, np.float32))
     self.random_state_ = check_random_state(self.random_state)
     params = self._init_params(X.shape[1], self.random_state_)
-    result = rbm.fit(params, X, self._next_key(), optimizer=_sgd(float(self.learning_rate)),
-                     epochs=int(self.n_iter), batch_size=int(self.batch_size), k=1,
-                     persistent=True, shuffle=False, progress=bool(self.verbose),
+    ts = _train_state(params, rbm.init_chains(params, int(self.batch_size)),
+                      float(self.learning_rate), self._next_key())
+    result = rbm.fit(params, X, key=None, optimizer=_SGD, train_state=ts,
+                     epochs=int(self.n_iter), batch_size=min(int(self.batch_size), len(X)),
+                     k=1, persistent=True, shuffle=False, progress=bool(self.verbose),
                      monitor=bool(self.verbose), desc="BernoulliRBM")
-    self._store(result.params, result.chains, X.dtype)
+    self._store(result.state, X.dtype)
     return self
 
   def partial_fit(self, X, y=None):
@@ -142,11 +136,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
       chains = rbm.init_chains(params, int(self.batch_size))
     else:
       params, chains = self._params(), jnp.asarray(self.h_samples_, jnp.float32)
-    data = rbm.check_data("BernoulliRBM.partial_fit", params, X)
-    params, chains = _partial_fit_step(float(self.learning_rate))(params, chains, data,
-                                                                   self._next_key())
-    rbm.check_finite_params("BernoulliRBM.partial_fit", params)
-    self._store(params, chains, X.dtype)
+    ts = _train_state(params, chains, float(self.learning_rate), self._next_key())
+    # One epoch of one minibatch (all of X) through the same engine as fit.
+    result = rbm.fit(params, X, key=None, optimizer=_SGD, train_state=ts, epochs=1,
+                     batch_size=len(X), k=1, persistent=True, shuffle=False, progress=False,
+                     monitor=False)
+    self._store(result.state, X.dtype)
     return self
 
   def transform(self, X):
@@ -161,7 +156,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     check_is_fitted(self)
     X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
     units = check_random_state(self.random_state).randint(0, X.shape[1], X.shape[0])
-    return np.asarray(rbm.pseudo_log_likelihood(self._params(), jnp.asarray(X, jnp.float32),
+    return np.asarray(rbm.pseudo_log_likelihood(None, self._params(), jnp.asarray(X, jnp.float32),
                                                 units=jnp.asarray(units)), X.dtype)
 
   def gibbs(self, v):
@@ -170,7 +165,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     if not hasattr(self, "random_state_"):
       self.random_state_ = check_random_state(self.random_state)
     v = validate_data(self, v, reset=False, dtype=(np.float64, np.float32))
-    v_new, _ = rbm.gibbs_step(self._params(), jnp.asarray(v, jnp.float32), self._next_key())
+    v_new, _ = rbm.gibbs_step(self._next_key(), self._params(), jnp.asarray(v, jnp.float32))
     return np.asarray(v_new, v.dtype).astype(bool)
 
   def __sklearn_tags__(self):

@@ -7,7 +7,7 @@
   base-rate model ``A`` (independent visibles with biases ``b_A``, the RBM's hidden
   units with zero weights) to the RBM ``B`` through
 
-      p*_β(v) = exp((1 - β) b_A·v + β b·v) Π_j (1 + exp(β (c_j + vᵀW_j))),
+      p*_β(v) = exp((1 - β) b_A·v + β b_v·v) Π_j (1 + exp(β (b_h,j + vᵀw_j))),
 
   with one Gibbs sweep at each β; ``log Z_B ≈ log Z_A + log mean_runs w``. The paper
   reports ``log Ẑ`` with the bounds ``log(Ẑ ± 3σ̂)``, σ̂ the standard error of the mean
@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnn.core import check_key
 from fnn.energy import rbm
 
 MAX_EXACT_UNITS = 20
@@ -51,10 +52,10 @@ def _logsumexp_over_states(log_weight, n_units: int, dtype):
 def log_partition_exact(params: dict, *, max_units: int = MAX_EXACT_UNITS):
   """``log Z`` by summing over the smaller layer's ``2^n`` states.
 
-  Bernoulli RBM: over hiddens, ``log Σ_h exp(c·h + Σ_i softplus(b_i + (Wh)_i))``, or over
+  Bernoulli RBM: over hiddens, ``log Σ_h exp(b_h·h + Σ_i softplus(b_v,i + (wh)_i))``, or over
   visibles, ``log Σ_v exp(-F(v))``, whichever layer is smaller. Gaussian RBM: over
   hiddens, with the Gaussian integral done in closed form:
-  ``log Σ_h exp(c·h + (b/σ)·Wh + |Wh|²/2) + Σ_i log(√(2π) σ_i)``.
+  ``log Σ_h exp(b_h·h + (b_v/σ)·wh + |wh|²/2) + Σ_i log(√(2π) σ_i)``.
 
   Args:
     params: RBM parameters.
@@ -63,30 +64,30 @@ def log_partition_exact(params: dict, *, max_units: int = MAX_EXACT_UNITS):
   Returns:
     A scalar ``log Z``.
   """
-  rbm.check_params("log_partition_exact", params)
-  nv, nh = params["W"].shape
-  dtype = params["W"].dtype
-  W, b, c = params["W"], params["b"], params["c"]
+  rbm.check_params("partition.log_partition_exact", params)
+  nv, nh = params["w"].shape
+  dtype = params["w"].dtype
+  w, b, c = params["w"], params["b_v"], params["b_h"]
   if rbm.is_gaussian(params):
     if nh > max_units:
-      raise ValueError(f"log_partition_exact: a Gaussian RBM is summed over its {nh} hidden "
+      raise ValueError(f"partition.log_partition_exact: a Gaussian RBM is summed over its {nh} hidden "
                        f"units, more than max_units={max_units} (2^{nh} states)")
     sigma = jnp.exp(params["log_sigma"])
 
     def log_weight(h):
-      a = h @ W.T
+      a = h @ w.T
       return h @ c + a @ (b / sigma) + 0.5 * jnp.sum(a * a, axis=-1)
 
     return (_logsumexp_over_states(log_weight, nh, dtype)
             + jnp.sum(jnp.log(jnp.sqrt(2 * jnp.pi) * sigma)))
   n = min(nv, nh)
   if n > max_units:
-    raise ValueError(f"log_partition_exact: the smaller layer has {n} units (visible {nv}, "
+    raise ValueError(f"partition.log_partition_exact: the smaller layer has {n} units (visible {nv}, "
                      f"hidden {nh}); enumerating 2^{n} states is more than max_units="
                      f"{max_units} allows. Use ais_log_partition for a model this size")
   if nh <= nv:
     return _logsumexp_over_states(
-        lambda h: h @ c + jnp.sum(jax.nn.softplus(b + h @ W.T), axis=-1), nh, dtype)
+        lambda h: h @ c + jnp.sum(jax.nn.softplus(b + h @ w.T), axis=-1), nh, dtype)
   return _logsumexp_over_states(lambda v: -rbm.free_energy(params, v), nv, dtype)
 
 
@@ -103,7 +104,7 @@ def ais_betas(n_intermediate: int = 14500):
     A float32 numpy array from 0 to 1 of ``n_intermediate + 1`` values.
   """
   if n_intermediate < 3:
-    raise ValueError(f"ais_betas: need at least 3 intermediate distributions, got {n_intermediate}")
+    raise ValueError(f"partition.ais_betas: need at least 3 intermediate distributions, got {n_intermediate}")
   n1 = max(1, round(n_intermediate * 500 / 14500))
   n2 = max(1, round(n_intermediate * 4000 / 14500))
   n3 = n_intermediate - n1 - n2
@@ -129,14 +130,14 @@ class AISResult(NamedTuple):
   log_z_base: float
 
 
-def ais_log_partition(params: dict, key: jax.Array, *, n_runs: int = 100,
+def ais_log_partition(key: jax.Array, params: dict, *, n_runs: int = 100,
                       betas=None, base_visible_bias=None) -> AISResult:
   """Estimates ``log Z`` of a Bernoulli RBM by annealed importance sampling.
 
   Args:
-    params: Bernoulli RBM parameters.
     key: PRNG key.
-    n_runs: independent AIS runs (the paper uses 100).
+    params: Bernoulli RBM parameters.
+    n_runs: independent AIS runs (the paper uses 100; at least 2 for the ±3σ bounds).
     betas: increasing inverse temperatures from 0 to 1 (default :func:`ais_betas`,
       the paper's 14,500 intermediate distributions).
     base_visible_bias: ``b_A``, the base-rate model's visible biases; the paper uses
@@ -146,26 +147,34 @@ def ais_log_partition(params: dict, key: jax.Array, *, n_runs: int = 100,
   Returns:
     An :class:`AISResult`.
   """
-  rbm.check_params("ais_log_partition", params)
+  where = "partition.ais_log_partition"
+  check_key(key, where)
+  rbm.check_params(where, params)
   if rbm.is_gaussian(params):
-    raise TypeError("ais_log_partition: implemented for Bernoulli RBMs; for a Gaussian RBM "
+    raise TypeError(f"{where}: implemented for Bernoulli RBMs; for a Gaussian RBM "
                     "with few hidden units use log_partition_exact")
-  betas = jnp.asarray(ais_betas() if betas is None else betas, params["W"].dtype)
-  if betas.ndim != 1 or betas.shape[0] < 2 or float(betas[0]) != 0 or float(betas[-1]) != 1:
-    raise ValueError("ais_log_partition: betas must be a 1-D increasing array from 0 to 1, "
+  if not isinstance(n_runs, (int, np.integer)) or isinstance(n_runs, bool) or n_runs < 2:
+    raise ValueError(f"{where}: n_runs must be an int >= 2 (the bounds need the spread of "
+                     f"the runs' weights), got {n_runs!r}")
+  betas = np.asarray(ais_betas() if betas is None else betas, np.float64)
+  if (betas.ndim != 1 or betas.shape[0] < 2 or betas[0] != 0 or betas[-1] != 1
+      or np.any(np.diff(betas) < 0)):
+    raise ValueError(f"{where}: betas must be a 1-D increasing array from 0 to 1, "
                      f"got shape {betas.shape}")
-  base = (jnp.zeros_like(params["b"]) if base_visible_bias is None
-          else jnp.asarray(base_visible_bias, params["b"].dtype).reshape(params["b"].shape))
-  log_w = _ais_log_weights(params, key, betas, base, n_runs)
+  betas = jnp.asarray(betas, params["w"].dtype)
+  b_v = params["b_v"]
+  base = (jnp.zeros_like(b_v) if base_visible_bias is None
+          else jnp.asarray(base_visible_bias, b_v.dtype).reshape(b_v.shape))
+  log_w = _ais_log_weights(key, params, betas, base, int(n_runs))
   log_z_base = jnp.sum(jax.nn.softplus(base)) + rbm.n_hidden(params) * jnp.log(2.0)
   return _summarise(np.asarray(log_w, np.float64), float(log_z_base))
 
 
 @functools.partial(jax.jit, static_argnums=(4,))
-def _ais_log_weights(params, key, betas, base, n_runs):
-  W, b, c = params["W"], params["b"], params["c"]
+def _ais_log_weights(key, params, betas, base, n_runs):
+  w, b, c = params["w"], params["b_v"], params["b_h"]
   k0, k_run = jax.random.split(key)
-  v = jax.random.bernoulli(k0, jax.nn.sigmoid(base), (n_runs, b.shape[0])).astype(W.dtype)
+  v = jax.random.bernoulli(k0, jax.nn.sigmoid(base), (n_runs, b.shape[0])).astype(w.dtype)
 
   def log_p_star(beta, v, pre):
     return v @ ((1 - beta) * base + beta * b) + jnp.sum(jax.nn.softplus(beta * pre), axis=-1)
@@ -173,17 +182,17 @@ def _ais_log_weights(params, key, betas, base, n_runs):
   def step(carry, inputs):
     v, log_w = carry
     beta_prev, beta, t = inputs
-    pre = v @ W + c
+    pre = v @ w + c
     log_w = log_w + log_p_star(beta, v, pre) - log_p_star(beta_prev, v, pre)
     # One Gibbs sweep leaving p*_beta invariant.
     kh, kv = jax.random.split(jax.random.fold_in(k_run, t))
-    h = jax.random.bernoulli(kh, jax.nn.sigmoid(beta * pre)).astype(W.dtype)
+    h = jax.random.bernoulli(kh, jax.nn.sigmoid(beta * pre)).astype(w.dtype)
     v = jax.random.bernoulli(
-        kv, jax.nn.sigmoid((1 - beta) * base + beta * (b + h @ W.T))).astype(W.dtype)
+        kv, jax.nn.sigmoid((1 - beta) * base + beta * (b + h @ w.T))).astype(w.dtype)
     return (v, log_w), None
 
   steps = (betas[:-1], betas[1:], jnp.arange(betas.shape[0] - 1))
-  (_, log_w), _ = jax.lax.scan(step, (v, jnp.zeros((n_runs,), W.dtype)), steps)
+  (_, log_w), _ = jax.lax.scan(step, (v, jnp.zeros((n_runs,), w.dtype)), steps)
   return log_w
 
 
@@ -198,22 +207,23 @@ def _summarise(log_w: np.ndarray, log_z_base: float) -> AISResult:
                    log_weights=log_w, log_z_base=log_z_base)
 
 
-def ais_log_likelihood(params: dict, v, key: jax.Array, *, n_runs: int = 100, betas=None,
+def ais_log_likelihood(key: jax.Array, params: dict, v, *, n_runs: int = 100, betas=None,
                        base_visible_bias=None) -> dict:
   """Mean log-likelihood of ``v`` under the RBM with ``log Z`` from AIS.
 
   Args:
+    key: PRNG key.
     params: Bernoulli RBM parameters.
     v: ``(N, n_visible)`` test data.
-    key, n_runs, betas, base_visible_bias: as :func:`ais_log_partition`.
+    n_runs, betas, base_visible_bias: as :func:`ais_log_partition`.
 
   Returns:
     ``{'mean_log_likelihood', 'lower', 'upper', 'log_z', 'log_z_lower', 'log_z_upper',
     'n_runs'}``: the mean ``-F(v) - log Ẑ`` and its range from the ``log(Ẑ ∓ 3σ̂)``
     bounds (a larger Z gives a smaller likelihood).
   """
-  rbm.check_visible("ais_log_likelihood", params, v)
-  ais = ais_log_partition(params, key, n_runs=n_runs, betas=betas,
+  rbm.check_visible("partition.ais_log_likelihood", params, v)
+  ais = ais_log_partition(key, params, n_runs=n_runs, betas=betas,
                           base_visible_bias=base_visible_bias)
   mean_neg_f = float(jnp.mean(-rbm.free_energy(params, v)))
   return {"mean_log_likelihood": mean_neg_f - ais.log_z,

@@ -13,7 +13,7 @@ from fnn.energy import partition, rbm
 
 def _brute_log_z(params):
   """log Σ_{v,h} exp(-E(v, h)) over the full joint, in float64."""
-  W, b, c = (np.asarray(params[k], np.float64) for k in "Wbc")
+  W, b, c = (np.asarray(params[k], np.float64) for k in ("w", "b_v", "b_h"))
   v = np.array(list(itertools.product([0, 1], repeat=W.shape[0])), np.float64)
   h = np.array(list(itertools.product([0, 1], repeat=W.shape[1])), np.float64)
   return logsumexp((v @ b)[:, None] + (h @ c)[None] + v @ W @ h.T)
@@ -21,8 +21,9 @@ def _brute_log_z(params):
 
 def _random_rbm(seed, nv, nh, scale=1.0):
   kw, kb, kc = jax.random.split(jax.random.key(seed), 3)
-  return {"W": scale * jax.random.normal(kw, (nv, nh)), "b": 0.5 * jax.random.normal(kb, (nv,)),
-          "c": 0.5 * jax.random.normal(kc, (nh,))}
+  return {"w": scale * jax.random.normal(kw, (nv, nh)),
+          "b_v": 0.5 * jax.random.normal(kb, (nv,)),
+          "b_h": 0.5 * jax.random.normal(kc, (nh,))}
 
 
 @pytest.mark.parametrize("nv,nh", [(6, 4), (4, 6), (5, 5)])
@@ -34,7 +35,7 @@ def test_exact_log_partition_matches_brute_force_over_the_joint(nv, nh, assert_c
 
 def test_exact_log_partition_sums_in_chunks_for_larger_layers(assert_close):
   params = _random_rbm(0, 40, 14, scale=0.3)  # 2^14 hidden states: four chunks
-  W, b, c = (np.asarray(params[k], np.float64) for k in "Wbc")
+  W, b, c = (np.asarray(params[k], np.float64) for k in ("w", "b_v", "b_h"))
   h = np.array(list(itertools.product([0, 1], repeat=14)), np.float64)
   expected = logsumexp(h @ c + np.logaddexp(0, b + h @ W.T).sum(1))
   assert_close(partition.log_partition_exact(params), expected)
@@ -43,8 +44,8 @@ def test_exact_log_partition_sums_in_chunks_for_larger_layers(assert_close):
 def test_gaussian_exact_log_partition_matches_quadrature():
   params = rbm.init(jax.random.key(1), 2, 3, visible="gaussian", weight_scale=0.6)
   params["log_sigma"] = jnp.array([-0.2, 0.3])
-  params["b"] = jnp.array([0.4, -0.7])
-  params["c"] = jnp.array([0.1, -0.3, 0.2])
+  params["b_v"] = jnp.array([0.4, -0.7])
+  params["b_h"] = jnp.array([0.1, -0.3, 0.2])
   grid = np.linspace(-12, 12, 801)
   v = np.stack(np.meshgrid(grid, grid, indexing="ij"), -1).reshape(-1, 2)
   neg_f = -np.asarray(rbm.free_energy(jax.tree.map(lambda x: np.asarray(x, np.float64), params),
@@ -62,7 +63,7 @@ def test_exact_log_partition_refuses_large_layers():
 def test_ais_is_within_005_nats_of_the_exact_log_partition():
   params = _random_rbm(42, 6, 4)
   exact = float(partition.log_partition_exact(params))
-  ais = partition.ais_log_partition(params, jax.random.key(0), n_runs=200,
+  ais = partition.ais_log_partition(jax.random.key(0), params, n_runs=200,
                                     betas=partition.ais_betas(2000))
   assert abs(ais.log_z - exact) < 0.05, (ais.log_z, exact)
   assert ais.log_z_lower <= exact + 0.05 and ais.log_z_upper >= exact - 0.05
@@ -73,7 +74,7 @@ def test_ais_with_a_data_base_rate_on_a_wider_model():
   params = _random_rbm(3, 24, 10, scale=0.5)
   data = (np.random.default_rng(0).random((500, 24)) < 0.3).astype(np.float32)
   exact = float(partition.log_partition_exact(params))
-  ais = partition.ais_log_partition(params, jax.random.key(1), n_runs=100,
+  ais = partition.ais_log_partition(jax.random.key(1), params, n_runs=100,
                                     betas=partition.ais_betas(3000),
                                     base_visible_bias=rbm.data_visible_bias(data))
   assert abs(ais.log_z - exact) < 0.05, (ais.log_z, exact)
@@ -82,7 +83,7 @@ def test_ais_with_a_data_base_rate_on_a_wider_model():
 def test_ais_log_likelihood_is_minus_free_energy_minus_log_z():
   params = _random_rbm(5, 6, 4)
   v = jnp.asarray(np.random.default_rng(1).random((30, 6)) < 0.5, jnp.float32)
-  result = partition.ais_log_likelihood(params, v, jax.random.key(0), n_runs=100,
+  result = partition.ais_log_likelihood(jax.random.key(0), params, v, n_runs=100,
                                         betas=partition.ais_betas(1000))
   exact = float(jnp.mean(partition.log_likelihood(params, v, partition.log_partition_exact(params))))
   assert abs(result["mean_log_likelihood"] - exact) < 0.05
@@ -94,3 +95,9 @@ def test_ais_betas_follow_the_published_schedule():
   assert len(betas) == 14501 and betas[0] == 0 and betas[-1] == 1
   assert np.all(np.diff(betas) > 0)
   assert np.sum(betas < 0.5) == 500 and np.sum((betas >= 0.5) & (betas < 0.9)) == 4000
+
+
+@pytest.mark.parametrize("n_runs", [0, 1, 2.5])
+def test_ais_with_fewer_than_two_runs_is_a_clear_error(n_runs):
+  with pytest.raises(ValueError, match=r"partition.ais_log_partition: n_runs must be an int >= 2"):
+    partition.ais_log_partition(jax.random.key(0), _random_rbm(0, 4, 3), n_runs=n_runs)

@@ -1,0 +1,125 @@
+"""Steps: the one shape every training algorithm takes, and the supervised one.
+
+A *step* is a pure function ``step(ts, batch, key) -> (ts, logs)``:
+
+* ``ts`` is the :class:`~fnn.train.TrainState` before the step; the step returns it
+  with new ``params``, ``state`` and ``opt_state`` and leaves ``step`` and ``key`` as
+  they are (:func:`advance` counts steps and derives ``key``);
+* ``batch`` is a pytree of arrays with a leading batch axis: ``(x, y)`` for supervised
+  learning, the visibles for an RBM;
+* ``logs`` is ``{"loss": scalar, ...}``; ``loss`` is what the non-finite guard watches.
+
+:func:`supervised_step` builds the step of a Layer, a loss and an optax optimizer;
+``fnn.energy.rbm.cd_step`` builds CD-k / PCD-k / parallel-tempering steps. Both run
+through the same epochs (:mod:`fnn.train.epochs`) and the same loop (:func:`fnn.train.loop`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Optional
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from fnn.core import Layer, PyTree
+from fnn.train.state import TrainState, step_key
+
+LossFn = Callable[[Any, Any], jax.Array]
+MetricFn = Callable[[Any, Any], jax.Array]
+Step = Callable[[TrainState, Any, jax.Array], tuple[TrainState, dict]]
+
+
+def mean_loss(loss: LossFn, outputs, targets) -> jax.Array:
+  return jnp.mean(loss(outputs, targets))
+
+
+def metric_values(metrics: Mapping[str, MetricFn], outputs, targets) -> dict:
+  return {name: jnp.asarray(fn(outputs, targets), jnp.float32) for name, fn in metrics.items()}
+
+
+def supervised_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
+                    metrics: Optional[Mapping[str, MetricFn]] = None,
+                    penalty: Optional[Callable[[PyTree], jax.Array]] = None) -> Step:
+  """The step of supervised learning, ``(ts, (x, y), key) -> (ts, logs)``.
+
+  The objective is ``mean(loss(model(x), y)) + penalty(params)``; its gradient goes
+  through ``optimizer``. The model runs with ``train=True`` and ``key``.
+
+  Args:
+    model: any Layer.
+    loss: ``loss(outputs, targets)`` returning per-example losses or a scalar
+      (e.g. ``fnn.losses.softmax_cross_entropy``); its mean is minimised.
+    optimizer: an optax GradientTransformation (schedules and
+      ``inject_hyperparams`` included).
+    metrics: ``{name: fn(outputs, targets) -> scalar}`` logged on each batch.
+    penalty: ``penalty(params) -> scalar`` added to the objective (e.g.
+      ``lambda p: 1e-4 * fnn.losses.l2_penalty(p)``); not part of the logged loss.
+
+  Returns:
+    A step whose logs are ``{"loss": the batch's data loss before the update, **metrics}``.
+  """
+  metrics = dict(metrics or {})
+
+  def objective(params, state, x, y, key):
+    outputs, new_state = model.apply(params, state, x, key=key, train=True)
+    data_loss = mean_loss(loss, outputs, y)
+    total = data_loss if penalty is None else data_loss + penalty(params)
+    return total, (new_state, data_loss, outputs)
+
+  def step(ts: TrainState, batch, key):
+    x, y = batch
+    (_, (new_state, data_loss, outputs)), grads = jax.value_and_grad(objective, has_aux=True)(
+        ts.params, ts.state, x, y, key)
+    updates, opt_state = optimizer.update(grads, ts.opt_state, ts.params)
+    params = optax.apply_updates(ts.params, updates)
+    logs = {"loss": data_loss, **metric_values(metrics, outputs, y)}
+    return ts._replace(params=params, state=new_state, opt_state=opt_state), logs
+
+  return step
+
+
+def advance(step: Step) -> Callable[[TrainState, Any], tuple[TrainState, dict]]:
+  """``(ts, batch) -> (ts, logs)``: runs ``step`` with ``key=step_key(ts)`` and counts it."""
+
+  def advanced(ts: TrainState, batch):
+    new_ts, logs = step(ts, batch, step_key(ts))
+    return new_ts._replace(step=ts.step + 1), logs
+
+  return advanced
+
+
+def train_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
+               metrics: Optional[Mapping[str, MetricFn]] = None,
+               penalty: Optional[Callable[[PyTree], jax.Array]] = None, jit: bool = True):
+  """Builds the per-step function ``(ts, x, y) -> (new_ts, logs)`` of supervised learning.
+
+  It is :func:`supervised_step` with ``key=step_key(ts)`` and ``ts.step`` counted: the
+  same step :func:`fnn.train.fit` takes. Arguments as for :func:`supervised_step`;
+  ``jit`` compiles it with ``jax.jit`` (default True).
+
+  Returns:
+    ``step(ts, x, y) -> (ts, logs)`` with ``logs = {"loss": scalar, **metrics}``.
+  """
+  advanced = advance(supervised_step(model, loss, optimizer, metrics=metrics, penalty=penalty))
+
+  def step(ts: TrainState, x, y):
+    return advanced(ts, (x, y))
+
+  return jax.jit(step) if jit else step
+
+
+def eval_step(model: Layer, loss: LossFn, *, metrics: Optional[Mapping[str, MetricFn]] = None,
+              jit: bool = True):
+  """Builds ``(params, state, x, y) -> logs``: loss and metrics with ``train=False``.
+
+  Returns:
+    A function giving ``{"loss": mean loss, **metrics}`` on the batch ``(x, y)``.
+  """
+  metrics = dict(metrics or {})
+
+  def step(params, state, x, y):
+    outputs, _ = model.apply(params, state, x, train=False)
+    return {"loss": mean_loss(loss, outputs, y), **metric_values(metrics, outputs, y)}
+
+  return jax.jit(step) if jit else step

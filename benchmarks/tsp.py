@@ -13,7 +13,6 @@ fnn/data/files (byte-identical).
 """
 
 import argparse
-import json
 import pathlib
 import statistics
 import sys
@@ -41,6 +40,7 @@ def main(argv=None):
   parser.add_argument("--quick", action="store_true", help="short schedules, 8 restarts, 1 round")
   parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
   args = parser.parse_args(argv)
+  _timing.print_device()
   restarts, rounds = (8, 1) if args.quick else (args.restarts, args.rounds)
   inst, source = load_eil51()
   d = jnp.asarray(inst.distances, jnp.float32)
@@ -78,7 +78,7 @@ def main(argv=None):
       "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
   }
   if args.json:
-    print(json.dumps(headline))
+    _timing.print_json(headline)
   return headline
 
 

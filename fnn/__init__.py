@@ -9,6 +9,7 @@ from fnn import (checkpoint, data, energy, initializers, layers, losses, masks, 
 from fnn.checkpoint import load_params, save_params
 from fnn.gradcheck import GradcheckResult, gradcheck
 from fnn.receptive_field import FieldRow, receptive_field
+from fnn.precision import mixed_precision
 from fnn.core import (Layer, ShapeError, fanout, init_params, named_serial, output_shape,
                       parallel, residual, serial)
 

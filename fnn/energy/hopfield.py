@@ -610,12 +610,12 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
     check_params(params, f)
     stored = params["patterns"] if source == "params" else x
     if features is None:
-      b = beta if beta is not None else 1.0 / np.sqrt(f)
+      b = beta if beta is not None else float(1.0 / np.sqrt(f))  # float: keeps bf16 x bf16
       if source == "params":
         return _modern_steps(stored, x, b, steps), state
       # Per sequence: the T positions are the stored patterns of that sequence.
       return jax.vmap(lambda s: _modern_steps(s, s, b, steps))(x), state
-    b = beta if beta is not None else 1.0 / np.sqrt(features)
+    b = beta if beta is not None else float(1.0 / np.sqrt(features))
     q = x @ params["w_q"]
     k = stored @ params["w_k"]
     v = stored @ params["w_v"]

@@ -27,6 +27,11 @@ def _affine(y, params):
   return y
 
 
+def _statistics_dtype(x):
+  """Statistics (and the normalisation) run in at least float32: bf16/f16 inputs upcast."""
+  return x.astype(jnp.promote_types(x.dtype, jnp.float32))
+
+
 def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool = True,
               use_bias: bool = True, frozen: bool = False, dtype=jnp.float32) -> Layer:
   """Batch normalisation over every axis but the last (features/channels).
@@ -51,7 +56,8 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
     dtype: parameter dtype.
 
   Params ``{'scale': (C,), 'bias': (C,)}``; state ``{'mean': (C,), 'var': (C,)}``,
-  initialised to 0 and 1. Input and output ``(N, ..., C)``.
+  initialised to 0 and 1. Input and output ``(N, ..., C)``, in the input's dtype; the
+  statistics are computed in at least float32 (so bfloat16 inputs keep them exact).
 
   Raises:
     ValueError: in training, when a channel's statistics would come from one value
@@ -84,6 +90,7 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
     check_last_axis(name, x.shape, state["mean"].shape[0])
     check_floating(name, x)
     check_params(params, x.shape)
+    in_dtype, x = x.dtype, _statistics_dtype(x)
     axes = tuple(range(x.ndim - 1))
     if train and not frozen:
       count = x.size // x.shape[-1]
@@ -100,7 +107,8 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
       }
     else:
       mean, var, new_state = state["mean"], state["var"], state
-    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), new_state
+    y = _affine((x - mean) * lax.rsqrt(var + epsilon), params)
+    return y.astype(in_dtype), new_state
 
   return Layer(init, apply, name, "pointwise")
 
@@ -110,8 +118,9 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
   """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + bias``.
 
   Params ``{'scale': (C,), 'bias': (C,)}``; no state; same in train and eval.
-  Input and output ``(N, ..., C)``; an :class:`RNNInput` is normalised per step and
-  its lengths passed on.
+  Input and output ``(N, ..., C)``, in the input's dtype (the statistics are computed
+  in at least float32); an :class:`RNNInput` is normalised per step and its lengths
+  passed on.
   """
   if not epsilon > 0:
     raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon!r}")
@@ -134,8 +143,9 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
       check_last_axis(name, x.shape, c.shape[0])
     check_floating(name, x)
     check_params(params, x.shape)
+    in_dtype, x = x.dtype, _statistics_dtype(x)
     mean = x.mean(axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), state
+    return _affine((x - mean) * lax.rsqrt(var + epsilon), params).astype(in_dtype), state
 
   return Layer(*per_step(init, apply), name, "pointwise")

@@ -172,17 +172,17 @@ def _softmax(z):
   return e / e.sum(-1, keepdims=True)
 
 
-def test_modern_update_and_energy_match_numpy():
+def test_modern_update_and_energy_match_numpy(assert_close):
   rng = np.random.default_rng(6)
   x = rng.normal(size=(7, 5)).astype(np.float32)
   xi = rng.normal(size=(3, 5)).astype(np.float32)
   beta = 0.8
   want = _softmax(beta * xi @ x.T) @ x
-  np.testing.assert_allclose(hp.modern_update(x, xi, beta), want, rtol=1e-5, atol=1e-5)
+  assert_close(hp.modern_update(x, xi, beta), want)
   z = beta * xi @ x.T
   lse = (np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)) / beta
   e = -lse + 0.5 * (xi ** 2).sum(1) + np.log(7) / beta + 0.5 * (x ** 2).sum(1).max()
-  np.testing.assert_allclose(hp.modern_energy(x, xi, beta), e, rtol=1e-5)
+  assert_close(hp.modern_energy(x, xi, beta), e)
   assert hp.modern_energy(x, xi, beta).shape == (3,)
   # Ramsauer et al., Theorem 1: the update never increases the energy, and E >= 0.
   assert np.all(np.asarray(hp.modern_energy(x, hp.modern_update(x, xi, beta), beta)) <= e + 1e-5)
@@ -198,7 +198,7 @@ def test_modern_network_retrieves_beyond_classical_capacity():
   np.testing.assert_array_equal(out, x)
 
 
-def test_hopfield_layer_params_source_retrieves_its_patterns_inside_serial():
+def test_hopfield_layer_params_source_retrieves_its_patterns_inside_serial(assert_close):
   model = fnn.serial(fnn.layers.Dense(6), hp.Hopfield(4, beta=50.0))
   params, state, out_shape = model.init(jax.random.key(0), (1, 3))
   assert out_shape == (1, 6)
@@ -207,10 +207,10 @@ def test_hopfield_layer_params_source_retrieves_its_patterns_inside_serial():
   y, _ = model.apply(params, state, x)
   h = np.asarray(x @ params[0]["w"] + params[0]["b"])
   want = _softmax(50.0 * h @ (np.eye(4, 6) * 3.0).T) @ (np.eye(4, 6) * 3.0)
-  np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-5)
+  assert_close(y, want)
 
 
-def test_hopfield_layer_inputs_source_with_projections_matches_numpy():
+def test_hopfield_layer_inputs_source_with_projections_matches_numpy(assert_close):
   layer = hp.Hopfield(source="inputs", features=4)
   params, _, out_shape = layer.init(jax.random.key(1), (2, 5, 3))
   assert out_shape == (2, 5, 4)
@@ -219,7 +219,7 @@ def test_hopfield_layer_inputs_source_with_projections_matches_numpy():
   p = {k: np.asarray(v) for k, v in params.items()}
   q, k, v = x @ p["w_q"], x @ p["w_k"], x @ p["w_v"]
   want = _softmax(np.einsum("ntd,nsd->nts", q, k) / 2.0) @ v
-  np.testing.assert_allclose(y, want, rtol=1e-4, atol=1e-5)
+  assert_close(y, want)
   # It is differentiable like any layer.
   g = jax.grad(lambda p: layer.apply(p, {}, jnp.asarray(x))[0].sum())(params)
   assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree.leaves(g))

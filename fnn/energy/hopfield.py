@@ -50,7 +50,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import initializers
-from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape, check_train
+from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
+                      check_key, check_train, param_checker)
 
 # ----------------------------------------------------------------------------
 # States and checks.
@@ -572,6 +573,7 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
       f", features={features})" if features else ")")
 
   def init(key, input_shape):
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     if source == "inputs" and len(shape) != 3:
       raise ShapeError(f"{name}: source='inputs' expects input (N, T, F), got shape {shape}")
@@ -587,15 +589,7 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
         params[name_] = initializers.lecun_normal(k, (f, features), jnp.float32)
     return params, {}, shape[:-1] + ((features,) if features else (f,))
 
-  def check_params(params, f):
-    # Parameters from another configuration would otherwise run with their own sizes.
-    if source == "params" and params["patterns"].shape[0] != num_patterns:
-      raise ShapeError(f"{name}: expected params['patterns'] with {num_patterns} rows, got "
-                       f"shape {params['patterns'].shape}")
-    for name_ in ("w_q", "w_k", "w_v") if features else ():
-      if params[name_].shape != (f, features):
-        raise ShapeError(f"{name}: expected params['{name_}'] of shape ({f}, {features}), "
-                         f"got {params[name_].shape}")
+  check_params = param_checker(name, init)
 
   def apply(params, state, x, *, key=None, train=False):
     check_train(name, train)
@@ -607,7 +601,7 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
       raise ShapeError(f"{name}: expected x[..., {f}], got shape {x.shape}")
     if source == "inputs" and x.ndim != 3:
       raise ShapeError(f"{name}: source='inputs' expects input (N, T, F), got shape {x.shape}")
-    check_params(params, f)
+    check_params(params, x.shape)
     stored = params["patterns"] if source == "params" else x
     if features is None:
       b = beta if beta is not None else float(1.0 / np.sqrt(f))  # float: keeps bf16 x bf16

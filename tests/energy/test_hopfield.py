@@ -406,10 +406,11 @@ def test_hopfield_layer_bad_arguments_raise():
 
 def test_hopfield_layer_refuses_parameters_of_another_configuration():
   other, _, _ = hp.Hopfield(5).init(jax.random.key(0), (1, 6))
-  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3\): expected params\['patterns'\] "
-                                           r"with 3 rows, got shape \(5, 6\)"):
+  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3\): params\['patterns'\] has shape "
+                                           r"\(5, 6\) but Hopfield\(3\) makes \(3, 6\)"):
     hp.Hopfield(3).apply(other, {}, jnp.ones((2, 6)))
   projected, _, _ = hp.Hopfield(3, features=2).init(jax.random.key(0), (1, 6))
-  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3, features=4\): expected "
-                                           r"params\['w_q'\] of shape \(6, 4\), got \(6, 2\)"):
+  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3, features=4\): params\['w_k'\] has "
+                                           r"shape \(6, 2\) but Hopfield\(3, features=4\) makes "
+                                           r"\(6, 4\)"):
     hp.Hopfield(3, features=4).apply(projected, {}, jnp.ones((2, 6)))

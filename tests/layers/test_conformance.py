@@ -155,20 +155,8 @@ def test_gradient_matches_finite_differences(case):
 # ---------------------------------------------------------------------------
 # Bad arguments every layer must refuse with its own message (issue 13).
 
-# Layers in files another change wires to fnn.core.check_key / param_checker; strict,
-# so the marks must go when they are.
-_KEY_NOT_YET_CHECKED = {"Hopfield_stored_patterns", "Hopfield_inputs_projected"}
-_PARAMS_NOT_YET_CHECKED = {"Hopfield_inputs_projected"}
-
-
-def _xfail_if_in(names, name, request):
-  if name in names:
-    request.applymarker(pytest.mark.xfail(strict=True, reason="fnn/energy/hopfield.py"))
-
-
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_init_with_an_int_key_raises_a_type_error(name, request):
-  _xfail_if_in(_KEY_NOT_YET_CHECKED, name, request)
+def test_init_with_an_int_key_raises_a_type_error(name):
   layer, shape, _, _ = LAYERS[name]
   with pytest.raises(TypeError, match=r"expected a PRNG key such as jax.random.key\(0\), "
                      r"got int 0"):
@@ -189,11 +177,10 @@ def _grown(params):
   return jax.tree.unflatten(treedef, leaves)
 
 
-def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case, request):
+def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case):
   name, layer, params, state, _, x, kwargs = case
   if not jax.tree.leaves(params):
     pytest.skip("no params")
-  _xfail_if_in(_PARAMS_NOT_YET_CHECKED, name, request)
   with pytest.raises(fnn.ShapeError, match=r"has shape|expected x\[\.\.\., \d+\]"):
     jax.eval_shape(lambda p: layer.apply(p, state, x, **kwargs), _grown(params))
 

@@ -5,9 +5,12 @@ by round (A B C A B C ...) and only ratios of medians from one run are reported.
 """
 
 import json
+import os
 import statistics
 import time
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
+
+import jax
 
 
 def interleave(variants: Mapping[str, Callable[[], object]], *, rounds: int, reps: int,
@@ -77,5 +80,52 @@ def table(title: str, times: Mapping[str, list], ours: str = "fnn", unit: str = 
   return "\n".join(lines)
 
 
-def print_json(obj) -> None:
-  print(json.dumps(obj), flush=True)
+def device_info(torch_device: Optional[str] = None) -> dict:
+  """What the JAX variants ran on (and the PyTorch peer, when given).
+
+  Returns:
+    ``{"backend": "cpu" | "gpu" | "tpu", "device_kind": e.g. "NVIDIA H200",
+    "device_count", "jax", "cpus"}``, plus ``"torch_device"`` when given.
+  """
+  devices = jax.devices()
+  info = {"backend": jax.default_backend(), "device_kind": devices[0].device_kind,
+          "device_count": len(devices), "jax": jax.__version__, "cpus": os.cpu_count()}
+  if torch_device is not None:
+    info["torch_device"] = torch_device
+  return info
+
+
+def print_device(torch_device: Optional[str] = None) -> None:
+  """Prints :func:`device_info` as one line, e.g. ``backend gpu, device NVIDIA H200 x1``."""
+  info = device_info(torch_device)
+  line = (f"backend {info['backend']}, device {info['device_kind']} x{info['device_count']}, "
+          f"jax {info['jax']}, {info['cpus']} cpus")
+  if torch_device is not None:
+    line += f", torch on {torch_device}"
+  print(line, flush=True)
+
+
+def resolve_torch_device(choice: str) -> str:
+  """``"auto"`` is ``"cuda"`` when PyTorch sees a GPU, else ``"cpu"``; others pass through."""
+  if choice != "auto":
+    return choice
+  try:
+    import torch
+  except ImportError:
+    return "cpu"
+  return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def block_any(out):
+  """Waits for a step's result: a JAX array (or pytree), or a PyTorch tensor on any device."""
+  if type(out).__module__.startswith("torch"):
+    if out.is_cuda:
+      import torch
+      torch.cuda.synchronize(out.device)
+    return out
+  return jax.block_until_ready(out)
+
+
+def print_json(obj, torch_device: Optional[str] = None) -> None:
+  """Prints ``obj`` as one JSON line, with ``"device": device_info()`` added last."""
+  print(json.dumps({**obj, "device": device_info(torch_device)}), flush=True)

@@ -16,7 +16,6 @@ table gives median seconds per epoch and ``speedup_vs_<peer>`` = peer time / fit
 """
 
 import argparse
-import json
 import pathlib
 import sys
 
@@ -108,6 +107,7 @@ def main(argv=None):
   parser.add_argument("--quick", action="store_true", help="5 rounds (smoke run)")
   parser.add_argument("--json", action="store_true", help="print one JSON object last")
   args = parser.parse_args(argv)
+  _timing.print_device()
   rounds = 5 if args.quick else args.rounds
   x, y = load_digits("train")
   x, y = x.reshape(-1, 64), y
@@ -132,7 +132,7 @@ def main(argv=None):
   for name, t in median.items():
     print(f"| {name} | {1e3 * t:.2f} | {t / median['fnn fit']:.2f}x |")
   if args.json:
-    print(json.dumps(result))
+    _timing.print_json(result)
   return result
 
 

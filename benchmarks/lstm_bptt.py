@@ -8,7 +8,8 @@ the same work:
 * ``raw_jax``: the textbook cell (one weight matrix per gate and operand) under
   ``lax.scan``, written by hand, with optax Adam.
 * ``flax``: ``nn.RNN(nn.OptimizedLSTMCell(H))`` (flax's fastest LSTM) + ``nn.Dense(1)``.
-* ``torch``: ``nn.LSTM`` (its fused CPU kernel) + ``nn.Linear`` with ``torch.optim.Adam``.
+* ``torch``: ``nn.LSTM`` (its fused kernel: oneDNN on CPU, cuDNN on CUDA) + ``nn.Linear``
+  with ``torch.optim.Adam``, on CUDA when PyTorch sees a GPU (``--torch-device auto``).
 
 Variants run round by round (interleaved, ``benchmarks/_timing.interleave``), so load
 changes on a shared machine hit them alike; each figure is the median over rounds of the
@@ -16,6 +17,7 @@ mean step time in a round.
 ``speedup_vs_X`` is X's time / fnn's time (> 1: fnn is faster).
 
     python benchmarks/lstm_bptt.py [--quick] [--json] [--rounds R] [--torch-threads K]
+        [--torch-device auto|cpu|cuda]
 """
 
 import argparse
@@ -115,10 +117,11 @@ def make_flax(f, h, key):
   return _jax_step(loss_fn, params)
 
 
-def make_torch(f, h, seed):
+def make_torch(f, h, seed, device="cpu"):
   import torch
   torch.manual_seed(seed)
-  lstm, head = torch.nn.LSTM(f, h, batch_first=True), torch.nn.Linear(h, 1)
+  lstm = torch.nn.LSTM(f, h, batch_first=True).to(device)
+  head = torch.nn.Linear(h, 1).to(device)
   opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=LR)
 
   def step(x, y):
@@ -132,7 +135,7 @@ def make_torch(f, h, seed):
   return step
 
 
-def bench_size(f, h, t, n, rounds, reps, seed=0, progress=False):
+def bench_size(f, h, t, n, rounds, reps, seed=0, progress=False, torch_device="cpu"):
   """Seconds per train step of each variant, ``{name: [one per round]}``, interleaved."""
   rng = np.random.default_rng(seed)
   x_np = rng.normal(size=(n, t, f)).astype(np.float32)
@@ -150,12 +153,12 @@ def bench_size(f, h, t, n, rounds, reps, seed=0, progress=False):
     variants[name] = one_step
   try:
     import torch
-    torch_step = make_torch(f, h, seed)
-    x_t, y_t = torch.from_numpy(x_np), torch.from_numpy(y_np)
-    variants["torch"] = lambda: torch_step(x_t, y_t).item()
+    torch_step = make_torch(f, h, seed, torch_device)
+    x_t, y_t = torch.from_numpy(x_np).to(torch_device), torch.from_numpy(y_np).to(torch_device)
+    variants["torch"] = lambda: torch_step(x_t, y_t)
   except ImportError:
     print("torch is not installed: skipping it", file=sys.stderr)
-  return _timing.interleave(variants, rounds=rounds, reps=reps, block=jax.block_until_ready,
+  return _timing.interleave(variants, rounds=rounds, reps=reps, block=_timing.block_any,
                             warmup=1, progress=progress)
 
 
@@ -169,7 +172,11 @@ def main(argv=None):
   parser.add_argument("--torch-threads", type=int, default=None,
                       help="torch.set_num_threads (default: torch's own choice). On a "
                            "machine shared with other jobs, 1 avoids OpenMP spin-waiting")
+  parser.add_argument("--torch-device", default="auto", choices=["auto", "cpu", "cuda"],
+                      help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)")
   args = parser.parse_args(argv)
+  torch_device = _timing.resolve_torch_device(args.torch_device)
+  _timing.print_device(torch_device)
   if args.torch_threads:
     import torch
     torch.set_num_threads(args.torch_threads)
@@ -182,7 +189,7 @@ def main(argv=None):
       continue
     rounds = args.rounds or (2 if args.quick else (7 if size == "small" else 3))
     reps = 1 if args.quick else (5 if size == "small" else 1)
-    times = bench_size(f, h, t, n, rounds, reps)
+    times = bench_size(f, h, t, n, rounds, reps, torch_device=torch_device)
     secs = {k: statistics.median(v) for k, v in times.items()}
     row = {"F": f, "H": h, "T": t, "N": n,
            "seconds_per_step": {k: round(v, 6) for k, v in secs.items()},
@@ -193,7 +200,7 @@ def main(argv=None):
     print(f"{size:6} {f'{f},{h},{t},{n}':>16} {ms}   " +
           "  ".join(f"{k}={v}" for k, v in row.items() if k.startswith("speedup")), flush=True)
   if args.json:
-    _timing.print_json(results)
+    _timing.print_json(results, torch_device)
   return results
 
 

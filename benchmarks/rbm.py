@@ -172,6 +172,7 @@ def main(argv=None):
   parser.add_argument("--threads", type=int, choices=[1], default=None,
                       help="1: run both single-threaded (sklearn's BLAS and XLA's CPU backend)")
   args = parser.parse_args(argv)
+  _timing.print_device()
   if args.threads == 1:
     args.blas_threads = 1
   rounds = 2 if args.quick else args.rounds

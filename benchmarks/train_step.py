@@ -5,9 +5,16 @@ flax.nnx (default ``nnx.jit``), equinox (``eqx.filter_jit``) and PyTorch eager, 
 the same data, in one process, variants interleaved round by round.
 
 Models: ``mlp_large`` 784-512-512-10 ReLU MLP (compute-bound), ``mlp_digits``
-64-256-256-10 (per-call overhead matters), ``lenet5`` on 28x28x1; batch 128.
+64-256-256-10 (per-call overhead matters), ``lenet5`` on 28x28x1, all at batch 128;
+``mlp_tiny`` 16-32-4 at batch 8, whose compute is negligible, so it measures the fixed
+per-call cost of a step (what a GPU exposes) on any machine.
 
-    python benchmarks/train_step.py [--quick] [--json] [--models mlp_digits lenet5]
+    python benchmarks/train_step.py [--quick] [--json] [--models mlp_tiny lenet5]
+        [--torch-device auto|cpu|cuda] [--peers raw_jax ... fnn_bf16]
+
+The PyTorch peer runs on CUDA when PyTorch sees a GPU (``--torch-device auto``), so a
+GPU comparison is like for like. ``fnn_bf16`` (not run by default) is the same fnn step
+with the model wrapped in ``fnn.mixed_precision`` (bfloat16 compute, float32 params).
 
 With ``--json`` the last line is ``{"mlp_large": {"speedup_vs_raw_jax": ...}, ...}``,
 each ratio being the peer's median step time / fnn's (> 1: fnn is faster).
@@ -34,6 +41,7 @@ from benchmarks import _timing  # noqa: E402
 
 BATCH = 128
 MODELS = {
+    "mlp_tiny": dict(kind="mlp", sizes=(16, 32, 4), batch=8),
     "mlp_large": dict(kind="mlp", sizes=(784, 512, 512, 10)),
     "mlp_digits": dict(kind="mlp", sizes=(64, 256, 256, 10)),
     "lenet5": dict(kind="lenet5"),
@@ -41,11 +49,17 @@ MODELS = {
 LR = 1e-3
 
 
+def _batch(spec):
+  return spec.get("batch", BATCH)
+
+
 def _data(spec, seed=0):
   rng = np.random.default_rng(seed)
-  shape = (BATCH, spec["sizes"][0]) if spec["kind"] == "mlp" else (BATCH, 28, 28, 1)
+  n = _batch(spec)
+  shape = (n, spec["sizes"][0]) if spec["kind"] == "mlp" else (n, 28, 28, 1)
   x = rng.normal(size=shape).astype(np.float32)
-  y = rng.integers(0, 10, BATCH).astype(np.int32)
+  classes = spec["sizes"][-1] if spec["kind"] == "mlp" else 10
+  y = rng.integers(0, classes, n).astype(np.int32)
   return x, y
 
 
@@ -263,9 +277,31 @@ def make_equinox(spec, x, y):
   return run
 
 
+# -- fnn with bfloat16 compute (opt-in peer) -------------------------------------------
+
+def make_fnn_bf16(spec, x, y):
+  """fnn's step with the model in ``fnn.mixed_precision`` (float32 params and Adam)."""
+  if spec["kind"] == "mlp":
+    s = spec["sizes"]
+    model = fnn.models.mlp(s[0], list(s[1:-1]), s[-1])
+  else:
+    model = fnn.models.lenet5()
+  model = fnn.mixed_precision(model)
+  opt = optax.adam(LR)
+  box = [fnn.train.init_train_state(jax.random.key(0), model, opt, x.shape)]
+  step = fnn.train.train_step(model, fnn.losses.softmax_cross_entropy, opt)
+  x, y = jnp.asarray(x), jnp.asarray(y)
+
+  def run():
+    box[0], logs = step(box[0], x, y)
+    return logs["loss"]
+
+  return run
+
+
 # -- PyTorch eager -------------------------------------------------------------------
 
-def make_torch(spec, x, y):
+def make_torch(spec, x, y, device="cpu"):
   import torch
   from torch import nn
 
@@ -285,7 +321,8 @@ def make_torch(spec, x, y):
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
     xb = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-  yb = torch.from_numpy(y.astype(np.int64))
+  model, xb = model.to(device), xb.to(device)
+  yb = torch.from_numpy(y.astype(np.int64)).to(device)
   opt = torch.optim.Adam(model.parameters(), lr=LR)
   loss_fn = nn.CrossEntropyLoss()
 
@@ -300,26 +337,25 @@ def make_torch(spec, x, y):
 
 
 PEERS = {"raw_jax": make_raw_jax, "flax_linen": make_flax_linen, "flax_nnx": make_flax_nnx,
-         "equinox": make_equinox, "torch": make_torch}
+         "equinox": make_equinox, "torch": make_torch, "fnn_bf16": make_fnn_bf16}
+DEFAULT_PEERS = [p for p in PEERS if p != "fnn_bf16"]
+_block = _timing.block_any
 
 
-def _block(out):
-  return out.detach() if hasattr(out, "detach") else jax.block_until_ready(out)
-
-
-def bench_model(name, rounds, peers, target_seconds):
+def bench_model(name, rounds, peers, target_seconds, torch_device="cpu"):
   spec = MODELS[name]
   x, y = _data(spec)
   variants = {"fnn": make_fnn(spec, x, y)}
   for peer in peers:
     try:
-      variants[peer] = PEERS[peer](spec, x, y)
+      extra = {"device": torch_device} if peer == "torch" else {}
+      variants[peer] = PEERS[peer](spec, x, y, **extra)
     except ImportError as e:
       print(f"  skipping {peer}: {e}")
   reps = _timing.calibrate_reps(variants["fnn"], _block, target_seconds)
   print(f"== {name}: {rounds} rounds x {reps} steps per variant", flush=True)
   times = _timing.interleave(variants, rounds=rounds, reps=reps, block=_block)
-  print(_timing.table(f"{name} (batch {BATCH}), ms per train step", times))
+  print(_timing.table(f"{name} (batch {_batch(spec)}), ms per train step", times))
   return _timing.speedups(times)
 
 
@@ -329,21 +365,28 @@ def main(argv=None):
   parser.add_argument("--json", action="store_true", help="print the ratios as JSON last")
   parser.add_argument("--rounds", type=int, default=15)
   parser.add_argument("--models", nargs="*", choices=sorted(MODELS), default=list(MODELS))
-  parser.add_argument("--peers", nargs="*", choices=sorted(PEERS), default=list(PEERS))
+  parser.add_argument("--peers", nargs="*", choices=sorted(PEERS), default=DEFAULT_PEERS,
+                      help="default: all but fnn_bf16")
+  parser.add_argument("--torch-device", default="auto", choices=["auto", "cpu", "cuda"],
+                      help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)")
   parser.add_argument("--torch-threads", type=int, default=None,
                       help="torch.set_num_threads (default: torch's own); on a loaded "
                            "machine 1 avoids OpenMP spin-waiting against other jobs")
   args = parser.parse_args(argv)
+  torch_device = (_timing.resolve_torch_device(args.torch_device) if "torch" in args.peers
+                  else None)
+  _timing.print_device(torch_device)
   if args.torch_threads and "torch" in args.peers:
     import torch
     torch.set_num_threads(args.torch_threads)
   rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.5)
   results = {}
   for name in args.models:
-    results[name] = bench_model(name, rounds, args.peers, target)
-  print(f"\njax {jax.__version__}, {jax.devices()[0].platform}, {os.cpu_count()} cpus")
+    results[name] = bench_model(name, rounds, args.peers, target, torch_device)
+  print()
+  _timing.print_device(torch_device)
   if args.json:
-    _timing.print_json(results)
+    _timing.print_json(results, torch_device)
   return results
 
 

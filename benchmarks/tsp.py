@@ -13,7 +13,6 @@ fnn/data/files (byte-identical).
 """
 
 import argparse
-import json
 import pathlib
 import statistics
 import sys
@@ -22,8 +21,8 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks import _timing  # noqa: E402
-from fnn.energy import tsp, tsplib  # noqa: E402
+from benchmarks import _timing
+from fnn.energy import tsp, tsplib
 
 SHARED_EIL51 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
 
@@ -41,6 +40,7 @@ def main(argv=None):
   parser.add_argument("--quick", action="store_true", help="short schedules, 8 restarts, 1 round")
   parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
   args = parser.parse_args(argv)
+  _timing.print_device()
   restarts, rounds = (8, 1) if args.quick else (args.restarts, args.rounds)
   inst, source = load_eil51()
   d = jnp.asarray(inst.distances, jnp.float32)
@@ -52,8 +52,8 @@ def main(argv=None):
 
   variants = {}
   for name, (run, cfg) in solvers.items():
-    one = jax.jit(lambda d, k, run=run, cfg=cfg: run(d, k, cfg).length)
-    many = jax.jit(lambda d, ks, run=run, cfg=cfg: jax.vmap(lambda k: run(d, k, cfg).length)(ks))
+    one = jax.jit(lambda d, k, run=run, cfg=cfg: run(k, d, cfg).length)
+    many = jax.jit(lambda d, ks, run=run, cfg=cfg: jax.vmap(lambda k: run(k, d, cfg).length)(ks))
     variants[(name, "vmap")] = lambda many=many: many(d, keys)
     variants[(name, "loop")] = lambda one=one: [one(d, k) for k in keys]
 
@@ -78,7 +78,7 @@ def main(argv=None):
       "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
   }
   if args.json:
-    print(json.dumps(headline))
+    _timing.print_json(headline)
   return headline
 
 

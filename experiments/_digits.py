@@ -21,9 +21,3 @@ def digits_images(split: str, size: int = 8):
     x = np.asarray(jax.image.resize(jnp.asarray(x), (len(x), size, size, 1), "bilinear"))
   return x.astype(np.float32), y
 
-
-def holdout(x, y, fraction: float, seed: int):
-  """Splits the training set into (train, validation) by a seeded permutation."""
-  order = np.random.default_rng(seed).permutation(len(y))
-  cut = len(y) - int(round(fraction * len(y)))
-  return (x[order[:cut]], y[order[:cut]]), (x[order[cut:]], y[order[cut:]])

@@ -26,11 +26,6 @@ def clipped_adam(learning_rate: float, clip_norm: float) -> optax.GradientTransf
   return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(learning_rate))
 
 
-def per_step_cross_entropy(logits, labels):
-  """Mean over time of the cross-entropy at each step: ``(N, T, K), (N, T) -> (N,)``."""
-  return fnn.losses.softmax_cross_entropy(logits, labels).mean(axis=-1)
-
-
 def shipped_file(name: str) -> pathlib.Path:
   """Path of a data file shipped in fnn/data/files (see the README there)."""
   return pathlib.Path(str(importlib.resources.files("fnn.data").joinpath("files", name)))

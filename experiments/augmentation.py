@@ -30,12 +30,6 @@ def cnn(augmented):
   return fnn.serial(augment.Augment(AUGMENTATION), *body) if augmented else fnn.serial(*body)
 
 
-def balanced_subset(y, per_class, seed):
-  rng = np.random.default_rng(seed)
-  return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                         for c in range(10)])
-
-
 def main(argv=None):
   parser = experiment_parser("augmentation", __doc__)
   parser.add_argument("--per-class", type=int, nargs="+", default=[5, 10, 20])
@@ -55,7 +49,7 @@ def main(argv=None):
       name = f"{per_class}/class {'augmented' if augmented else 'plain'}"
       accuracy[name] = []
       for seed in seeds:
-        idx = balanced_subset(y, per_class, seed)
+        idx = fnn.data.balanced_subset(y, per_class, seed=seed)
         batch = min(32, len(idx))
         epochs = 2 if args.quick else max(1, args.steps // (len(idx) // batch))
         model = cnn(augmented)
@@ -73,7 +67,7 @@ def main(argv=None):
   ax.set(xlabel="training images", ylabel="test accuracy", xscale="log",
          title="small CNN on digits, few labels")
   ax.legend(); fig.tight_layout(); fig.savefig(out / "augmentation.png", dpi=100); plt.close(fig)
-  sample = augment.augment_batch(AUGMENTATION, jax.random.key(args.seed), np.repeat(x[:1], 8, 0))
+  sample = augment.augment_batch(jax.random.key(args.seed), AUGMENTATION, np.repeat(x[:1], 8, 0))
   fig, axes = plt.subplots(1, 9, figsize=(9, 1.3))
   for ax, img in zip(axes, [x[0]] + list(np.asarray(sample))):
     ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1); ax.axis("off")

@@ -23,9 +23,10 @@ import numpy as np
 
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
-from experiments._recurrent import clipped_adam, per_step_cross_entropy, shipped_file
+from experiments._recurrent import clipped_adam, shipped_file
 from fnn.data import load_text
 from fnn.layers import RNN, Dense, Embedding, LSTMCell, RNNInput
+from fnn.losses import per_step_cross_entropy
 
 DEFAULT_TEXT = "tinyshakespeare_head.txt"
 TEMPERATURES = (0.5, 1.0)

@@ -19,9 +19,9 @@ import numpy as np
 
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
-from experiments._recurrent import (CELLS, LABELS, clipped_adam, per_step_cross_entropy,
-                                   sequence_model)
+from experiments._recurrent import CELLS, LABELS, clipped_adam, sequence_model
 from fnn.data.sequence_tasks import copy_task
+from fnn.losses import per_step_cross_entropy
 
 
 def answer_accuracy(length):

@@ -19,17 +19,12 @@ import optax
 
 from experiments import _rbm_data
 from experiments._common import experiment_parser, finish, output_dir
-from fnn import losses, metrics
+from fnn import data, losses, metrics
 from fnn.energy import dbn, pictures, rbm
 from fnn.layers import Sigmoid
 from fnn.models import mlp
 
 HIDDEN = [128, 64]
-
-
-def few_labels(y, per_class, rng):
-  return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                         for c in range(10)])
 
 
 @functools.lru_cache(maxsize=4)
@@ -82,7 +77,7 @@ def main(argv=None):
     for init in acc:
       acc[init][per_class] = []
     for s in range(n_seeds):
-      idx = few_labels(y_train, per_class, np.random.default_rng(1000 * args.seed + s))
+      idx = data.balanced_subset(y_train, per_class, seed=1000 * args.seed + s)
       x, y = jnp.asarray(x_train[idx]), jnp.asarray(y_train[idx])
       random_params, _, _ = model.init(jax.random.fold_in(key, 10 + s), (1, x_train.shape[1]))
       for init, params in [("random", random_params),

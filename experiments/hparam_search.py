@@ -18,7 +18,7 @@ import optax
 
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
-from experiments._digits import digits_flat, holdout
+from experiments._digits import digits_flat
 from fnn.train import epoch_fn, eval_step, init_train_state, scan_epochs, supervised_step
 
 LR_RANGE = (1e-4, 1.0)
@@ -60,7 +60,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   out = output_dir(args)
   x, y = digits_flat("train")
-  (x_train, y_train), (x_val, y_val) = holdout(x, y, 0.2, args.seed)
+  (x_train, y_train), (x_val, y_val) = fnn.data.split(x, y, fractions=(0.8, 0.2), seed=args.seed)
   x_test, y_test = digits_flat("test")
   rounds, k, epochs = (2, 4, 2) if args.quick else (args.rounds, args.candidates, args.epochs)
   model = fnn.models.mlp(64, [128], 10)

@@ -17,7 +17,7 @@ import optax
 
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
-from experiments._digits import digits_flat, holdout
+from experiments._digits import digits_flat
 from fnn.train import eval_step, evaluate, fit
 
 LR = 1e-3
@@ -44,7 +44,8 @@ def main(argv=None):
   args = parser.parse_args(argv)
   out = output_dir(args)
   x, y = digits_flat("train")
-  (x_rest, y_rest), (x_val, y_val) = holdout(x, y, 300 / len(y), args.seed)
+  val = 300 / len(y)
+  (x_rest, y_rest), (x_val, y_val) = fnn.data.split(x, y, fractions=(1 - val, val), seed=args.seed)
   x_train, y_train = x_rest[:args.train_size], y_rest[:args.train_size]
   x_test, y_test = digits_flat("test")
   epochs = 4 if args.quick else args.epochs

@@ -53,14 +53,11 @@ def main(argv=None):
   variants = ("frozen features", "fine-tune", "scratch")
   accuracy = {name: {s: [] for s in sizes} for name in variants}
   frozen_opt = optax.multi_transform(
-      {"train": optax.adam(1e-3), "freeze": optax.set_to_zero()},
-      lambda params: {k: jax.tree.map(lambda _: "train" if k == "out" else "freeze", v)
-                      for k, v in params.items()})
+      {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()},
+      fnn.masks.freeze("fc1", "fc2"))
   for per_class in sizes:
     for seed in seeds:
-      rng = np.random.default_rng(seed)
-      idx = np.concatenate([rng.choice(np.flatnonzero(y_new == c), per_class, replace=False)
-                            for c in range(5)])
+      idx = fnn.data.balanced_subset(y_new, per_class, seed=seed)
       key = jax.random.key(seed + 1000)
       opt = optax.adam(1e-3)
       fresh = init_train_state(key, model, opt, (1, 64))

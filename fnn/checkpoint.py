@@ -15,13 +15,25 @@ manifest with the target pytree and the restored bytes with the checksums, so a
 mismatched (wrong tree, wrong shapes) or corrupt checkpoint raises
 :class:`CheckpointError` naming the first leaf that differs, never a silent partial
 load.
+
+Corrupt checkpoints. Each checkpoint folder also holds ``fnn_files.json``, the size
+and CRC-32 of every file orbax wrote, checked before orbax reads anything: a truncated
+or bit-flipped file is reported by name (:class:`CorruptCheckpointError`) and orbax
+never meets it (reading a corrupt file through orbax prints a burst of asyncio
+tracebacks from its reader threads). :meth:`CheckpointManager.restore` of the latest
+checkpoint falls back to the newest readable one, with a warning naming each one it
+skipped and why. Orbax's own log messages are silenced while fnn reads and writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import os
 import pathlib
 import tempfile
+import warnings
 import zlib
 from typing import Any, Optional
 
@@ -38,6 +50,85 @@ PARAMS_VERSION = 1
 
 class CheckpointError(ValueError):
   """A checkpoint or params file that is corrupt, truncated or does not match."""
+
+
+class CorruptCheckpointError(CheckpointError):
+  """A checkpoint that cannot be read (truncated, bit-flipped, not a checkpoint):
+  the kind :meth:`CheckpointManager.restore` skips, falling back to an older one."""
+
+
+class CheckpointWarning(UserWarning):
+  """A checkpoint was skipped (it is unreadable) and an older one used instead."""
+
+
+FILES_NAME = "fnn_files.json"
+
+
+class _DropRecords(logging.Filter):
+
+  def filter(self, record) -> bool:
+    return False
+
+
+@contextlib.contextmanager
+def _quiet_orbax():
+  """Drops the log records orbax writes (through absl) while fnn reads or writes a
+  checkpoint: every unreadable file it meets is logged there, and fnn reports those
+  itself, once, as an error or a warning. Only these loggers, only for the call."""
+  drop = _DropRecords()
+  loggers = [logging.getLogger(name) for name in ("absl", "orbax")]
+  for logger in loggers:
+    logger.addFilter(drop)
+  try:
+    yield
+  finally:
+    for logger in loggers:
+      logger.removeFilter(drop)
+
+
+def _file_crc32(path: pathlib.Path) -> int:
+  crc = 0
+  with open(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      crc = zlib.crc32(block, crc)
+  return crc
+
+
+def _fingerprint(folder: pathlib.Path) -> dict:
+  """``{relative path: [size, crc32]}`` of every file under ``folder`` but our own."""
+  out = {}
+  for path in sorted(folder.rglob("*")):
+    if path.is_file() and path.name != FILES_NAME:
+      out[path.relative_to(folder).as_posix()] = [path.stat().st_size, _file_crc32(path)]
+  return out
+
+
+def _write_json_atomically(path: pathlib.Path, data) -> None:
+  tmp = path.with_name(path.name + ".tmp")
+  tmp.write_text(json.dumps(data))
+  os.replace(tmp, path)
+
+
+def _check_fingerprint(folder: pathlib.Path, where: str) -> None:
+  """Raises CorruptCheckpointError naming the first file that is missing or changed."""
+  record = folder / FILES_NAME
+  if not record.exists():
+    return  # written by an older fnn, or the save died just before it: orbax checks
+  try:
+    files = json.loads(record.read_text())
+  except ValueError as err:
+    raise CorruptCheckpointError(f"{where}: {FILES_NAME} is corrupt ({err})") from err
+  for name, (size, crc) in files.items():
+    path = folder / name
+    if not path.is_file():
+      raise CorruptCheckpointError(f"{where}: file {name} is missing")
+    got = path.stat().st_size
+    if got != size:
+      raise CorruptCheckpointError(f"{where}: file {name} is truncated or damaged "
+                                   f"({got} bytes, {size} when saved)")
+    if _file_crc32(path) != crc:
+      raise CorruptCheckpointError(f"{where}: file {name} is corrupt (its CRC-32 does not "
+                                   "match the one recorded when it was saved)")
 
 
 # ----------------------------------------------------------------------------
@@ -114,7 +205,7 @@ def _verify_checksums(saved: list[dict], restored: PyTree, where: str) -> None:
     if _is_prng_key(leaf):
       leaf = jax.random.key_data(leaf)
     if "crc32" in entry and _crc32(leaf) != entry["crc32"]:
-      raise CheckpointError(
+      raise CorruptCheckpointError(
           f"{where}: leaf {jax.tree_util.keystr(path)} is corrupt (its CRC-32 does not match "
           "the one recorded when it was saved)")
 
@@ -130,29 +221,65 @@ def _restore_keys(target: PyTree, restored: PyTree) -> PyTree:
 # CheckpointManager (orbax)
 
 
+def tree_signature(tree: PyTree) -> str:
+  """The structure of ``tree`` as a string, node types included (``ScaleByAdamState``,
+  ``EmptyState``...): what :meth:`CheckpointManager.save`'s ``config`` stores to tell
+  one optimizer from another whose state has the same leaves."""
+  return str(jax.tree.structure(tree))
+
+
+def _first_difference(a: str, b: str, width: int = 60) -> str:
+  i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+  lo = max(0, i - width // 2)
+  return f"...{a[lo:lo + width]}... then, ...{b[lo:lo + width]}... now"
+
+
+def check_config(saved: dict, current: dict, where: str) -> None:
+  """Raises CheckpointError listing every setting that differs between the two.
+
+  Keys present in only one of them are not compared (a setting added later).
+  """
+  changed = []
+  for key in sorted(set(saved) & set(current)):
+    then, now = saved[key], json.loads(json.dumps(current[key]))
+    if then != now:
+      if isinstance(then, str) and isinstance(now, str) and len(then) + len(now) > 80:
+        changed.append(f"{key} differs: {_first_difference(then, now)}")
+      else:
+        changed.append(f"{key}={then!r} then, {now!r} now")
+  if changed:
+    raise CheckpointError(
+        f"{where}: was saved by a run with other settings: {'; '.join(changed)}. Resume "
+        "with the settings it was saved with, or start afresh in another folder")
+
+
 class CheckpointManager:
   """Saves and restores a training run's pytrees under one folder, via orbax.
 
   Each checkpoint is ``directory/<step>/`` holding the pytree (orbax
-  ``StandardSave``) and a JSON ``meta`` item (the manifest, the metrics and whatever
-  the caller adds, e.g. ``fit``'s history). Saves are synchronous and atomic.
+  ``StandardSave``), a JSON ``meta`` item (the manifest, the metrics, the run's
+  ``config`` and whatever the caller adds, e.g. ``fit``'s history) and
+  ``fnn_files.json`` (each file's size and CRC-32). Saves are synchronous and atomic.
 
   Args:
-    directory: the folder (created if missing).
+    directory: the folder (created if missing, unless ``must_exist``).
     max_to_keep: keep the last this many checkpoints (``None``: all).
     best_metric: a metric name passed to :meth:`save`; the best checkpoint by it is
       kept as well, whatever its age.
     best_mode: ``"min"`` or ``"max"``, whether smaller or larger ``best_metric`` is better.
+    must_exist: raise CheckpointError if ``directory`` does not exist.
 
   Example::
 
       manager = CheckpointManager("runs/ckpt", max_to_keep=3, best_metric="val_loss")
-      manager.save(int(ts.step), ts, metrics={"val_loss": 0.12})
-      ts, meta = manager.restore(like=ts)      # the latest
+      config = {"batch_size": 32, "opt_state": tree_signature(ts.opt_state)}
+      manager.save(int(ts.step), ts, metrics={"val_loss": 0.12}, config=config)
+      ts, meta = manager.restore(like=ts, config=config)  # the newest readable one
   """
 
   def __init__(self, directory, *, max_to_keep: Optional[int] = 3,
-               best_metric: Optional[str] = None, best_mode: str = "min"):
+               best_metric: Optional[str] = None, best_mode: str = "min",
+               must_exist: bool = False):
     import orbax.checkpoint as ocp
     from orbax.checkpoint import checkpoint_managers as policies
     if best_mode not in ("min", "max"):
@@ -161,8 +288,13 @@ class CheckpointManager:
       raise ValueError(f"CheckpointManager: max_to_keep must be a positive int or None, "
                        f"got {max_to_keep!r}")
     self.directory = pathlib.Path(directory).absolute()
+    if self.directory.exists() and not self.directory.is_dir():
+      raise CheckpointError(f"CheckpointManager: {self.directory} is a file, not a checkpoint "
+                            "folder")
+    if must_exist and not self.directory.is_dir():
+      raise CheckpointError(f"CheckpointManager: there is no checkpoint folder {self.directory}")
     self.best_metric, self.best_mode = best_metric, best_mode
-    keep = [policies.LatestN(max_to_keep)] if max_to_keep is not None else [policies.PreserveAll()]
+    keep = [policies.LatestN(max_to_keep)]  # LatestN(None) keeps all
     if best_metric is not None:
       # BestN sorts ascending and keeps the tail: reverse for "min" puts the smallest last.
       keep.append(policies.BestN(get_metric_fn=lambda m: m[best_metric], n=1,
@@ -172,25 +304,62 @@ class CheckpointManager:
         enable_async_checkpointing=False,
         preservation_policy=policies.AnyPreservationPolicy(keep))
     self._ocp = ocp
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    with _quiet_orbax():
+      self._manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def _where(self, step) -> str:
+    return f"checkpoint {step} in {self.directory}"
 
   def all_steps(self) -> list[int]:
-    """The steps of the complete checkpoints on disk, ascending."""
-    self._manager.reload()
-    return sorted(self._manager.all_steps())
+    """The steps of the complete checkpoints on disk, ascending (readable or not)."""
+    with _quiet_orbax():
+      self._manager.reload()
+      return sorted(self._manager.all_steps())
 
   def latest_step(self) -> Optional[int]:
     """The newest complete checkpoint's step, or None when there is none."""
     steps = self.all_steps()
     return steps[-1] if steps else None
 
+  def readable_step(self, step: int) -> Optional[str]:
+    """Why checkpoint ``step`` cannot be read (a message), or None when it can.
+
+    Checks its files against the sizes and CRC-32s recorded when it was saved, and
+    reads its meta data; the arrays themselves are checked when restored.
+    """
+    try:
+      _check_fingerprint(self.directory / str(step), self._where(step))
+      self.read_meta(step)
+    except CorruptCheckpointError as err:
+      return str(err)
+    return None
+
+  def latest_readable_step(self) -> Optional[int]:
+    """The newest checkpoint that :meth:`readable_step` passes, or None.
+
+    Each newer one it passes over is named in a :class:`CheckpointWarning`.
+    """
+    for step in reversed(self.all_steps()):
+      reason = self.readable_step(step)
+      if reason is None:
+        return step
+      warnings.warn(f"CheckpointManager.latest_readable_step: skipping {reason}",
+                    CheckpointWarning, stacklevel=2)
+    return None
+
   def best_step(self) -> Optional[int]:
-    """The kept checkpoint with the best ``best_metric`` (ties: the earliest), or None."""
+    """The kept checkpoint with the best ``best_metric`` (ties: the earliest), or None.
+
+    Checkpoints whose meta data cannot be read are passed over.
+    """
     if self.best_metric is None:
       return None
     best = None
     for step in self.all_steps():
-      value = self.read_meta(step).get("metrics", {}).get(self.best_metric)
+      try:
+        value = self.read_meta(step).get("metrics", {}).get(self.best_metric)
+      except CorruptCheckpointError:
+        continue
       if value is None:
         continue
       better = best is None or (value < best[1] if self.best_mode == "min" else value > best[1])
@@ -199,7 +368,7 @@ class CheckpointManager:
     return None if best is None else best[0]
 
   def save(self, step: int, tree: PyTree, *, metrics: Optional[dict] = None,
-           meta: Optional[dict] = None) -> None:
+           meta: Optional[dict] = None, config: Optional[dict] = None) -> None:
     """Writes ``tree`` as checkpoint ``step`` (atomically; replaces nothing older).
 
     Args:
@@ -207,65 +376,110 @@ class CheckpointManager:
       tree: any pytree of arrays; typed PRNG keys are stored as their key data.
       metrics: ``{name: float}``; ``best_metric`` among them ranks checkpoints.
       meta: extra JSON-serialisable data stored beside the tree.
+      config: the run's settings that a resumed run must share (JSON-serialisable,
+        e.g. ``{"batch_size": 32, "opt_state": tree_signature(ts.opt_state)}``);
+        :meth:`restore` given ``config=`` compares them.
     """
     args = self._ocp.args
     metrics = {k: float(v) for k, v in (metrics or {}).items()}
     info = {"manifest": tree_manifest(tree), "metrics": metrics, **(meta or {})}
-    if step in self._manager.all_steps():
-      self._manager.delete(step)
-    self._manager.save(step, args=args.Composite(state=args.StandardSave(_to_storable(tree)),
-                                                meta=args.JsonSave(info)),
-                       metrics=metrics if self.best_metric in metrics else None, force=True)
-    self._manager.wait_until_finished()
+    if config is not None:
+      info["config"] = json.loads(json.dumps(config))
+    with _quiet_orbax():
+      if step in self._manager.all_steps():
+        self._manager.delete(step)
+      self._manager.save(step, args=args.Composite(state=args.StandardSave(_to_storable(tree)),
+                                                  meta=args.JsonSave(info)),
+                         metrics=metrics if self.best_metric in metrics else None, force=True)
+      self._manager.wait_until_finished()
+    folder = self.directory / str(step)
+    _write_json_atomically(folder / FILES_NAME, _fingerprint(folder))
 
   def read_meta(self, step: int) -> dict:
-    """The JSON ``meta`` item of checkpoint ``step`` (manifest, metrics, extras)."""
-    args = self._ocp.args
-    where = f"checkpoint {step} in {self.directory}"
-    try:
-      return self._manager.restore(step, args=args.Composite(meta=args.JsonRestore()))["meta"]
-    except Exception as err:  # orbax raises many types for unreadable files
-      raise CheckpointError(f"{where}: its meta data cannot be read ({type(err).__name__}: "
-                            f"{err}); the checkpoint is corrupt or truncated") from err
+    """The JSON ``meta`` item of checkpoint ``step`` (manifest, metrics, config, extras).
 
-  def restore(self, like: PyTree, step: Optional[int] = None) -> tuple[PyTree, dict]:
-    """Reads checkpoint ``step`` (default: the latest) into the structure of ``like``.
+    Raises:
+      CorruptCheckpointError: it cannot be read.
+    """
+    args = self._ocp.args
+    try:
+      with _quiet_orbax():
+        meta = self._manager.restore(step, args=args.Composite(meta=args.JsonRestore()))["meta"]
+    except Exception as err:  # orbax raises many types for unreadable files
+      raise CorruptCheckpointError(
+          f"{self._where(step)}: its meta data cannot be read ({type(err).__name__}: "
+          f"{err}); the checkpoint is corrupt or truncated, or not a checkpoint") from err
+    if not isinstance(meta, dict) or "manifest" not in meta:
+      raise CorruptCheckpointError(f"{self._where(step)}: its meta data has no manifest; "
+                                   "it was not written by fnn")
+    return meta
+
+  def restore(self, like: PyTree, step: Optional[int] = None, *,
+              config: Optional[dict] = None) -> tuple[PyTree, dict]:
+    """Reads checkpoint ``step`` (default: the newest readable one) into ``like``'s structure.
+
+    With ``step=None`` a checkpoint that cannot be read (truncated, corrupt, a junk
+    folder) is skipped with a :class:`CheckpointWarning` naming it and why, and the
+    next older one is tried. A checkpoint that reads but does not match ``like`` or
+    ``config`` is an error, not skipped: an older one would not match either.
 
     Args:
       like: a pytree with the target structure, shapes and dtypes (arrays or
         ``jax.ShapeDtypeStruct``; e.g. a freshly initialised TrainState).
-      step: which checkpoint; None for the latest.
+      step: which checkpoint; None for the newest readable one.
+      config: this run's settings, compared with those the checkpoint was saved with
+        (see :meth:`save`); None: not compared.
 
     Returns:
       ``(tree, meta)``: the restored pytree, with ``like``'s structure, and the meta dict.
 
     Raises:
-      CheckpointError: no checkpoint, or one that does not match ``like`` or is
-        corrupt; the message names the first leaf that differs.
+      CheckpointError: no (readable) checkpoint, or one that does not match ``like``
+        or ``config``; the message names the first leaf or setting that differs.
     """
-    args = self._ocp.args
-    if step is None:
-      step = self.latest_step()
-      if step is None:
-        raise CheckpointError(f"no checkpoint in {self.directory}")
-    elif step not in self.all_steps():
-      raise CheckpointError(f"no checkpoint {step} in {self.directory}; it has {self.all_steps()}")
-    where = f"checkpoint {step} in {self.directory}"
+    if step is not None:
+      if step not in self.all_steps():
+        raise CheckpointError(f"CheckpointManager.restore: no checkpoint {step} in "
+                              f"{self.directory}; it has {self.all_steps()}")
+      return self._restore(like, step, config)
+    skipped = []
+    for candidate in reversed(self.all_steps()):
+      try:
+        return self._restore(like, candidate, config)
+      except CorruptCheckpointError as err:
+        reason = str(err).removeprefix("CheckpointManager.restore: ")
+        skipped.append(reason)
+        warnings.warn(f"CheckpointManager.restore: skipping {reason}; trying the one before",
+                      CheckpointWarning, stacklevel=2)
+    if not skipped:
+      raise CheckpointError(f"CheckpointManager.restore: no checkpoint in {self.directory}")
+    raise CheckpointError(f"CheckpointManager.restore: no readable checkpoint in "
+                          f"{self.directory} ({'; '.join(skipped)})")
+
+  def _restore(self, like, step, config):
+    where = f"CheckpointManager.restore: {self._where(step)}"
+    _check_fingerprint(self.directory / str(step), where)
     meta = self.read_meta(step)
+    if config is not None and "config" in meta:
+      check_config(meta["config"], config, where)
     check_manifest(meta["manifest"], like, where)
     abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(*_leaf_spec(x)), like)
+    args = self._ocp.args
     try:
-      restored = self._manager.restore(step, args=args.Composite(
-          state=args.StandardRestore(abstract)))["state"]
+      with _quiet_orbax():
+        restored = self._manager.restore(step, args=args.Composite(
+            state=args.StandardRestore(abstract)))["state"]
     except Exception as err:
-      raise CheckpointError(f"{where}: its arrays cannot be read ({type(err).__name__}: {err}); "
-                            "the checkpoint is corrupt or truncated") from err
+      raise CorruptCheckpointError(
+          f"{where}: its arrays cannot be read ({type(err).__name__}: {err}); the "
+          "checkpoint is corrupt or truncated") from err
     restored = jax.tree.unflatten(jax.tree.structure(like), jax.tree.leaves(restored))
     _verify_checksums(meta["manifest"], restored, where)
     return _restore_keys(like, restored), meta
 
   def close(self) -> None:
-    self._manager.close()
+    with _quiet_orbax():
+      self._manager.close()
 
 
 # ----------------------------------------------------------------------------
@@ -277,7 +491,8 @@ def _encode(tree, path="") -> Any:
   if isinstance(tree, dict):
     for k in tree:
       if not isinstance(k, str):
-        raise TypeError(f"save_params: dict keys must be strings, got {k!r} at {path or 'the root'}")
+        raise TypeError(f"checkpoint.save_params: dict keys must be strings, got {k!r} at "
+                        f"{path or 'the root'}")
     return {"dict": {k: _encode(v, f"{path}[{k!r}]") for k, v in tree.items()}}
   if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
     return {"tuple": [_encode(v, f"{path}[{i}]") for i, v in enumerate(tree)]}
@@ -286,7 +501,7 @@ def _encode(tree, path="") -> Any:
   if tree is None:
     return {"none": True}
   if _is_prng_key(tree) or not hasattr(tree, "shape"):
-    raise TypeError(f"save_params: the leaf at {path or 'the root'} is a "
+    raise TypeError(f"checkpoint.save_params: the leaf at {path or 'the root'} is a "
                     f"{type(tree).__name__}; params files hold dicts, tuples and lists of arrays")
   return {"array": np.asarray(tree)}
 
@@ -309,17 +524,30 @@ def save_params(path, params: PyTree) -> None:
   The file holds the tree with its container types, a manifest (each leaf's path,
   shape, dtype and CRC-32) and a format tag, so :func:`load_params` needs no target.
   It is written to a temporary file and renamed, so a crash leaves any old file whole.
+  Missing parent folders are created (as :class:`CheckpointManager` creates its folder).
 
   Args:
     path: the file to write (conventionally ``*.msgpack``).
     params: the pytree.
+
+  Raises:
+    TypeError: a leaf that is not an array, or a dict key that is not a string.
+    CheckpointError: ``path`` is an existing folder, or a parent is a file.
   """
   path = pathlib.Path(path)
+  if path.is_dir():
+    raise CheckpointError(f"checkpoint.save_params: {path} is a folder; pass a file path such "
+                          f"as {path / 'params.msgpack'}")
+  parent = path.parent if str(path.parent) else pathlib.Path(".")
+  try:
+    parent.mkdir(parents=True, exist_ok=True)
+  except (FileExistsError, NotADirectoryError) as err:
+    raise CheckpointError(f"checkpoint.save_params: cannot create the folder {parent} for "
+                          f"{path.name}: a part of that path is a file") from err
   payload = {"format": PARAMS_FORMAT, "version": PARAMS_VERSION,
              "manifest": tree_manifest(params), "tree": _encode(params)}
   data = serialization.msgpack_serialize(payload)
-  fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=path.name,
-                             suffix=".tmp")
+  fd, tmp = tempfile.mkstemp(dir=parent, prefix=path.name, suffix=".tmp")
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)

@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import contextvars
+import functools
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Protocol, Sequence, Union
 
 import jax
@@ -213,26 +214,94 @@ def check_integer(name: str, x: Any) -> None:
         "cast them first, e.g. x.astype(jnp.int32)")
 
 
-def check_key(key: Any, name: str) -> Any:
-  """Raises TypeError unless ``key`` is a JAX PRNG key (typed or raw uint32 key data).
-
-  Args:
-    key: the value to check.
-    name: the function to name in the message.
-  """
-  dtype = getattr(key, "dtype", None)
-  if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
-                            or (dtype == jnp.uint32 and getattr(key, "shape", None) == (2,))):
-    return key
-  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
-                  f"{type(key).__name__} {key!r}")
-
-
 def check_array(name: str, x: Any) -> Any:
   """Raises TypeError for an input that is not an array (a list, a dict...)."""
   if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-    raise TypeError(f"{name}: expected an array input, got {type(x).__name__}")
+    hint = ""
+    if hasattr(x, "lengths") and hasattr(x, "x"):  # an RNNInput (a padded batch)
+      hint = ("; this layer does not act on each time step alone, so it cannot take a "
+              "padded batch with lengths (Dense, Embedding, LayerNorm, Dropout and the "
+              "activations can)")
+    raise TypeError(f"{name}: expected an array input, got {type(x).__name__}{hint}")
   return x
+
+
+def _describe(value: Any) -> str:
+  if hasattr(value, "shape") and hasattr(value, "dtype"):
+    return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
+  return f"{type(value).__name__} {value!r}"
+
+
+def check_key(key: Any, name: str, *, allow_none: bool = False) -> Any:
+  """Raises TypeError unless ``key`` is one JAX PRNG key; returns it.
+
+  Accepted: a typed key (``jax.random.key(seed)``, shape ``()``) or raw uint32 key data
+  (``jax.random.PRNGKey(seed)``, shape ``(2,)``), concrete or traced.
+
+  Args:
+    key: the value to check.
+    name: the function or layer to name in the message.
+    allow_none: accept ``None`` too (for an ``init`` that makes no parameters).
+  """
+  if key is None and allow_none:
+    return key
+  dtype = getattr(key, "dtype", None)
+  typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
+  if (typed and jnp.ndim(key) == 0) or (
+      dtype == jnp.uint32 and getattr(key, "shape", None) == (2,)):
+    return key
+  batch = "; that is a batch of keys: pass one (fnn.init_params takes a batch)" if typed else ""
+  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
+                  f"{_describe(key)}{batch}")
+
+
+def param_checker(name: str, init: "InitFn") -> Callable[[PyTree, Shape], None]:
+  """A check that ``params`` are what ``init`` makes for an input shape.
+
+  Layers call the returned ``check(params, input_shape)`` in ``apply`` after their
+  own input checks. It compares the params' leaf paths and shapes (not dtypes, so
+  cast params pass) with ``jax.eval_shape`` of ``init``, at trace time only: under
+  ``jit`` it adds nothing to the compiled program, and the expected shapes are
+  cached per input shape, so eager calls stay cheap.
+
+  Args:
+    name: the layer's name, for the message.
+    init: the layer's ``init``.
+
+  Returns:
+    ``check(params, input_shape)``, raising :class:`ShapeError` naming the leaf and
+    both shapes.
+  """
+
+  @functools.lru_cache(maxsize=16)
+  def expected(example_shape):
+    params = jax.eval_shape(lambda k: init(k, example_shape)[0], jax.random.key(0))
+    leaves, treedef = jax.tree.flatten(params)
+    return treedef, [tuple(l.shape) for l in leaves]
+
+  def check(params, input_shape):
+    example_shape = (1,) + tuple(input_shape[1:])  # params never depend on the batch size
+    want_def, want_shapes = expected(example_shape)
+    leaves, treedef = jax.tree.flatten(params)
+    if treedef == want_def and [np.shape(l) for l in leaves] == want_shapes:
+      return  # the common case, without building the paths
+    paths = lambda tree: [(jax.tree_util.keystr(p), tuple(np.shape(l)))
+                          for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]]
+    got = paths(params)
+    want = paths(jax.tree.unflatten(want_def, [np.empty(s, bool) for s in want_shapes]))
+    if got == want:
+      return  # another container type with the same paths (e.g. a FrozenDict)
+    where = f"for input shape {tuple(input_shape)}"
+    if [p for p, _ in got] != [p for p, _ in want]:
+      raise ShapeError(
+          f"{name}: params have leaves {[p for p, _ in got]} but {name} makes "
+          f"{[p for p, _ in want]} {where}; pass the params this layer's init made")
+    path, shape, need = next((p, g, w) for (p, g), (_, w) in zip(got, want) if g != w)
+    raise ShapeError(
+        f"{name}: params{path} has shape {shape} but {name} makes {need} {where}; "
+        "these params come from another layer or another input size")
+
+  return check
 
 
 # ----------------------------------------------------------------------------
@@ -274,6 +343,7 @@ def _sequence(kind: str, names: Sequence[Optional[str]], layers: Sequence[Layer]
             for i, n in enumerate(names)]
 
   def init(key, input_shape):
+    check_key(key, kind, allow_none=True)
     shape = check_input_shape(kind, input_shape)
     params, states = [], []
     for i, (label, layer) in enumerate(zip(labels, layers)):
@@ -363,6 +433,7 @@ def parallel(*layers: Layer) -> Layer:
           f"of shape {got.shape}")
 
   def init(key, input_shapes):
+    check_key(key, "parallel", allow_none=True)
     _check_count("input shapes", input_shapes)
     params, states, shapes = [], [], []
     for i, (layer, shape) in enumerate(zip(layers, input_shapes)):
@@ -397,10 +468,12 @@ def fanout(n: int) -> Layer:
     raise ValueError(f"fanout: n must be a positive int, got {n!r}")
 
   def init(key, input_shape):
+    check_key(key, f"fanout({n})", allow_none=True)
     shape = check_input_shape(f"fanout({n})", input_shape)
     return {}, {}, (shape,) * n
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(f"fanout({n})", train)
     return (x,) * n, state
 
   return Layer(init, apply, f"fanout({n})")
@@ -427,6 +500,7 @@ def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
       f", shortcut={short!r})" if short is not None else ")")
 
   def init(key, input_shape):
+    check_key(key, "residual", allow_none=True)
     shape = check_input_shape("residual", input_shape)
     try:
       pm, sm, out = main.init(_child_key(key, 0), shape)
@@ -478,6 +552,12 @@ def init_params(keys: jax.Array, layer: Layer, input_shape: Shape) -> tuple[PyTr
     ``(params, state)`` whose every leaf has a leading axis of size ``M``; apply
     them with ``jax.vmap(layer.apply, in_axes=(0, 0, None))``.
   """
+  dtype = getattr(keys, "dtype", None)
+  typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
+  raw = dtype == jnp.uint32 and jnp.ndim(keys) == 2 and jnp.shape(keys)[-1] == 2
+  if not ((typed and jnp.ndim(keys) == 1) or raw):
+    raise TypeError("core.init_params: keys must be a batch of PRNG keys of shape (M,), "
+                    f"e.g. jax.random.split(jax.random.key(0), M), got {_describe(keys)}")
   input_shape = check_input_shape(layer.name, input_shape)
   return jax.vmap(lambda k: layer.init(k, input_shape)[:2])(keys)
 

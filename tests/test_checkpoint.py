@@ -11,7 +11,8 @@ import pytest
 from flax import serialization
 
 import fnn
-from fnn.checkpoint import CheckpointError, CheckpointManager, load_params, save_params
+from fnn.checkpoint import (CheckpointError, CheckpointManager, CheckpointWarning,
+                            CorruptCheckpointError, load_params, save_params, tree_signature)
 from fnn.layers import Dense, Dropout, Relu
 from fnn.train import NonFiniteLossError, fit, init_train_state
 
@@ -113,8 +114,11 @@ def test_corrupt_or_truncated_checkpoint_raises_instead_of_loading(tmp_path):
   for f in files:
     data = bytearray(open(f, "rb").read())
     open(f, "wb").write(bytes(data[: len(data) // 2]))
-  with pytest.raises(CheckpointError, match=r"checkpoint 1 in .*(corrupt|truncated)"):
+  with pytest.warns(CheckpointWarning, match="skipping checkpoint 1"), pytest.raises(
+      CheckpointError, match=r"no readable checkpoint in .*checkpoint 1 in .*(corrupt|truncated)"):
     CheckpointManager(tmp_path).restore(like=ts)
+  with pytest.raises(CheckpointError, match=r"checkpoint 1 in .*(corrupt|truncated)"):
+    CheckpointManager(tmp_path).restore(like=ts, step=1)
 
 
 def _xy(n=48):
@@ -217,3 +221,139 @@ def test_early_stopping_best_checkpoint_survives_pruning_and_resume_returns_it(t
   _assert_trees_equal(resumed.state, whole.state)
   assert resumed.best_epoch == whole.best_epoch and resumed.stopped_early
   np.testing.assert_array_equal(resumed.history["val_loss"], whole.history["val_loss"])
+
+
+# ---------------------------------------------------------------------------
+# Unreadable checkpoints: fall back to the newest readable one, with a warning (issue 13).
+
+
+def _three_checkpoints(directory):
+  manager = CheckpointManager(directory, max_to_keep=None)
+  states = {}
+  for step in (1, 2, 3):
+    ts = _state()
+    states[step] = ts._replace(step=jnp.int32(step),
+                               params=jax.tree.map(lambda p, s=step: p + s, ts.params))
+    manager.save(step, states[step])
+  return manager, states
+
+
+def _damage(folder, how):
+  for f in _data_files(folder):
+    data = bytearray(open(f, "rb").read())
+    if how == "truncate":
+      data = data[: len(data) // 2]
+    else:
+      data[len(data) // 2] ^= 0xFF
+    open(f, "wb").write(bytes(data))
+
+
+@pytest.mark.parametrize("how,why", [("truncate", r"is truncated or damaged \(\d+ bytes, \d+ "
+                                      r"when saved\)"), ("flip", r"is corrupt \(its CRC-32")])
+def test_a_damaged_latest_checkpoint_restores_the_one_before_with_a_warning(tmp_path, how, why):
+  manager, states = _three_checkpoints(tmp_path)
+  _damage(tmp_path / "3", how)
+  with pytest.warns(CheckpointWarning, match=r"CheckpointManager.restore: skipping checkpoint 3 "
+                    rf"in .*: file state/.*{why}.*; trying the one before"):
+    restored, _ = CheckpointManager(tmp_path).restore(like=_state(seed=9))
+  _assert_trees_equal(restored, states[2])
+  with pytest.warns(CheckpointWarning, match=r"latest_readable_step: skipping checkpoint 3"):
+    assert manager.latest_readable_step() == 2
+  assert manager.readable_step(2) is None and "checkpoint 3" in manager.readable_step(3)
+  with pytest.raises(CorruptCheckpointError, match=r"checkpoint 3 in .*: file state/"):
+    manager.restore(like=_state(), step=3)  # an explicit step never falls back
+
+
+def test_a_junk_step_folder_next_to_good_checkpoints_is_skipped_the_same_way(tmp_path):
+  _, states = _three_checkpoints(tmp_path)
+  (tmp_path / "7").mkdir()
+  (tmp_path / "7" / "notes.txt").write_text("not a checkpoint")
+  manager = CheckpointManager(tmp_path)
+  assert manager.all_steps() == [1, 2, 3, 7]
+  with pytest.warns(CheckpointWarning, match=r"skipping checkpoint 7 in .*: its meta data cannot "
+                    r"be read"):
+    restored, _ = manager.restore(like=_state())
+  _assert_trees_equal(restored, states[3])
+
+
+def test_no_readable_checkpoint_at_all_is_an_error_listing_each_reason(tmp_path):
+  manager, _ = _three_checkpoints(tmp_path)
+  for step in (1, 2, 3):
+    _damage(tmp_path / str(step), "truncate")
+  with pytest.warns(CheckpointWarning), pytest.raises(
+      CheckpointError, match=r"no readable checkpoint in .* \(checkpoint 3 .*; checkpoint 2 .*; "
+      r"checkpoint 1 .*truncated"):
+    manager.restore(like=_state())
+
+
+def test_a_checkpoint_of_another_model_is_an_error_not_a_fallback(tmp_path):
+  _three_checkpoints(tmp_path)
+  with pytest.raises(CheckpointError, match=r"checkpoint 3 in .*leaf .* has shape \(8,\)"):
+    CheckpointManager(tmp_path).restore(like=_state(hidden=16))
+
+
+def test_reading_a_corrupt_checkpoint_prints_nothing(tmp_path):
+  """Orbax logs (absl) and its reader threads' asyncio tracebacks never reach the user."""
+  manager, _ = _three_checkpoints(tmp_path)
+  _damage(tmp_path / "3", "flip")
+  _damage(tmp_path / "2", "truncate")
+  (tmp_path / "9").mkdir()
+  script = textwrap.dedent(f"""
+      import warnings, jax, optax, fnn
+      from fnn.checkpoint import CheckpointManager
+      from fnn.train import init_train_state
+      warnings.simplefilter("ignore")
+      ts = init_train_state(jax.random.key(0), fnn.models.mlp(3, [8], 2, dropout=0.2),
+                            optax.adam(1e-3), (1, 3))
+      for _ in range(3):
+        manager = CheckpointManager({str(tmp_path)!r})
+        restored, _ = manager.restore(like=ts)
+        assert int(restored.step) == 1
+        manager.best_step(), manager.latest_readable_step()
+      import time; time.sleep(0.5)
+      print("done")
+  """)
+  env = {**os.environ, "PYTHONPATH": ROOT}
+  proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+  assert proc.returncode == 0 and proc.stdout.strip() == "done", proc.stderr
+  assert proc.stderr == ""
+
+
+def test_a_changed_batch_size_or_optimizer_is_reported_on_restore(tmp_path):
+  ts = _state()
+  config = {"batch_size": 8, "opt_state": tree_signature(ts.opt_state)}
+  manager = CheckpointManager(tmp_path)
+  manager.save(1, ts, config=config)
+  restored, meta = manager.restore(like=ts, config=config)
+  assert meta["config"] == config
+  with pytest.raises(CheckpointError, match=r"checkpoint 1 in .*: was saved by a run with other "
+                     r"settings: batch_size=8 then, 16 now\. Resume with the settings"):
+    manager.restore(like=ts, config={**config, "batch_size": 16})
+  # adamw's state has exactly adam's leaves (its extra states are empty), so only the
+  # structure tells them apart
+  adamw = init_train_state(jax.random.key(0), _mlp(), optax.adamw(1e-3), (1, 3))
+  with pytest.raises(CheckpointError, match=r"opt_state differs: .*EmptyState.* then, .* now"):
+    manager.restore(like=adamw, config={**config, "opt_state": tree_signature(adamw.opt_state)})
+  manager.restore(like=ts, config={"batch_size": 8, "epochs": 3})  # new keys are not compared
+
+
+def test_manager_on_a_file_or_a_missing_folder_with_must_exist(tmp_path):
+  (tmp_path / "f").write_text("x")
+  with pytest.raises(CheckpointError, match=r"CheckpointManager: .*f is a file, not a checkpoint"):
+    CheckpointManager(tmp_path / "f")
+  with pytest.raises(CheckpointError, match=r"there is no checkpoint folder .*missing"):
+    CheckpointManager(tmp_path / "missing", must_exist=True)
+  assert not (tmp_path / "missing").exists()
+
+
+def test_save_params_creates_missing_folders_and_refuses_a_folder_path(tmp_path):
+  params = {"w": jnp.ones((2, 2))}
+  save_params(tmp_path / "a" / "b" / "p.msgpack", params)
+  _assert_trees_equal(load_params(tmp_path / "a" / "b" / "p.msgpack"), params)
+  with pytest.raises(CheckpointError, match=r"checkpoint.save_params: .*a is a folder; pass a "
+                     r"file path such as .*params.msgpack"):
+    save_params(tmp_path / "a", params)
+  (tmp_path / "file").write_text("x")
+  with pytest.raises(CheckpointError, match=r"cannot create the folder .*file.* a part of that "
+                     r"path is a file"):
+    save_params(tmp_path / "file" / "p.msgpack", params)

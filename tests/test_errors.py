@@ -17,6 +17,12 @@ def _applied(layer, init_shape, x, **kwargs):
   return lambda: layer.apply(params, state, x, **kwargs)
 
 
+def _applied_with(layer, params_from, init_shape, x, **kwargs):
+  """``layer.apply`` given the params (and state) that ``params_from`` makes."""
+  params, state, _ = params_from.init(KEY, init_shape)
+  return lambda: layer.apply(params, state, x, **kwargs)
+
+
 CASES = [
     # (id, callable that raises, exception type, message regex)
     ("dense_wrong_features", _applied(L.Dense(10), (1, 512), jnp.ones((32, 256))),
@@ -74,6 +80,57 @@ CASES = [
      fnn.ShapeError, r"logits \(4, 3\) need integer labels of shape \(4,\) or one-hot labels of shape \(4, 3\), got \(4, 2\)"),
     ("input_shape_not_ints", lambda: L.Dense(3).init(KEY, "784"),
      fnn.ShapeError, r"Dense\(3\): input_shape must be a tuple of ints"),
+    # Params that do not match the layer's configuration (issue 13).
+    ("dense_params_of_a_smaller_dense", _applied_with(L.Dense(10), L.Dense(5), (1, 5), jnp.ones((2, 5))),
+     fnn.ShapeError, r"Dense\(10\): params\['b'\] has shape \(5,\) but Dense\(10\) makes \(10,\) "
+     r"for input shape \(2, 5\)"),
+    ("dense_params_of_another_dense_under_jit",
+     lambda: jax.jit(_applied_with(L.Dense(10), L.Dense(5), (1, 5), jnp.ones((2, 5))))(),
+     fnn.ShapeError, r"Dense\(10\): params\['b'\] has shape \(5,\) but Dense\(10\) makes \(10,\)"),
+    ("dense_params_with_an_extra_bias",
+     _applied_with(L.Dense(5, use_bias=False), L.Dense(5), (1, 5), jnp.ones((2, 5))),
+     fnn.ShapeError, r"Dense\(5\): params have leaves \[\"\['b'\]\", \"\['w'\]\"\] but Dense\(5\) "
+     r"makes \[\"\['w'\]\"\]"),
+    ("conv_params_of_another_kernel",
+     _applied_with(L.Conv(4, (5, 5)), L.Conv(4, (3, 3)), (1, 8, 8, 3), jnp.ones((2, 8, 8, 3))),
+     fnn.ShapeError, r"Conv\(4, kernel_size=\(5, 5\)\): params\['w'\] has shape \(3, 3, 3, 4\) but "
+     r"Conv\(4, kernel_size=\(5, 5\)\) makes \(5, 5, 3, 4\)"),
+    ("conv_transpose_params_of_another_conv",
+     _applied_with(L.ConvTranspose(4, 3), L.ConvTranspose(2, 3), (1, 8, 3), jnp.ones((2, 8, 3))),
+     fnn.ShapeError, r"ConvTranspose\(4, kernel_size=3\): params\['b'\] has shape \(2,\) but .* makes \(4,\)"),
+    ("embedding_params_of_a_smaller_vocabulary",
+     _applied_with(L.Embedding(12, 4), L.Embedding(10, 4), (1, 3), jnp.ones((2, 3), jnp.int32)),
+     fnn.ShapeError, r"Embedding\(12, 4\): params\['embedding'\] has shape \(10, 4\) but "
+     r"Embedding\(12, 4\) makes \(12, 4\)"),
+    ("lstm_params_of_a_smaller_lstm",
+     _applied_with(L.RNN(L.LSTMCell(8)), L.RNN(L.LSTMCell(4)), (1, 5, 2), jnp.ones((2, 5, 2))),
+     fnn.ShapeError, r"RNN\(LSTMCell\(8\)\): params\['b'\] has shape \(16,\) but RNN\(LSTMCell\(8\)\) "
+     r"makes \(32,\)"),
+    ("layer_norm_params_without_scale",
+     _applied_with(L.LayerNorm(use_scale=False), L.LayerNorm(), (1, 3), jnp.ones((2, 3))),
+     fnn.ShapeError, r"LayerNorm\(\): params have leaves"),
+    ("params_path_in_serial",
+     _applied_with(fnn.serial(L.Dense(4), L.Dense(10)), fnn.serial(L.Dense(4), L.Dense(5)), (1, 3),
+                   jnp.ones((2, 3))),
+     fnn.ShapeError, r"serial\[1\] Dense\(10\): params\['b'\] has shape \(5,\)"),
+    # train must be a Python bool in every layer, not only serial/Dropout/BatchNorm.
+    ("dense_train_not_a_bool", _applied(L.Dense(3), (1, 4), jnp.ones((2, 4)), train="yes"),
+     TypeError, r"Dense\(3\): train must be a Python bool, got str 'yes'"),
+    ("conv_train_not_a_bool", _applied(L.Conv(2, 3), (1, 5, 1), jnp.ones((2, 5, 1)), train=1),
+     TypeError, r"Conv\(2, kernel_size=3\): train must be a Python bool, got int 1"),
+    ("relu_train_not_a_bool", _applied(L.Relu(), (1, 4), jnp.ones((2, 4)), train=None),
+     TypeError, r"Relu\(\): train must be a Python bool, got NoneType None"),
+    # init's key must be a PRNG key: a clear TypeError from fnn, not from jax.random.
+    ("dense_init_int_key", lambda: L.Dense(3).init(0, (1, 4)),
+     TypeError, r"Dense\(3\): expected a PRNG key such as jax.random.key\(0\), got int 0"),
+    ("serial_init_int_key", lambda: fnn.serial(L.Dense(3), L.Relu()).init(0, (1, 4)),
+     TypeError, r"serial: expected a PRNG key such as jax.random.key\(0\), got int 0"),
+    ("lstm_init_batch_of_keys", lambda: L.RNN(L.LSTMCell(3)).init(jax.random.split(KEY, 2), (1, 5, 2)),
+     TypeError, r"RNN\(LSTMCell\(3\)\): expected a PRNG key .* that is a batch of keys"),
+    ("model_init_none_key", lambda: models.mlp(4, [3], 2).init(None, (1, 4)),
+     TypeError, r"named_serial\[0\] 'fc1' Dense\(3\): expected a PRNG key .*, got NoneType None"),
+    ("init_params_one_key", lambda: fnn.init_params(KEY, L.Dense(3), (1, 4)),
+     TypeError, r"core.init_params: keys must be a batch of PRNG keys of shape \(M,\)"),
 ]
 
 

@@ -148,7 +148,7 @@ def test_evaluate_weights_uneven_batches_by_size():
   np.testing.assert_allclose(got["accuracy"], np.mean(logits.argmax(-1) == y), rtol=1e-6)
 
 
-def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs():
+def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs(assert_close):
   x, y = _linear_data(32)
   opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
   run = epoch_fn(supervised_step(Dense(1), mse, opt), 8)
@@ -163,7 +163,7 @@ def test_epoch_fn_vmapped_over_learning_rates_equals_separate_runs():
   out, _, _ = jax.jit(jax.vmap(run, in_axes=(0, None)))(batched, (x, y))
   for i, lr in enumerate(lrs):
     single, _, _ = jax.jit(run)(with_lr(lr), (x, y))
-    np.testing.assert_allclose(out.params["w"][i], single.params["w"], rtol=1e-6)
+    assert_close(out.params["w"][i], single.params["w"], reordered=True)
   assert not np.allclose(out.params["w"][0], out.params["w"][1])
 
 
@@ -310,7 +310,7 @@ def test_nan_in_validation_data_is_an_error_before_training():
   x, y = _linear_data(16)
   x_val, y_val = _linear_data(8, seed=1)
   y_val[3] = np.nan
-  with pytest.raises(ValueError, match=r"train.fit: validation_data\[1\] holds nan or inf "
+  with pytest.raises(ValueError, match=r"train.fit: validation_data: y holds nan or inf "
                                        r"\(first at example 3\)"):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=1, batch_size=4,
         validation_data=(x_val, y_val), progress=False)
@@ -357,10 +357,41 @@ def test_resume_from_a_file_or_a_missing_folder_that_must_exist_fails_before_tra
   assert int(fresh.state.step) == 4  # a missing folder starts afresh, as documented
 
 
+def test_resuming_with_another_optimizer_is_reported(tmp_path):
+  x, y = _linear_data(16)
+  args = dict(key=jax.random.key(0), progress=False, batch_size=4)
+  fit(Dense(1), mse, optax.adam(0.1), x, y, epochs=1, checkpoint_dir=tmp_path, **args)
+  with pytest.raises(fnn.checkpoint.CheckpointError, match=r"opt_state differs"):
+    fit(Dense(1), mse, optax.adamw(0.1), x, y, epochs=2, resume=tmp_path, **args)
+
+
+@pytest.mark.parametrize("label, index", [(-1, 3), (10, 5)])
+def test_fit_rejects_class_labels_out_of_range_before_training(label, index):
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(16, 4)).astype(np.float32)
+  y = (np.arange(16) % 10).astype(np.int32)
+  y[index] = label
+  with pytest.raises(ValueError, match=rf"train.fit: y: losses.softmax_cross_entropy: label "
+                                       rf"{label} at index {index} is outside \[0, 10\)"):
+    fit(Dense(10), fnn.losses.softmax_cross_entropy, optax.sgd(0.1), x, y,
+        key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+
+
+@pytest.mark.parametrize("bad", [7, -1])
+def test_fit_rejects_sequence_lengths_outside_zero_to_t(bad):
+  from fnn.layers import RNN, LSTMCell, RNNInput
+  x = np.zeros((8, 6, 2), np.float32)
+  lengths = np.full(8, 3, np.int32)
+  lengths[2] = bad
+  with pytest.raises(ValueError, match=r"train.fit: .*\[0, 6\]"):
+    fit(RNN(LSTMCell(4)), mse, optax.sgd(0.1), RNNInput(x, lengths), np.zeros((8, 4), np.float32),
+        key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+
+
 def test_resuming_with_another_batch_size_is_reported(tmp_path):
   x, y = _linear_data(16)
   args = dict(key=jax.random.key(0), progress=False)
   fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=1, batch_size=4, checkpoint_dir=tmp_path, **args)
-  with pytest.raises(ValueError, match=r"train.fit: the checkpointed run in .* was trained with "
-                                       r"batch_size=4; this call passes batch_size=8"):
+  with pytest.raises(fnn.checkpoint.CheckpointError,
+                     match=r"was saved by a run with other settings: batch_size=4 then, 8 now"):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=2, batch_size=8, resume=tmp_path, **args)

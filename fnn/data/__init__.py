@@ -4,8 +4,9 @@ The 8×8 digits (1797 images) ship inside the package (fnn/data/files, source
 and licence in the README there), so demos and tests need no download.
 
 Modules: ``synthetic`` (XOR, two spirals, moons, noisy sine), ``loaders`` (IDX /
-MNIST, CSV, text), ``preprocessing`` (splits, scaling, PCA whitening, one-hot),
-``augment`` (pure, vmappable image augmentations), ``batching``.
+MNIST, CSV, text), ``splits`` (``split`` into train / validation / test,
+``balanced_subset`` of a few examples per class), ``preprocessing`` (scaling, PCA
+whitening, one-hot), ``augment`` (pure, vmappable image augmentations), ``batching``.
 """
 
 import gzip
@@ -17,8 +18,8 @@ import numpy as np
 from fnn.data import augment
 from fnn.data.batching import iterate_batches
 from fnn.data.loaders import load_csv, load_idx, load_mnist, load_text
-from fnn.data.preprocessing import (min_max_scale, one_hot, pca_whiten, standardize,
-                                    train_val_test_split)
+from fnn.data.preprocessing import min_max_scale, one_hot, pca_whiten, standardize
+from fnn.data.splits import balanced_subset, split
 from fnn.data.synthetic import moons, noisy_sine, two_spirals, xor
 
 _DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy import ndimage
 
-from fnn.core import Layer, check_train
+from fnn.core import Layer, check_key, check_train
 
 
 def _spatial(image):
@@ -109,8 +109,15 @@ def compose(*fns):
   return augment
 
 
-def augment_batch(fn, key, images):
-  """Applies ``fn(key, image)`` to each image of ``images (N, ...)`` with its own key."""
+def augment_batch(key, fn, images):
+  """Applies ``fn(key, image)`` to each image of ``images (N, ...)`` with its own key.
+
+  Args:
+    key: a PRNG key, split into one key per image.
+    fn: ``fn(key, image) -> image`` for one image.
+    images: ``(N, H, W[, C])``.
+  """
+  check_key(key, "augment.augment_batch")
   return jax.vmap(fn)(jax.random.split(key, images.shape[0]), images)
 
 
@@ -130,6 +137,7 @@ def Augment(fn) -> Layer:
   name = f"Augment({label})"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):
@@ -138,6 +146,7 @@ def Augment(fn) -> Layer:
       return x, state
     if key is None:
       raise ValueError(f"{name} needs key= when train=True (pass a jax.random.key to apply)")
-    return augment_batch(fn, key, x), state
+    check_key(key, name)
+    return augment_batch(key, fn, x), state
 
   return Layer(init, apply, name)

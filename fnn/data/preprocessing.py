@@ -1,58 +1,11 @@
-"""Splits and feature scaling: functions of numpy/jax arrays.
+"""Feature scaling: functions of numpy/jax arrays (splits are in :mod:`fnn.data.splits`).
 
 Scalers take the training array first and any others after it; the statistics come
 from the training array only (so nothing leaks from validation or test data) and
 every array is transformed with them.
 """
 
-import jax
 import numpy as np
-
-
-def train_val_test_split(*arrays, fractions=(0.8, 0.1, 0.1), key, stratify=None):
-  """Shuffles rows and cuts them into train / validation / test.
-
-  Args:
-    *arrays: arrays sharing the leading axis ``n`` (e.g. ``x, y``).
-    fractions: three non-negative numbers summing to 1: train, validation, test.
-    key: a PRNG key for the shuffle.
-    stratify: optional class labels ``(n,)``; each split then has (up to rounding)
-      the same class proportions as the whole.
-
-  Returns:
-    ``(train, val, test)``, each a tuple with one array per input.
-  """
-  if not arrays:
-    raise ValueError("train_val_test_split: pass at least one array")
-  n = len(arrays[0])
-  for a in arrays:
-    if len(a) != n:
-      raise ValueError(f"train_val_test_split: arrays have lengths {[len(a) for a in arrays]}; "
-                       "they must share the leading axis")
-  fractions = tuple(float(f) for f in fractions)
-  if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
-    raise ValueError(f"train_val_test_split: fractions must be three non-negative numbers "
-                     f"summing to 1, got {fractions}")
-
-  def cut(indices):
-    m = len(indices)
-    n_train = int(round(fractions[0] * m))
-    n_val = int(round(fractions[1] * m))
-    return indices[:n_train], indices[n_train:n_train + n_val], indices[n_train + n_val:]
-
-  order = np.asarray(jax.random.permutation(key, n))
-  if stratify is None:
-    parts = cut(order)
-  else:
-    labels = np.asarray(stratify)[order]
-    if labels.shape != (n,):
-      raise ValueError(f"train_val_test_split: stratify must have shape ({n},), got {labels.shape}")
-    pieces = [cut(order[labels == c]) for c in np.unique(labels)]
-    # re-shuffle each split so classes are interleaved, with the same key
-    parts = tuple(np.sort(np.concatenate([p[i] for p in pieces])) for i in range(3))
-    parts = tuple(p[np.asarray(jax.random.permutation(jax.random.fold_in(key, i), len(p)))]
-                  for i, p in enumerate(parts))
-  return tuple(tuple(np.asarray(a)[idx] for a in arrays) for idx in parts)
 
 
 def _apply_all(fn, train, others):

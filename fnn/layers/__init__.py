@@ -14,5 +14,5 @@ from fnn.layers.norm import BatchNorm, LayerNorm
 from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
 from fnn.layers.reshape import Flatten, Reshape
 from fnn.layers.recurrent import (RNN, Bidirectional, Cell, GRUCell, LSTMCell, RNNInput,
-                                  SimpleRNNCell, gru_cell, lstm_cell, rnn_scan,
-                                  simple_rnn_cell)
+                                  SimpleRNNCell, check_lengths, gru_cell, lstm_cell, rnn_scan,
+                                  simple_rnn_cell, step_mask)

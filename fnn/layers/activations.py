@@ -23,7 +23,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from fnn.core import Layer, check_array, check_floating
+from fnn.core import Layer, check_array, check_floating, check_key, check_train
+from fnn.layers._sequence import per_step
 
 
 def identity(x):
@@ -65,13 +66,18 @@ def _activation_layer(fn, name, **kwargs):
   f = functools.partial(fn, **kwargs) if kwargs else fn
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     check_floating(name, x)
     return f(x), state
 
+  # Elementwise, or over the feature axis: each time step of a padded batch alone.
+  if kwargs.get("axis", -1) == -1:
+    init, apply = per_step(init, apply)
   return Layer(init, apply, name, "pointwise")
 
 

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
-from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
+from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
+                      check_key, check_train, param_checker)
 from fnn.layers._spatial import (as_padding, as_tuple, explicit_padding, geometry, output_sizes,
                                  spatial_rank, window_rank)
 
@@ -66,6 +67,7 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
   kernel0, strides0, dil0, _, pad0 = spec(fixed or 1)
 
   def init(key, input_shape):
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel, strides, _, window, pad = spec(n)
@@ -80,11 +82,15 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
       params["b"] = b_init(kb, (features,), dtype)
     return params, {}, (shape[0],) + out + (features,)
 
+  check_params = param_checker(name, init)
+
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     n = spatial_rank(name, x.shape, params["w"].ndim - 2)
     _check_channels(name, x, params["w"].shape[-2] * groups)
     check_floating(name, x)
+    check_params(params, x.shape)
     _, strides, dilations, window, pad = spec(n)
     pads = explicit_padding(pad, x.shape[1:-1], window, strides)
     y = lax.conv_general_dilated(
@@ -140,6 +146,7 @@ def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
     return y
 
   def init(key, input_shape):
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel = spec(n)[0]
@@ -152,11 +159,15 @@ def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
       raise ShapeError(f"{name}: input {shape} gives an empty output {out}")
     return params, {}, tuple(out)
 
+  check_params = param_checker(name, init)
+
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     spatial_rank(name, x.shape, params["w"].ndim - 2)
     _check_channels(name, x, params["w"].shape[-2])
     check_floating(name, x)
+    check_params(params, x.shape)
     return _apply(params, x), state
 
   return Layer(init, apply, name)

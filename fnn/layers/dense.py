@@ -5,7 +5,8 @@ import jax.numpy as jnp
 
 from fnn import initializers
 from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_last_axis)
+                      check_key, check_last_axis, check_train, param_checker)
+from fnn.layers._sequence import per_step
 
 
 def Dense(features: int, *, use_bias: bool = True,
@@ -23,13 +24,15 @@ def Dense(features: int, *, use_bias: bool = True,
   Params:
     ``{'w': (in, out), 'b': (out,)}``; no state.
 
-  Input ``(..., in)``, output ``(..., out)``.
+  Input ``(..., in)``, output ``(..., out)``; an :class:`RNNInput` is read per step
+  and its lengths passed on.
   """
   if not isinstance(features, int) or features < 1:
     raise ValueError(f"Dense: features must be a positive int, got {features!r}")
   name = f"Dense({features})"
 
   def init(key, input_shape):
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (batch, ..., in) of rank >= 2, got shape {shape}")
@@ -39,13 +42,17 @@ def Dense(features: int, *, use_bias: bool = True,
       params["b"] = b_init(kb, (features,), dtype)
     return params, {}, shape[:-1] + (features,)
 
+  check_params = param_checker(name, init)
+
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     check_last_axis(name, x.shape, params["w"].shape[0])
     check_floating(name, x)
+    check_params(params, x.shape)
     y = x @ params["w"]
     if use_bias:
       y = y + params["b"]
     return y, state
 
-  return Layer(init, apply, name)
+  return Layer(*per_step(init, apply), name)

@@ -3,7 +3,8 @@
 import jax
 import jax.numpy as jnp
 
-from fnn.core import Layer, check_array, check_floating, check_train
+from fnn.core import Layer, check_array, check_floating, check_key, check_train
+from fnn.layers._sequence import per_step
 
 
 def Dropout(rate: float) -> Layer:
@@ -24,6 +25,7 @@ def Dropout(rate: float) -> Layer:
   name = f"Dropout(rate={rate})"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
   def apply(params, state, x, *, key=None, train=False):
@@ -34,7 +36,8 @@ def Dropout(rate: float) -> Layer:
       return x, state
     if key is None:
       raise ValueError(f"{name} needs key= when train=True (pass a jax.random.key to apply)")
+    check_key(key, name)
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x)), state
 
-  return Layer(init, apply, name, "pointwise")
+  return Layer(*per_step(init, apply), name, "pointwise")

@@ -3,7 +3,9 @@
 import jax.numpy as jnp
 
 from fnn import initializers
-from fnn.core import Layer, ShapeError, check_array, check_input_shape, check_integer
+from fnn.core import (Layer, ShapeError, check_array, check_input_shape, check_integer,
+                      check_key, check_train, param_checker)
+from fnn.layers._sequence import per_step
 
 
 def Embedding(num_embeddings: int, features: int, *,
@@ -18,7 +20,8 @@ def Embedding(num_embeddings: int, features: int, *,
     init: initializer for the table (default: N(0, 1/features)-scaled normal, as flax).
     dtype: parameter dtype.
 
-  Params ``{'embedding': (num_embeddings, features)}``; no state.
+  Params ``{'embedding': (num_embeddings, features)}``; no state. An
+  :class:`RNNInput` of ids ``(N, T)`` gives ``RNNInput((N, T, features), lengths)``.
   """
   if not isinstance(num_embeddings, int) or num_embeddings < 1:
     raise ValueError(f"Embedding: num_embeddings must be a positive int, got {num_embeddings!r}")
@@ -27,14 +30,19 @@ def Embedding(num_embeddings: int, features: int, *,
   name = f"Embedding({num_embeddings}, {features})"
 
   def init_fn(key, input_shape):
+    check_key(key, name)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected batched integer ids (N, ...), got shape {shape}")
     return {"embedding": init(key, (num_embeddings, features), dtype)}, {}, shape + (features,)
 
+  check_params = param_checker(name, init_fn)
+
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     check_integer(name, x)
+    check_params(params, x.shape)
     return jnp.take(params["embedding"], x, axis=0, mode="clip"), state
 
-  return Layer(init_fn, apply, name)
+  return Layer(*per_step(init_fn, apply), name)

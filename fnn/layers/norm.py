@@ -5,7 +5,8 @@ from jax import lax
 
 from fnn import initializers
 from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_last_axis, check_train)
+                      check_key, check_last_axis, check_train, param_checker)
+from fnn.layers._sequence import per_step
 
 
 def _affine_params(channels, use_scale, use_bias, dtype):
@@ -26,8 +27,13 @@ def _affine(y, params):
   return y
 
 
+def _statistics_dtype(x):
+  """Statistics (and the normalisation) run in at least float32: bf16/f16 inputs upcast."""
+  return x.astype(jnp.promote_types(x.dtype, jnp.float32))
+
+
 def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool = True,
-              use_bias: bool = True, dtype=jnp.float32) -> Layer:
+              use_bias: bool = True, frozen: bool = False, dtype=jnp.float32) -> Layer:
   """Batch normalisation over every axis but the last (features/channels).
 
   With ``train=True`` it normalises with the batch's mean and (biased) variance and
@@ -37,14 +43,21 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
   ``train=False`` it uses the running statistics and returns ``state`` unchanged.
   The state is never differentiated: return it from the loss with ``has_aux=True``.
 
+  ``frozen=True`` keeps the layer in eval mode whatever ``train`` says: it normalises
+  with the running statistics and never updates them (fine-tuning a pretrained model,
+  where a small batch's statistics would overwrite the pretrained ones; freeze
+  ``scale``/``b`` too with :func:`fnn.masks.freeze`).
+
   Args:
     momentum: EMA decay of the running statistics, in [0, 1).
     epsilon: added to the variance.
     use_scale, use_bias: learn ``scale`` (γ, init 1) / the offset ``b`` (β, init 0).
+    frozen: always use (and keep) the running statistics, also with ``train=True``.
     dtype: parameter dtype.
 
   Params ``{'scale': (C,), 'b': (C,)}``; state ``{'mean': (C,), 'var': (C,)}``,
-  initialised to 0 and 1. Input and output ``(N, ..., C)``.
+  initialised to 0 and 1. Input and output ``(N, ..., C)``, in the input's dtype; the
+  statistics are computed in at least float32 (so bfloat16 inputs keep them exact).
 
   Raises:
     ValueError: in training, when a channel's statistics would come from one value
@@ -54,15 +67,20 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
     raise ValueError(f"BatchNorm: momentum must be in [0, 1), got {momentum!r}")
   if not epsilon > 0:
     raise ValueError(f"BatchNorm: epsilon must be > 0, got {epsilon!r}")
-  name = "BatchNorm()"
+  if not isinstance(frozen, bool):
+    raise TypeError(f"BatchNorm: frozen must be a bool, got {frozen!r}")
+  name = "BatchNorm(frozen=True)" if frozen else "BatchNorm()"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
     c = shape[-1]
     state = {"mean": jnp.zeros((c,), dtype), "var": jnp.ones((c,), dtype)}
     return _affine_params(c, use_scale, use_bias, dtype), state, shape
+
+  check_params = param_checker(name, init)
 
   def apply(params, state, x, *, key=None, train=False):
     check_train(name, train)
@@ -71,8 +89,10 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {x.shape}")
     check_last_axis(name, x.shape, state["mean"].shape[0])
     check_floating(name, x)
+    check_params(params, x.shape)
+    in_dtype, x = x.dtype, _statistics_dtype(x)
     axes = tuple(range(x.ndim - 1))
-    if train:
+    if train and not frozen:
       count = x.size // x.shape[-1]
       if count < 2:
         raise ValueError(
@@ -87,7 +107,8 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
       }
     else:
       mean, var, new_state = state["mean"], state["var"], state
-    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), new_state
+    y = _affine((x - mean) * lax.rsqrt(var + epsilon), params)
+    return y.astype(in_dtype), new_state
 
   return Layer(init, apply, name, "pointwise")
 
@@ -97,26 +118,34 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
   """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + b``.
 
   Params ``{'scale': (C,), 'b': (C,)}``; no state; same in train and eval.
-  Input and output ``(N, ..., C)``.
+  Input and output ``(N, ..., C)``, in the input's dtype (the statistics are computed
+  in at least float32); an :class:`RNNInput` is normalised per step and its lengths
+  passed on.
   """
   if not epsilon > 0:
     raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon!r}")
   name = "LayerNorm()"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
     return _affine_params(shape[-1], use_scale, use_bias, dtype), {}, shape
 
+  check_params = param_checker(name, init)
+
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     c = (params.get("scale") if use_scale else params.get("b"))
     if c is not None:
       check_last_axis(name, x.shape, c.shape[0])
     check_floating(name, x)
+    check_params(params, x.shape)
+    in_dtype, x = x.dtype, _statistics_dtype(x)
     mean = x.mean(axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return _affine((x - mean) * lax.rsqrt(var + epsilon), params), state
+    return _affine((x - mean) * lax.rsqrt(var + epsilon), params).astype(in_dtype), state
 
-  return Layer(init, apply, name, "pointwise")
+  return Layer(*per_step(init, apply), name, "pointwise")

@@ -6,7 +6,8 @@ from typing import Sequence
 import jax.numpy as jnp
 from jax import lax
 
-from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
+from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
+                      check_key, check_train)
 from fnn.layers._spatial import (as_padding, as_tuple, explicit_padding, geometry, output_sizes,
                                  spatial_rank, window_rank)
 
@@ -31,11 +32,13 @@ def _pool(kind: str, window, stride, padding) -> Layer:
     return n, win, strides, pad, pads, output_sizes(name, shape[1:-1], win, strides, pads)
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     out = check(shape)[-1]
     return {}, {}, (shape[0],) + out + (shape[-1],)
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     n, win, strides, pad, pads, out = check(x.shape)
     check_floating(name, x)
@@ -85,12 +88,14 @@ def GlobalAvgPool() -> Layer:
   name = "GlobalAvgPool()"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 3:
       raise ShapeError(f"{name}: expected input (N, *spatial, C) of rank >= 3, got shape {shape}")
     return {}, {}, (shape[0], shape[-1])
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     if x.ndim < 3:
       raise ShapeError(f"{name}: expected input (N, *spatial, C) of rank >= 3, got shape {x.shape}")

@@ -30,6 +30,9 @@ initializer as a :class:`Cell`; ``RNN(cell)`` turns a Cell into a Layer that run
 
 Side inputs (sequence lengths of a padded batch, an initial carry) travel with the
 input as an :class:`RNNInput`; a plain array means "all steps valid, zero carry".
+Lengths must be in ``[0, T]``: eager calls check them (:func:`check_lengths`); under
+``jit`` they cannot be checked, and a length above ``T`` acts as ``T``, a negative
+one as 0.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
+from fnn.layers._sequence import RNNInput, check_lengths, is_concrete, split_shape, step_mask
 from fnn.layers.lstm_scan import lstm_scan
 from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_integer, check_last_axis, check_rank, check_train)
+                      check_integer, check_key, check_last_axis, check_rank, check_train,
+                      param_checker)
 
 PyTree = Any
 
@@ -328,21 +333,6 @@ def rnn_scan(cell: Cell, params, carry, x, *, lengths=None, reverse: bool = Fals
 # Layers.
 
 
-class RNNInput(NamedTuple):
-  """An input to :func:`RNN` / :func:`Bidirectional` with its side inputs.
-
-  Attributes:
-    x: ``(N, T, F)`` sequences, padded at the end to a common ``T``.
-    lengths: optional ``(N,)`` integer lengths; steps past a sequence's end do not
-      update its carry and give output 0.
-    carry: optional initial carry (``(h, c)`` for an LSTM, ``h`` for the others, each
-      ``(N, H)``; a ``(forward, backward)`` pair for Bidirectional). Default zeros.
-  """
-  x: jax.Array
-  lengths: Optional[jax.Array] = None
-  carry: Optional[PyTree] = None
-
-
 def _as_cell(obj, where):
   if isinstance(obj, Cell):
     return obj
@@ -368,6 +358,8 @@ def _split_input(name, inp):
     if lengths.shape != x.shape[:1]:
       raise ShapeError(f"{name}: expected lengths of shape ({x.shape[0]},), one per sequence "
                        f"of x {x.shape}, got shape {lengths.shape}")
+    if is_concrete(lengths):  # an eager call: the values can be checked on the host
+      check_lengths(lengths, x.shape[1], name=name)
   return x, lengths, carry
 
 
@@ -398,17 +390,17 @@ def _check_options(name, truncate, unroll):
 
 
 def _rnn_input_shape(name, input_shape):
-  # The shapes of an RNNInput (x, lengths, carry): only x's shape matters to init.
-  if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(
-      input_shape[0], (tuple, list)):
-    input_shape = input_shape[0]
-  shape = check_input_shape(name, input_shape)
+  """``(x_shape, lengths_shape)`` of an input shape: a plain ``(N, T, F)`` or the
+  shapes of an RNNInput ``(x, lengths, carry)``."""
+  shape, lengths, _ = split_shape(input_shape)
+  shape = check_input_shape(name, shape)
   check_rank(name, shape, 3, "(N, T, F)")
-  return shape
+  return shape, (None if lengths is None else tuple(lengths))
 
 
 def _wrap_output(y, lengths, final_carry, return_sequences, return_carry):
-  # A masked sequence stays masked, so a stack of RNNs in `serial` sees the lengths.
+  # A masked sequence stays masked, so the layers after it in `serial` see the lengths
+  # (init does the same with shapes, so init and apply agree on the structure).
   if return_sequences and lengths is not None:
     y = RNNInput(y, lengths)
   return (y, final_carry) if return_carry else y
@@ -421,9 +413,15 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
   Input: an ``(N, T, F)`` array, or an :class:`RNNInput` with ``lengths`` (padded
   batch) and/or an initial ``carry``. Output: ``(N, T, H)`` (``return_sequences``) or
   the last output ``(N, H)``. When the input had ``lengths`` and the output is a
-  sequence, it is returned as ``RNNInput(y, lengths)``, so RNNs stacked with
-  :func:`fnn.serial` all see the lengths; the last layer of such a stack should use
-  ``return_sequences=False``.
+  sequence, it is returned as ``RNNInput(y, lengths)``, so the layers after it in
+  :func:`fnn.serial` see the lengths: RNNs use them, and Dense, LayerNorm, Dropout and
+  the activations act on each step and pass them on (a per-step read-out, trained
+  with ``fnn.losses.masked``). ``init`` given ``RNNInput`` shapes returns the output
+  shape with the same structure.
+
+  Lengths must be in ``[0, T]``; eager calls raise ValueError otherwise. Under
+  ``jit`` they cannot be checked: a length above ``T`` acts as ``T`` and a negative
+  one as 0 (``fit`` checks its data with :func:`check_lengths` first).
 
   Example::
 
@@ -431,6 +429,9 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
                          Dense(1))
       params, state, _ = model.init(key, (1, 100, 2))
       y, _ = model.apply(params, state, RNNInput(x, lengths=lengths))   # (N, 1)
+
+      per_step = fnn.serial(RNN(LSTMCell(64)), Dense(1))    # many-to-many
+      y, _ = per_step.apply(params, state, RNNInput(x, lengths))  # RNNInput((N, T, 1), lengths)
 
   Args:
     cell: a :class:`Cell` (``SimpleRNNCell(H)``, ``LSTMCell(H)``, ``GRUCell(H)``).
@@ -451,16 +452,20 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
   _check_options(name, truncate, unroll)
 
   def init(key, input_shape):
-    n, t, f = _rnn_input_shape(name, input_shape)
+    check_key(key, name)
+    (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     params = cell.init(key, f)
     out = (n, t, cell.hidden_size) if return_sequences else (n, cell.hidden_size)
-    if return_carry:
-      out = (out, jax.tree.map(jnp.shape, cell.zero_carry(n)))
-    return params, {}, out
+    carry = jax.tree.map(jnp.shape, cell.zero_carry(n))
+    return params, {}, _wrap_output(out, lengths, carry, return_sequences, return_carry)
+
+  check_params = param_checker(name, init)
 
   def apply(params, state, inp, *, key=None, train=False):
     check_train(name, train)
     x, lengths, carry = _split_input(name, inp)
+    check_last_axis(name, x.shape, params["w_i"].shape[0])
+    check_params(params, x.shape)
     final, y = _run(name, cell, params, x, lengths, carry, reverse, return_sequences,
                     truncate, unroll)
     return _wrap_output(y, lengths, final, return_sequences, return_carry), state
@@ -491,18 +496,22 @@ def Bidirectional(cell: Cell, backward_cell: Optional[Cell] = None, *,
   _check_options(name, truncate, unroll)
 
   def init(key, input_shape):
-    n, t, f = _rnn_input_shape(name, input_shape)
+    check_key(key, name)
+    (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     k_f, k_b = jax.random.split(key)
     params = {"forward": fwd.init(k_f, f), "backward": bwd.init(k_b, f)}
     h = fwd.hidden_size + bwd.hidden_size
     out = (n, t, h) if return_sequences else (n, h)
-    if return_carry:
-      out = (out, jax.tree.map(jnp.shape, (fwd.zero_carry(n), bwd.zero_carry(n))))
-    return params, {}, out
+    carry = jax.tree.map(jnp.shape, (fwd.zero_carry(n), bwd.zero_carry(n)))
+    return params, {}, _wrap_output(out, lengths, carry, return_sequences, return_carry)
+
+  check_params = param_checker(name, init)
 
   def apply(params, state, inp, *, key=None, train=False):
     check_train(name, train)
     x, lengths, carry = _split_input(name, inp)
+    check_last_axis(name, x.shape, params["forward"]["w_i"].shape[0])
+    check_params(params, x.shape)
     if carry is not None and not (isinstance(carry, (tuple, list)) and len(carry) == 2):
       raise ShapeError(f"{name}: the initial carry must be a (forward, backward) pair, "
                        f"got {type(carry).__name__}")

@@ -4,7 +4,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fnn.core import Layer, ShapeError, check_array, check_input_shape
+from fnn.core import Layer, ShapeError, check_array, check_input_shape, check_key, check_train
 
 
 def Flatten() -> Layer:
@@ -12,12 +12,14 @@ def Flatten() -> Layer:
   name = "Flatten()"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected a batched input (N, ...), got shape {shape}")
     return {}, {}, (shape[0], int(np.prod(shape[1:])))
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     return x.reshape(x.shape[0], -1), state
 
@@ -51,9 +53,11 @@ def Reshape(shape: Sequence[int]) -> Layer:
     return (in_shape[0],) + out
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     return {}, {}, resolve(check_input_shape(name, input_shape))
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     return x.reshape(resolve(x.shape)), state
 

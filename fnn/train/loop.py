@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
+from fnn.checkpoint import CheckpointManager, tree_signature
 from fnn.train import early_stopping as es
 from fnn.train.epochs import (epoch_fn, epoch_order, guarded, nbytes, num_examples,
                               ok_status, remainder_order, take)
@@ -131,23 +132,16 @@ def _open_manager(checkpoint_dir, resume, keep: int, best_metric, mode, must_exi
                               "resume_must_exist=True; pass the run's checkpoint_dir")
   if checkpoint_dir is None and resume is None:
     return None
-  from fnn.checkpoint import CheckpointManager
   return CheckpointManager(checkpoint_dir or resume, max_to_keep=keep, best_metric=best_metric,
                            best_mode=mode)
 
 
-def _resume(manager, run: _Run, config: dict, patience, where: str) -> _Run:
-  """The run as the newest checkpoint left it (``run`` itself when there is none)."""
+def _resume(manager, run: _Run, config: dict, patience) -> _Run:
+  """The run as the newest readable checkpoint left it (``run`` itself when there is
+  none). A checkpoint saved with other settings (``config``) is an error."""
   if manager is None or manager.latest_step() is None:
     return run
-  ts, meta = manager.restore(like=run.ts)
-  saved = meta.get("config", {})
-  changed = {k: (saved[k], v) for k, v in config.items() if k in saved and saved[k] != v}
-  if changed:
-    raise ValueError(f"{where}: the checkpointed run in {manager.directory} was trained with "
-                     + ", ".join(f"{k}={a!r}" for k, (a, _) in changed.items())
-                     + "; this call passes " + ", ".join(f"{k}={b!r}" for k, (_, b) in changed.items())
-                     + ". Resume with the same settings, or start a new checkpoint_dir")
+  ts, meta = manager.restore(like=run.ts, config=config)
   stopping = es.EarlyStopping(**meta["early_stopping"])
   best_ts = ts
   if patience is not None and stopping.best_step not in (-1, int(ts.step)):
@@ -160,9 +154,9 @@ def _save(manager, run: _Run, config: dict, metrics: Optional[dict], ts=None, **
   if manager is None:
     return
   ts = run.ts if ts is None else ts
-  meta = {"history": run.history, "epochs_done": run.epochs_done, "config": config,
+  meta = {"history": run.history, "epochs_done": run.epochs_done,
           "early_stopping": es.to_python(run.stopping)._asdict(), **extra}
-  manager.save(int(ts.step), ts, metrics=metrics, meta=meta)
+  manager.save(int(ts.step), ts, metrics=metrics, meta=meta, config=config)
 
 
 def _non_finite(where, manager, run: _Run, good_ts, status, epoch, step) -> NonFiniteLossError:
@@ -247,7 +241,9 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
   Raises:
     NonFiniteLossError: a loss or a monitor was nan/inf; ``err.state`` is the last
       good TrainState (also saved when checkpointing).
-    ValueError: ``resume`` is a file, or a run checkpointed with another batch size.
+    ValueError: ``resume`` is a file.
+    fnn.checkpoint.CheckpointError: the checkpoint was saved with another batch size,
+      data size, ``shuffle``, ``drop_remainder`` or optimizer (state structure).
   """
   n = num_examples(data, where)
   if in_memory is None:
@@ -255,14 +251,14 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
   run_epoch = _epoch_runner(_compiled(step, batch_size, shuffle, drop_remainder), data,
                             batch_size, shuffle, drop_remainder, in_memory)
   config = {"batch_size": batch_size, "num_examples": n, "shuffle": shuffle,
-            "drop_remainder": drop_remainder}
+            "drop_remainder": drop_remainder, "opt_state": tree_signature(ts.opt_state)}
   track_best = monitor if (patience is not None or evaluate is not None) else None
   manager = _open_manager(checkpoint_dir, resume, keep_checkpoints, track_best, mode,
                           resume_must_exist, where)
   run = _Run(ts, ts, {}, 0, es.start(mode))
   try:
     if resume is not None:
-      run = _resume(manager, run, config, patience, where)
+      run = _resume(manager, run, config, patience)
     first = epochs if run.stopping.stopped else run.epochs_done
     bar = tqdm(range(first, epochs), desc=desc, unit="epoch", disable=not progress,
                leave=False, initial=first, total=epochs)

@@ -9,7 +9,9 @@ import jax
 import numpy as np
 import optax
 
-from fnn.core import Layer, PyTree, check_key
+from fnn.core import Layer, PyTree, check_key, output_shape
+from fnn.data.splits import split
+from fnn.layers._sequence import RNNInput, check_lengths, step_mask
 from fnn.train import early_stopping as es
 from fnn.train.epochs import evaluate, num_examples, take
 from fnn.train.loop import FitResult, check_monitor, train_loop
@@ -48,8 +50,9 @@ def _check_hashable(**arguments) -> None:
                       f"on (model, loss, optimizer, metrics, penalty); {err}") from None
 
 
-def _check_data(name: str, tree) -> None:
-  """Host checks on concrete data: arrays with a leading axis, finite floats."""
+def _check_data(name: str, tree, step_mask=None) -> None:
+  """Host checks on concrete data: arrays with a leading axis, finite floats (only at the
+  real steps of padded sequences, when ``step_mask`` ``(N, T)`` says which they are)."""
   if isinstance(tree, list):
     raise TypeError(f"{WHERE}: {name} is a Python list; pass an array (np.asarray({name})) or "
                     "a tuple of arrays")
@@ -62,10 +65,41 @@ def _check_data(name: str, tree) -> None:
       raise ValueError(f"{WHERE}: {where} is a scalar; it needs a leading example axis")
     if np.issubdtype(leaf.dtype, np.inexact):
       finite = np.isfinite(np.asarray(leaf))
+      if step_mask is not None and finite.shape[:2] == step_mask.shape:
+        finite |= ~step_mask.reshape(step_mask.shape + (1,) * (finite.ndim - 2))
       if not finite.all():
         row = int(np.argwhere(~finite)[0][0])
         raise ValueError(f"{WHERE}: {where} holds nan or inf (first at example {row}); "
                          "clean or impute the data before training")
+
+
+def _sequence_mask(x):
+  """For an ``RNNInput`` with lengths: check them on the host and give the ``(N, T)``
+  mask of real steps; otherwise None."""
+  lengths = getattr(x, "lengths", None)
+  if not isinstance(x, RNNInput) or lengths is None:
+    return None
+  num_steps = np.shape(x.x)[1]
+  check_lengths(lengths, num_steps, name=WHERE)
+  return np.asarray(step_mask(np.asarray(lengths), num_steps))
+
+
+def _check_split(name: str, x, y):
+  mask = _sequence_mask(x)
+  _check_data(f"{name}x" if name else "x", x)
+  _check_data(f"{name}y" if name else "y", y, mask)
+  return mask
+
+
+def _check_targets(loss, model: Layer, x, y, mask, name: str) -> None:
+  """The loss's own host check of the targets (integer labels in range)."""
+  check = getattr(loss, "check_targets", None)
+  if check is None:
+    return
+  try:
+    check(output_shape(model, input_shape_of(x)), y, mask=mask)
+  except ValueError as err:
+    raise ValueError(f"{WHERE}: {name}: {err}") from None
 
 
 def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, train_state):
@@ -88,27 +122,25 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
 
 
 def split_validation(x, y, fraction):
-  """The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order."""
+  """The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order
+  (:func:`fnn.data.split` without a seed); ``None`` for the held-out part when empty."""
   if not 0.0 <= fraction < 1.0:
     raise ValueError(f"{WHERE}: validation_split must be in [0, 1), got {fraction!r}")
-  n = num_examples((x, y), WHERE)
-  n_val = int(round(n * fraction))
-  if n_val == 0:
+  if fraction == 0:
     return x, y, None
-  head, tail = slice(0, n - n_val), slice(n - n_val, n)
-  return take(x, head), take(y, head), (take(x, tail), take(y, tail))
+  (x, y), held_out = split(x, y, fractions=(1 - fraction, fraction))
+  return x, y, held_out if num_examples(held_out, WHERE) else None
 
 
 def _training_set(x, y, validation_data, validation_split, batch_size):
-  _check_data("x", x)
-  _check_data("y", y)
+  _check_split("", x, y)
   if validation_data is not None:
     if validation_split:
       raise ValueError(f"{WHERE}: pass validation_data or validation_split, not both")
     if not isinstance(validation_data, tuple) or len(validation_data) != 2:
       raise TypeError(f"{WHERE}: validation_data must be a tuple (x_val, y_val), got "
                       f"{type(validation_data).__name__}")
-    _check_data("validation_data", validation_data)
+    _check_split("validation_data: ", *validation_data)
     num_examples(validation_data, WHERE)
   else:
     x, y, validation_data = split_validation(x, y, validation_split)
@@ -196,6 +228,10 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
   _check_hashable(model=model, loss=loss, optimizer=optimizer,
                   metrics=tuple(metrics.items()), penalty=penalty)
   step, eval_fn = _steps(model, loss, optimizer, tuple(metrics.items()), penalty)
+  _check_targets(loss, model, x, y, _sequence_mask(x), "y")
+  if validation_data is not None:
+    _check_targets(loss, model, *validation_data, _sequence_mask(validation_data[0]),
+                   "validation_data y")
   ts = train_state if train_state is not None else init_train_state(
       key, model, optimizer, input_shape_of(x))
 

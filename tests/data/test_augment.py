@@ -19,12 +19,12 @@ def _images(n=6, shape=(8, 8)):
 @pytest.mark.parametrize("shape", [(8, 8), (8, 8, 3)])
 def test_augmentations_keep_shape_range_and_are_deterministic_per_key(fn, shape):
   images = _images(6, shape)
-  out = jax.jit(lambda k, x: augment_batch(fn, k, x))(jax.random.key(1), images)
-  again = augment_batch(fn, jax.random.key(1), images)
+  out = jax.jit(lambda k, x: augment_batch(k, fn, x))(jax.random.key(1), images)
+  again = augment_batch(jax.random.key(1), fn, images)
   assert out.shape == images.shape and out.dtype == images.dtype
   assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
   np.testing.assert_allclose(out, again, atol=1e-6)
-  other = augment_batch(fn, jax.random.key(2), images)
+  other = augment_batch(jax.random.key(2), fn, images)
   assert not np.allclose(out, other)
 
 
@@ -56,7 +56,7 @@ def test_compose_gives_each_augmentation_its_own_key():
   want = jax.vmap(lambda k, x: gaussian_noise(jax.random.fold_in(k, 1),
                                               random_flip(jax.random.fold_in(k, 0), x)))(
       jax.random.split(key, 6), images)
-  np.testing.assert_allclose(augment_batch(both, key, images), want)
+  np.testing.assert_allclose(augment_batch(key, both, images), want)
 
 
 def test_augmentation_of_a_batch_without_vmap_is_an_error():
@@ -72,6 +72,6 @@ def test_augment_layer_augments_only_in_training_and_needs_a_key():
   assert shape == images.shape
   np.testing.assert_array_equal(layer.apply(params, state, images)[0], images)
   got, _ = layer.apply(params, state, images, key=jax.random.key(5), train=True)
-  np.testing.assert_array_equal(got, augment_batch(random_shift, jax.random.key(5), images))
+  np.testing.assert_array_equal(got, augment_batch(jax.random.key(5), random_shift, images))
   with pytest.raises(ValueError, match=r"Augment\(random_shift\) needs key= when train=True"):
     layer.apply(params, state, images, train=True)

@@ -1,10 +1,9 @@
-import jax
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from fnn.data import min_max_scale, one_hot, pca_whiten, standardize, train_val_test_split
+from fnn.data import min_max_scale, one_hot, pca_whiten, standardize
 
 
 def _data(n=200, d=5, seed=0):
@@ -37,22 +36,6 @@ def test_pca_whiten_matches_scikit_learn_up_to_component_signs():
   np.testing.assert_allclose(got_train * signs, ref_train, atol=1e-3)
   np.testing.assert_allclose(got_test * signs, ref_test, atol=1e-3)
   np.testing.assert_allclose(np.cov(got_train.T), np.eye(3), atol=1e-4)
-
-
-def test_stratified_split_keeps_class_proportions_and_uses_every_row_once():
-  y = np.repeat(np.arange(3), [100, 60, 40]).astype(np.int32)
-  x = np.arange(200)
-  (xtr, ytr), (xva, yva), (xte, yte) = train_val_test_split(
-      x, y, fractions=(0.6, 0.2, 0.2), key=jax.random.key(0), stratify=y)
-  np.testing.assert_array_equal(np.sort(np.concatenate([xtr, xva, xte])), x)
-  np.testing.assert_array_equal(np.bincount(yva), [20, 12, 8])
-  np.testing.assert_array_equal(np.bincount(ytr), [60, 36, 24])
-  np.testing.assert_array_equal(y[xtr], ytr)
-
-
-def test_split_rejects_fractions_not_summing_to_one():
-  with pytest.raises(ValueError, match=r"fractions must be three non-negative numbers summing to 1"):
-    train_val_test_split(np.arange(10), fractions=(0.5, 0.2, 0.2), key=jax.random.key(0))
 
 
 def test_one_hot_rows_and_range_check():

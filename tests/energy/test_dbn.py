@@ -26,7 +26,7 @@ def stack(data):
   return layers, histories
 
 
-def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack):
+def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack, assert_close):
   layers, histories = stack
   assert [l["w"].shape for l in layers] == [(64, 32), (32, 16)]
   assert [len(h["loss"]) for h in histories] == [3, 2]
@@ -35,22 +35,22 @@ def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack):
   k_init, k_fit = jax.random.split(jax.random.fold_in(jax.random.key(0), 1))
   again = rbm.fit(rbm.init(k_init, 32, 16), rbm.hidden_probs(layers[0], data), key=k_fit,
                   optimizer=optax.sgd(0.1), epochs=2, batch_size=50, progress=False)
-  np.testing.assert_allclose(again.state.params["w"], layers[1]["w"], rtol=1e-5, atol=1e-6)
+  assert_close(again.state.params["w"], layers[1]["w"])
 
 
-def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack):
+def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack, assert_close):
   layers, _ = stack
   x1, x2 = dbn.up_pass(layers, data[:10])
   sig = lambda z: 1 / (1 + np.exp(-z))
   W1, c1, W2, c2 = (np.asarray(a, np.float64) for a in
                     (layers[0]["w"], layers[0]["b_h"], layers[1]["w"], layers[1]["b_h"]))
-  np.testing.assert_allclose(x2, sig(sig(data[:10] @ W1 + c1) @ W2 + c2), rtol=1e-5, atol=1e-6)
+  assert_close(x2, sig(sig(data[:10] @ W1 + c1) @ W2 + c2))
 
 
-def test_down_pass_without_key_propagates_visible_means(stack):
+def test_down_pass_without_key_propagates_visible_means(stack, assert_close):
   layers, _ = stack
   h = jnp.asarray(np.random.default_rng(0).random((4, 32)) < 0.5, jnp.float32)
-  np.testing.assert_allclose(dbn.down_pass(layers, h), rbm.visible_mean(layers[0], h), rtol=1e-6)
+  assert_close(dbn.down_pass(layers, h), rbm.visible_mean(layers[0], h), reordered=True)
 
 
 def test_generate_returns_probabilities_of_the_data_width(stack):
@@ -61,15 +61,14 @@ def test_generate_returns_probabilities_of_the_data_width(stack):
   assert set(np.unique(np.asarray(binary))) <= {0.0, 1.0}
 
 
-def test_to_mlp_params_makes_the_mlp_hidden_layers_equal_the_up_pass(data, stack):
+def test_to_mlp_params_makes_the_mlp_hidden_layers_equal_the_up_pass(data, stack, assert_close):
   layers, _ = stack
   model = mlp(64, [32, 16], 10, activation=Sigmoid)
   params, state, _ = model.init(jax.random.key(2), (1, 64))
   params = dbn.to_mlp_params(layers, params)
   top = dbn.up_pass(layers, data[:5])[-1]
   logits, _ = model.apply(params, state, jnp.asarray(data[:5]))
-  np.testing.assert_allclose(logits, top @ params["out"]["w"] + params["out"]["b"], rtol=1e-5,
-                             atol=1e-5)
+  assert_close(logits, top @ params["out"]["w"] + params["out"]["b"])
 
 
 def test_to_mlp_params_rejects_mismatched_sizes(stack):

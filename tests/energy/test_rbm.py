@@ -44,31 +44,29 @@ def joint(tiny):
   return p / p.sum()
 
 
-def test_energy_matches_the_formula_for_every_state(tiny):
+def test_energy_matches_the_formula_for_every_state(tiny, assert_close):
   v, h = _states(N_VISIBLE), _states(N_HIDDEN)
   vv, hh = np.repeat(v, len(h), 0), np.tile(h, (len(v), 1))
   got = rbm.energy(tiny, jnp.asarray(vv, jnp.float32), jnp.asarray(hh, jnp.float32))
-  np.testing.assert_allclose(got, _np_energy(tiny, v, h).ravel(), rtol=1e-5, atol=1e-5)
+  assert_close(got, _np_energy(tiny, v, h).ravel())
 
 
-def test_free_energy_equals_minus_log_sum_over_hiddens(tiny):
+def test_free_energy_equals_minus_log_sum_over_hiddens(tiny, assert_close):
   v = _states(N_VISIBLE)
   expected = -np.log(np.exp(-_np_energy(tiny, v, _states(N_HIDDEN))).sum(axis=1))
   got = rbm.free_energy(tiny, jnp.asarray(v, jnp.float32))
-  np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+  assert_close(got, expected)
 
 
-def test_conditionals_match_the_enumerated_joint(tiny, joint):
+def test_conditionals_match_the_enumerated_joint(tiny, joint, assert_close):
   v, h = _states(N_VISIBLE), _states(N_HIDDEN)
   p_h_given_v = joint / joint.sum(axis=1, keepdims=True)  # (64, 16)
-  np.testing.assert_allclose(rbm.hidden_probs(tiny, jnp.asarray(v, jnp.float32)),
-                             p_h_given_v @ h, rtol=1e-5, atol=1e-6)
+  assert_close(rbm.hidden_probs(tiny, jnp.asarray(v, jnp.float32)), p_h_given_v @ h)
   p_v_given_h = joint / joint.sum(axis=0, keepdims=True)
-  np.testing.assert_allclose(rbm.visible_mean(tiny, jnp.asarray(h, jnp.float32)),
-                             p_v_given_h.T @ v, rtol=1e-5, atol=1e-6)
+  assert_close(rbm.visible_mean(tiny, jnp.asarray(h, jnp.float32)), p_v_given_h.T @ v)
 
 
-def test_gaussian_free_energy_and_conditional_mean_match_enumeration():
+def test_gaussian_free_energy_and_conditional_mean_match_enumeration(assert_close):
   params = rbm.init(jax.random.key(3), 3, 2, visible="gaussian", weight_scale=0.7)
   params["log_sigma"] = jnp.array([-0.3, 0.0, 0.4])
   params["b_v"] = jnp.array([0.5, -1.0, 0.2])
@@ -78,10 +76,9 @@ def test_gaussian_free_energy_and_conditional_mean_match_enumeration():
   h = _states(2)
   energies = (0.5 * (((v - b) / sigma) ** 2).sum(1)[:, None] - (h @ c)[None]
               - (v / sigma) @ W @ h.T)
-  np.testing.assert_allclose(rbm.free_energy(params, jnp.asarray(v, jnp.float32)),
-                             -np.log(np.exp(-energies).sum(1)), rtol=1e-5, atol=1e-5)
-  np.testing.assert_allclose(rbm.visible_mean(params, jnp.asarray(h, jnp.float32)),
-                             b + sigma * (h @ W.T), rtol=1e-5, atol=1e-6)
+  assert_close(rbm.free_energy(params, jnp.asarray(v, jnp.float32)),
+               -np.log(np.exp(-energies).sum(1)))
+  assert_close(rbm.visible_mean(params, jnp.asarray(h, jnp.float32)), b + sigma * (h @ W.T))
 
 
 def test_long_gibbs_chains_sample_the_exact_joint(tiny, joint):
@@ -112,7 +109,7 @@ def test_gibbs_chain_trajectory_ends_at_the_returned_state(tiny):
   np.testing.assert_array_equal(rbm.gibbs_chain(jax.random.key(0), tiny, v0, 4), v)
 
 
-def test_cd_gradient_is_data_minus_model_correlations(tiny):
+def test_cd_gradient_is_data_minus_model_correlations(tiny, assert_close):
   rng = np.random.default_rng(1)
   v_data = (rng.random((8, N_VISIBLE)) < 0.5).astype(np.float64)
   v_model = (rng.random((5, N_VISIBLE)) < 0.5).astype(np.float64)
@@ -123,12 +120,12 @@ def test_cd_gradient_is_data_minus_model_correlations(tiny):
   h_data, h_model = sig(v_data @ W + c), sig(v_model @ W + c)
   # The likelihood gradient <v h^T>_data - <v h^T>_model; cd_loss is its negative.
   dW = v_data.T @ h_data / len(v_data) - v_model.T @ h_model / len(v_model)
-  np.testing.assert_allclose(-grads["w"], dW, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(-grads["b_v"], v_data.mean(0) - v_model.mean(0), rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(-grads["b_h"], h_data.mean(0) - h_model.mean(0), rtol=1e-5, atol=1e-6)
+  assert_close(-grads["w"], dW)
+  assert_close(-grads["b_v"], v_data.mean(0) - v_model.mean(0))
+  assert_close(-grads["b_h"], h_data.mean(0) - h_model.mean(0))
 
 
-def test_sparsity_penalty_pushes_hidden_biases_towards_the_target(tiny):
+def test_sparsity_penalty_pushes_hidden_biases_towards_the_target(tiny, assert_close):
   v = jnp.ones((4, N_VISIBLE))
   q = np.asarray(rbm.hidden_probs(tiny, v)).mean(0)
   plain = jax.grad(rbm.cd_loss)(tiny, v, v)  # data == model: zero CD gradient
@@ -137,7 +134,7 @@ def test_sparsity_penalty_pushes_hidden_biases_towards_the_target(tiny):
   # d/dc of λ Σ BCE(p, q_j) with q_j the batch mean of sigmoids: λ mean((q_j-p)/(q_j(1-q_j)) σ'(.)).
   h = np.asarray(rbm.hidden_probs(tiny, v))
   expected = 0.5 * ((q - 0.05) / (q * (1 - q))) * (h * (1 - h)).mean(0)
-  np.testing.assert_allclose(sparse["b_h"], expected, rtol=1e-4)
+  assert_close(sparse["b_h"], expected)
 
 
 def test_persistent_chains_advance_and_keep_their_shape(tiny):
@@ -148,7 +145,7 @@ def test_persistent_chains_advance_and_keep_their_shape(tiny):
   assert set(np.unique(np.asarray(new))) <= {0.0, 1.0}
 
 
-def test_pseudo_log_likelihood_matches_sklearn_score_samples():
+def test_pseudo_log_likelihood_matches_sklearn_score_samples(assert_close):
   from sklearn.neural_network import BernoulliRBM
   rng = np.random.default_rng(0)
   params = {"w": jnp.asarray(rng.normal(size=(10, 7)), jnp.float32),
@@ -162,16 +159,16 @@ def test_pseudo_log_likelihood_matches_sklearn_score_samples():
   units = np.random.RandomState(3).randint(0, 10, 50)  # what score_samples draws
   got = rbm.pseudo_log_likelihood(None, params, jnp.asarray(v, jnp.float32),
                                   units=jnp.asarray(units))
-  np.testing.assert_allclose(got, sk.score_samples(v), rtol=1e-4, atol=1e-4)
+  assert_close(got, sk.score_samples(v))
 
 
-def test_reconstruction_error_matches_numpy(tiny):
+def test_reconstruction_error_matches_numpy(tiny, assert_close):
   v = _states(N_VISIBLE)[::5]
   W, b, c = (np.asarray(tiny[k], np.float64) for k in ("w", "b_v", "b_h"))
   sig = lambda x: 1 / (1 + np.exp(-x))
   recon = sig(sig(v @ W + c) @ W.T + b)
-  np.testing.assert_allclose(rbm.reconstruction_error(tiny, jnp.asarray(v, jnp.float32)),
-                             ((v - recon) ** 2).sum(1).mean(), rtol=1e-5)
+  assert_close(rbm.reconstruction_error(tiny, jnp.asarray(v, jnp.float32)),
+               ((v - recon) ** 2).sum(1).mean())
 
 
 def test_an_unshuffled_epoch_takes_sklearns_even_minibatches(tiny):

@@ -9,10 +9,3 @@ def test_augmentation_quick_reports_both_variants(tmp_path):
   assert (tmp_path / "augmentation.png").exists()
   assert (tmp_path / "augmented_examples.png").exists()
 
-
-def test_balanced_subset_takes_the_same_count_from_each_class():
-  import numpy as np
-  y = np.repeat(np.arange(10), 20)
-  idx = augmentation.balanced_subset(y, 3, seed=0)
-  np.testing.assert_array_equal(np.bincount(y[idx]), [3] * 10)
-  assert len(set(idx)) == 30

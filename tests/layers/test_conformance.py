@@ -135,16 +135,16 @@ def test_layer_is_hashable(case):
   assert hash(layer) == hash(layer) and {layer: name}[layer] == name
 
 
-def test_jit_equals_eager(case):
+def test_jit_equals_eager(case, assert_close):
   name, layer, params, state, _, x, kwargs = case
   eager = layer.apply(params, state, x, **kwargs)
   jitted = jax.jit(lambda p, s, x, key: layer.apply(p, s, x, **{**kwargs, "key": key}))(
       params, state, x, kwargs.get("key"))
   for a, b in zip(_outputs(eager), _outputs(jitted)):
-    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert_close(a, b)
 
 
-def test_vmap_over_stacked_params_equals_loop(case):
+def test_vmap_over_stacked_params_equals_loop(case, assert_close):
   name, layer, _, _, _, x, kwargs = case
   keys = jax.random.split(jax.random.key(3), 3)
   params, state = fnn.init_params(keys, layer, x.shape)
@@ -154,10 +154,10 @@ def test_vmap_over_stacked_params_equals_loop(case):
     # init_params is the same init as one call with that key
     p_ref, s_ref, _ = layer.init(keys[i], x.shape)
     for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref)):
-      np.testing.assert_allclose(a, b, rtol=1e-6)
+      assert_close(a, b, reordered=True)  # a batched QR (orthogonal init) on GPU
     single = layer.apply(p_i, s_i, x, **kwargs)
     for a, b in zip(_outputs(single), _outputs(jax.tree.map(lambda a: a[i], stacked))):
-      np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+      assert_close(a, b)  # the batched kernels' order, carried through the layers
 
 
 def test_gradient_matches_finite_differences(case):
@@ -176,3 +176,55 @@ def test_gradient_matches_finite_differences(case):
   tree = {"params": params, "x": x if floating else jnp.zeros(())}
   result = fnn.gradcheck(f, tree, max_elements_per_leaf=6, floor=1e-5)
   assert result.max_rel_error < 1e-4, result
+
+
+# ---------------------------------------------------------------------------
+# Bad arguments every layer must refuse with its own message (issue 13).
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_init_with_an_int_key_raises_a_type_error(name):
+  layer, shape, _, _ = LAYERS[name]
+  with pytest.raises(TypeError, match=r"expected a PRNG key such as jax.random.key\(0\), "
+                     r"got int 0"):
+    layer.init(0, shape)
+
+
+def test_train_that_is_not_a_bool_raises_a_type_error(case):
+  name, layer, params, state, _, x, kwargs = case
+  with pytest.raises(TypeError, match=r"train must be a Python bool, got str 'yes'"):
+    layer.apply(params, state, x, **{**kwargs, "train": "yes"})
+
+
+def _grown(params):
+  """``params`` with one element added to the last axis of its last non-scalar leaf."""
+  leaves, treedef = jax.tree.flatten(params)
+  i = max(j for j, leaf in enumerate(leaves) if leaf.ndim)
+  leaves[i] = jnp.concatenate([leaves[i], leaves[i][..., :1]], axis=-1)
+  return jax.tree.unflatten(treedef, leaves)
+
+
+def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case):
+  name, layer, params, state, _, x, kwargs = case
+  if not jax.tree.leaves(params):
+    pytest.skip("no params")
+  with pytest.raises(fnn.ShapeError, match=r"has shape|expected x\[\.\.\., \d+\]"):
+    jax.eval_shape(lambda p: layer.apply(p, state, x, **kwargs), _grown(params))
+
+
+def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, assert_close):
+  """fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
+  layer, float32 gradients, state dtypes kept, and it vmaps over stacked params."""
+  name, layer, params, state, _, x, kwargs = case
+  mixed = fnn.mixed_precision(layer)
+  run = lambda m: jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(
+      params, state, x, kwargs.get("key"))
+  (want, _), (got, new_state) = run(layer), run(mixed)
+  assert {a.dtype for a in jax.tree.leaves(got)} == {jnp.dtype(jnp.float32)}
+  assert_close(got, want, dtype=jnp.bfloat16)
+  assert jax.tree.map(lambda a: a.dtype, new_state) == jax.tree.map(lambda a: a.dtype, state)
+  grads = jax.grad(lambda p: sum(jnp.sum(y) for y in jax.tree.leaves(
+      mixed.apply(p, state, x, **kwargs)[0])))(params)
+  assert jax.tree.map(lambda a: a.dtype, grads) == jax.tree.map(lambda a: a.dtype, params)
+  stacked = jax.tree.map(lambda a: jnp.stack([a, a]), params)
+  both, _ = jax.vmap(lambda p: mixed.apply(p, state, x, **kwargs), axis_size=2)(stacked)
+  assert_close(jax.tree.map(lambda a: a[1], both), got, dtype=jnp.bfloat16)

@@ -24,13 +24,13 @@ def _flax_params(params):
     (dict(features=2, kernel_size=(2, 3, 2), padding="VALID"),
      dict(features=2, kernel_size=(2, 3, 2), padding="VALID"), (1, 4, 5, 4, 3)),
 ])
-def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape):
+def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
   layer = Conv(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
   y, _ = layer.apply(params, state, x)
   ref = nn.Conv(**flax_kwargs).apply(_flax_params(params), x)
-  np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+  assert_close(y, ref)
   assert y.shape == out_shape
 
 
@@ -39,7 +39,7 @@ def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape):
     (dict(features=2, kernel_size=(2, 2), stride=2, padding="VALID"), (2, 3, 3, 4)),
     (dict(features=2, kernel_size=(3,), stride=1), (2, 6, 3)),
 ])
-def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape):
+def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape, assert_close):
   layer = ConvTranspose(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
@@ -47,7 +47,7 @@ def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape):
   flax_kwargs = dict(features=kwargs["features"], kernel_size=kwargs["kernel_size"],
                      strides=kwargs.get("stride", 1), padding=kwargs.get("padding", "SAME"))
   ref = nn.ConvTranspose(**flax_kwargs).apply(_flax_params(params), x)
-  np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+  assert_close(y, ref)
   assert y.shape == out_shape
 
 
@@ -79,7 +79,7 @@ def test_conv_and_pool_output_sizes_follow_the_formula(layer, n_in, n_out):
   assert fnn.receptive_field([layer], n_in)[-1].size == n_out
 
 
-def test_depthwise_conv_equals_per_channel_convs():
+def test_depthwise_conv_equals_per_channel_convs(assert_close):
   layer = Conv(3, (3, 3), groups=3, use_bias=False)
   params, state, _ = layer.init(jax.random.key(0), (1, 5, 5, 3))
   x = jax.random.normal(jax.random.key(1), (2, 5, 5, 3))
@@ -87,4 +87,4 @@ def test_depthwise_conv_equals_per_channel_convs():
   single = Conv(1, (3, 3), use_bias=False)
   for c in range(3):
     yc, _ = single.apply({"w": params["w"][..., c:c + 1]}, {}, x[..., c:c + 1])
-    np.testing.assert_allclose(y[..., c:c + 1], yc, rtol=1e-5, atol=1e-5)
+    assert_close(y[..., c:c + 1], yc)

@@ -6,13 +6,13 @@ import numpy as np
 from fnn.layers import Dense
 
 
-def test_dense_matches_flax_linen_dense():
+def test_dense_matches_flax_linen_dense(assert_close):
   layer = Dense(7)
   params, state, out_shape = layer.init(jax.random.key(0), (1, 5))
   x = jax.random.normal(jax.random.key(1), (4, 3, 5))
   y, _ = layer.apply(params, state, x)
   ref = nn.Dense(7).apply({"params": {"kernel": params["w"], "bias": params["b"]}}, x)
-  np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-6)
+  assert_close(y, ref)
   assert out_shape == (1, 7)
 
 

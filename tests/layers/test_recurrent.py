@@ -1,5 +1,7 @@
 """Recurrent layers against numpy equations, flax.linen and PyTorch with the same weights."""
 
+import re
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -10,6 +12,7 @@ from jax.test_util import check_grads
 import fnn
 from fnn.layers import (RNN, Bidirectional, Dense, GRUCell, LSTMCell, RNNInput, SimpleRNNCell,
                         rnn_scan)
+from fnn.layers.recurrent import check_lengths
 
 N, T, F, H = 3, 7, 4, 5
 
@@ -44,7 +47,7 @@ def _np_run(step, carry, x):
 # Cells against their equations written out in numpy.
 
 
-def test_simple_rnn_matches_numpy_equations(xs):
+def test_simple_rnn_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(SimpleRNNCell(H)))
   x = np.asarray(xs, np.float64)
 
@@ -55,10 +58,10 @@ def test_simple_rnn_matches_numpy_equations(xs):
   want = _np_run(step, np.zeros((N, H)), x)
   layer = RNN(SimpleRNNCell(H))
   got, _ = layer.apply(_params(SimpleRNNCell(H)), {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
-def test_lstm_matches_numpy_equations(xs):
+def test_lstm_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(LSTMCell(H)))
   x = np.asarray(xs, np.float64)
   blocks = lambda a: [a[..., k * H:(k + 1) * H] for k in range(4)]
@@ -78,10 +81,10 @@ def test_lstm_matches_numpy_equations(xs):
 
   want = _np_run(step, (np.zeros((N, H)), np.zeros((N, H))), x)
   got, _ = RNN(LSTMCell(H)).apply(_params(LSTMCell(H)), {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
-def test_gru_matches_numpy_equations(xs):
+def test_gru_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(GRUCell(H)))
   x = np.asarray(xs, np.float64)
   blocks = lambda a: [a[..., k * H:(k + 1) * H] for k in range(3)]
@@ -99,7 +102,7 @@ def test_gru_matches_numpy_equations(xs):
 
   want = _np_run(step, np.zeros((N, H)), x)
   got, _ = RNN(GRUCell(H)).apply(_params(GRUCell(H)), {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
 def test_lstm_init_sets_forget_bias_to_one_and_others_to_zero():
@@ -116,7 +119,7 @@ def _flax_run(flax_cell, variables, xs):
   return nn.RNN(flax_cell).apply(variables, xs)
 
 
-def test_lstm_matches_flax_linen_lstm_cell(xs):
+def test_lstm_matches_flax_linen_lstm_cell(xs, assert_close):
   p = _params(LSTMCell(H))
   gate = lambda a, k: a[..., k * H:(k + 1) * H]
   flax_params = {}
@@ -126,10 +129,10 @@ def test_lstm_matches_flax_linen_lstm_cell(xs):
     flax_params["h" + g] = {"kernel": gate(p["w_h"], k), "bias": gate(p["b"], k)}
   want = _flax_run(nn.LSTMCell(H), {"params": {"cell": flax_params}}, xs)
   got, _ = RNN(LSTMCell(H)).apply(p, {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
-def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs):
+def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
   p = _params(LSTMCell(H))
   gate = lambda a, k: a[..., k * H:(k + 1) * H]
   flax_params = {}
@@ -139,11 +142,11 @@ def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs):
   (c, h), _ = nn.RNN(nn.LSTMCell(H), return_carry=True).apply(
       {"params": {"cell": flax_params}}, xs)
   (y, (h_ours, c_ours)), _ = RNN(LSTMCell(H), return_carry=True).apply(p, {}, xs)
-  np.testing.assert_allclose(h_ours, h, rtol=1e-5, atol=1e-5)
-  np.testing.assert_allclose(c_ours, c, rtol=1e-5, atol=1e-5)
+  assert_close(h_ours, h)
+  assert_close(c_ours, c)
 
 
-def test_gru_matches_flax_linen_gru_cell(xs):
+def test_gru_matches_flax_linen_gru_cell(xs, assert_close):
   p = _params(GRUCell(H))
   gate = lambda a, k: a[..., k * H:(k + 1) * H]
   flax_params = {}
@@ -156,7 +159,7 @@ def test_gru_matches_flax_linen_gru_cell(xs):
   flax_params["hn"]["bias"] = gate(p["b_h"], 2)
   want = _flax_run(nn.GRUCell(H), {"params": {"cell": flax_params}}, xs)
   got, _ = RNN(GRUCell(H)).apply(p, {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +184,8 @@ def _torch_copy(module, p, two_biases):
     (LSTMCell, "LSTM", False),
     (GRUCell, "GRU", True),
 ], ids=["rnn", "lstm", "gru"])
-def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two_biases):
+def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two_biases,
+                                                   assert_close):
   torch = pytest.importorskip("torch")  # only a benchmark extra, not a test dependency
   p = _params(cell_fn(H))
   module = getattr(torch.nn, torch_name)(F, H, batch_first=True)
@@ -189,7 +193,7 @@ def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two
   with torch.no_grad():
     want = module(torch.from_numpy(np.array(xs)))[0].numpy()
   got, _ = RNN(cell_fn(H)).apply(p, {}, xs)
-  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  assert_close(got, want)
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def test_bptt_gradient_matches_finite_differences_through_six_steps(cell_fn):
     check_grads(loss, (params, x), order=1, modes=("rev",), eps=1e-6, atol=1e-6, rtol=1e-6)
 
 
-def test_truncated_bptt_with_k_equal_to_t_equals_full_bptt(xs):
+def test_truncated_bptt_with_k_equal_to_t_equals_full_bptt(xs, assert_close):
   p = _params(LSTMCell(H))
 
   def loss(layer):
@@ -220,11 +224,10 @@ def test_truncated_bptt_with_k_equal_to_t_equals_full_bptt(xs):
 
   full = jax.grad(loss(RNN(LSTMCell(H))))(p)
   truncated = jax.grad(loss(RNN(LSTMCell(H), truncate=T)))(p)
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
-               truncated, full)
+  assert_close(truncated, full)
 
 
-def test_truncated_bptt_equals_a_step_loop_with_stop_gradient_every_k_steps(xs):
+def test_truncated_bptt_equals_a_step_loop_with_stop_gradient_every_k_steps(xs, assert_close):
   """k = 3 over T = 7: chunks [0, 3), [3, 6), [6, 7), the carry cut at steps 3 and 6."""
   cell, k = LSTMCell(H), 3
   p = _params(cell)
@@ -242,16 +245,16 @@ def test_truncated_bptt_equals_a_step_loop_with_stop_gradient_every_k_steps(xs):
     return jnp.sum(RNN(cell, truncate=k).apply(params, {}, xs)[0] ** 2)
 
   want, got = jax.grad(reference_loss)(p), jax.grad(layer_loss)(p)
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), got, want)
+  assert_close(got, want)
   full = jax.grad(lambda q: jnp.sum(RNN(cell).apply(q, {}, xs)[0] ** 2))(p)
   assert not np.allclose(full["w_h"], got["w_h"], atol=1e-4)  # the cut made a difference
 
 
-def test_truncated_bptt_leaves_the_forward_pass_unchanged(xs):
+def test_truncated_bptt_leaves_the_forward_pass_unchanged(xs, assert_close):
   p = _params(GRUCell(H))
   full, _ = RNN(GRUCell(H)).apply(p, {}, xs)
   cut, _ = RNN(GRUCell(H), truncate=2).apply(p, {}, xs)
-  np.testing.assert_allclose(cut, full, rtol=1e-6, atol=1e-6)
+  assert_close(cut, full, reordered=True)
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +265,7 @@ LENGTHS = np.array([7, 4, 1])
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
-def test_masked_batch_equals_running_each_sequence_alone(xs, reverse):
+def test_masked_batch_equals_running_each_sequence_alone(xs, reverse, assert_close):
   p = _params(LSTMCell(H))
   seq_layer = RNN(LSTMCell(H), reverse=reverse, return_carry=True)
   last_layer = RNN(LSTMCell(H), reverse=reverse, return_sequences=False)
@@ -271,29 +274,29 @@ def test_masked_batch_equals_running_each_sequence_alone(xs, reverse):
   last, _ = last_layer.apply(p, {}, inp)
   for n, length in enumerate(LENGTHS):
     (alone, (h_alone, c_alone)), _ = seq_layer.apply(p, {}, xs[n:n + 1, :length])
-    np.testing.assert_allclose(ys.x[n, :length], alone[0], rtol=1e-5, atol=1e-6)
+    assert_close(ys.x[n, :length], alone[0])
     np.testing.assert_array_equal(ys.x[n, length:], 0.0)
-    np.testing.assert_allclose(c[n], c_alone[0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(last[n], h_alone[0], rtol=1e-5, atol=1e-6)
+    assert_close(c[n], c_alone[0])
+    assert_close(last[n], h_alone[0])
 
 
-def test_reverse_equals_forward_on_the_time_flipped_input(xs):
+def test_reverse_equals_forward_on_the_time_flipped_input(xs, assert_close):
   p = _params(GRUCell(H))
   backward, _ = RNN(GRUCell(H), reverse=True).apply(p, {}, xs)
   forward, _ = RNN(GRUCell(H)).apply(p, {}, xs[:, ::-1])
-  np.testing.assert_allclose(backward, forward[:, ::-1], rtol=1e-6, atol=1e-6)
+  assert_close(backward, forward[:, ::-1], reordered=True)
 
 
-def test_initial_carry_continues_a_sequence_where_it_stopped(xs):
+def test_initial_carry_continues_a_sequence_where_it_stopped(xs, assert_close):
   p = _params(LSTMCell(H))
   layer = RNN(LSTMCell(H), return_carry=True)
   (whole, _), _ = layer.apply(p, {}, xs)
   (first, carry), _ = layer.apply(p, {}, xs[:, :3])
   (second, _), _ = layer.apply(p, {}, RNNInput(xs[:, 3:], carry=carry))
-  np.testing.assert_allclose(jnp.concatenate([first, second], 1), whole, rtol=1e-5, atol=1e-6)
+  assert_close(jnp.concatenate([first, second], 1), whole)
 
 
-def test_bidirectional_with_lengths_equals_two_rnns_on_each_sequence_alone(xs):
+def test_bidirectional_with_lengths_equals_two_rnns_on_each_sequence_alone(xs, assert_close):
   layer = Bidirectional(SimpleRNNCell(H), return_sequences=False)
   params, _, out_shape = layer.init(jax.random.key(0), (1, T, F))
   assert out_shape == (1, 2 * H)
@@ -303,17 +306,17 @@ def test_bidirectional_with_lengths_equals_two_rnns_on_each_sequence_alone(xs):
     fwd, _ = RNN(SimpleRNNCell(H), return_sequences=False).apply(params["forward"], {}, seq)
     bwd, _ = RNN(SimpleRNNCell(H), return_sequences=False).apply(
         params["backward"], {}, seq[:, ::-1])
-    np.testing.assert_allclose(got[n], jnp.concatenate([fwd[0], bwd[0]]), rtol=1e-5, atol=1e-6)
+    assert_close(got[n], jnp.concatenate([fwd[0], bwd[0]]))
 
 
-def test_stacked_rnns_in_serial_pass_the_lengths_on(xs):
+def test_stacked_rnns_in_serial_pass_the_lengths_on(xs, assert_close):
   model = fnn.serial(RNN(GRUCell(H)), RNN(LSTMCell(2), return_sequences=False), Dense(1))
   params, state, out_shape = model.init(jax.random.key(0), (1, T, F))
   assert out_shape == (1, 1)
   got, _ = model.apply(params, state, RNNInput(xs, lengths=jnp.asarray(LENGTHS)))
   for n, length in enumerate(LENGTHS):
     alone, _ = model.apply(params, state, xs[n:n + 1, :length])
-    np.testing.assert_allclose(got[n], alone[0], rtol=1e-5, atol=1e-6)
+    assert_close(got[n], alone[0])
 
 
 @pytest.mark.parametrize("layer", [
@@ -379,20 +382,20 @@ def test_uncalled_cell_or_bad_options_raise():
     GRUCell(0)
 
 
-def test_rnn_scan_is_the_function_under_the_layer(xs):
+def test_rnn_scan_is_the_function_under_the_layer(xs, assert_close):
   cell = GRUCell(H)
   p = _params(cell)
   carry, y = rnn_scan(cell, p, cell.zero_carry(N), xs, return_sequences=False)
   want, _ = RNN(cell, return_sequences=False).apply(p, {}, xs)
-  np.testing.assert_allclose(y, want, rtol=1e-6)
-  np.testing.assert_allclose(carry, want, rtol=1e-6)
+  assert_close(y, want, reordered=True)
+  assert_close(carry, want, reordered=True)
 
 
 @pytest.mark.parametrize("options", [
     {}, {"reverse": True}, {"truncate": 3}, {"reverse": True, "truncate": 2},
     {"return_sequences": False},
 ], ids=["plain", "reverse", "truncate", "reverse-truncate", "last"])
-def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options):
+def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options, assert_close):
   """RNN(LSTMCell) runs lstm_scan's hand-written VJP; the Cell without it scans lstm_cell."""
   fused_cell = LSTMCell(H)
   plain_cell = fused_cell._replace(scan=None)
@@ -411,8 +414,8 @@ def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options):
 
   (want_loss, want), (got_loss, got) = loss(plain_cell)(p, xs, carry0), loss(fused_cell)(
       p, xs, carry0)
-  np.testing.assert_allclose(got_loss, want_loss, rtol=1e-5)
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), got, want)
+  assert_close(got_loss, want_loss)
+  assert_close(got, want)
 
 
 def test_init_takes_the_shapes_of_an_rnn_input():
@@ -433,3 +436,84 @@ def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
                          y[:, None], key=jax.random.key(2), epochs=20, batch_size=16,
                          progress=False)
   assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]
+
+
+# ---------------------------------------------------------------------------
+# Lengths out of range; per-step layers after an RNN on a padded batch (issue 13).
+
+
+@pytest.mark.parametrize("bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)],
+                         ids=["above_T", "negative"])
+@pytest.mark.parametrize("layer", [RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False),
+                                   Bidirectional(SimpleRNNCell(H))], ids=["rnn", "last", "bidir"])
+def test_lengths_outside_zero_to_t_raise_in_eager_calls(xs, layer, bad, index):
+  params, _, _ = layer.init(jax.random.key(0), (1, T, F))
+  with pytest.raises(ValueError, match=rf"{re.escape(layer.name)}: lengths\[{index}\] = "
+                     rf"{bad[index]} is outside \[0, {T}\] \(T = {T}"):
+    layer.apply(params, {}, RNNInput(xs, jnp.asarray(bad)))
+
+
+def test_under_jit_lengths_above_t_act_as_t_and_negative_ones_as_zero(xs):
+  """The documented behaviour where lengths cannot be checked."""
+  layer = RNN(LSTMCell(H))
+  params, _, _ = layer.init(jax.random.key(0), (1, T, F))
+  run = jax.jit(lambda lengths: layer.apply(params, {}, RNNInput(xs, lengths))[0].x)
+  np.testing.assert_array_equal(run(jnp.array([9, 4, -3])), run(jnp.array([T, 4, 0])))
+
+
+def test_check_lengths_is_the_host_side_check_fit_uses():
+  check_lengths(np.array([0, 3, 5]), 5)
+  with pytest.raises(ValueError, match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] "
+                     r"\(T = 5, .*\); 2 of 4"):
+    check_lengths(np.array([0, 3, 6, -1]), 5, name="train.fit")
+
+
+PER_STEP_MODELS = {
+    "dense": lambda: fnn.serial(RNN(LSTMCell(H)), Dense(2)),
+    "norm_act_dropout_dense": lambda: fnn.serial(
+        RNN(GRUCell(H)), fnn.layers.LayerNorm(), fnn.layers.Relu(), fnn.layers.Dropout(0.5),
+        Dense(2)),
+    "embedding_rnn_dense": lambda: fnn.serial(
+        fnn.layers.Embedding(9, F), RNN(LSTMCell(H)), Dense(2)),
+    "bidirectional_dense": lambda: fnn.serial(Bidirectional(LSTMCell(H)), Dense(2)),
+}
+
+
+def _sequence_input(name):
+  if name.startswith("embedding"):
+    return jnp.asarray(np.random.default_rng(0).integers(0, 9, (N, T)), jnp.int32), (1, T)
+  return jnp.asarray(np.random.default_rng(0).normal(size=(N, T, F)), jnp.float32), (1, T, F)
+
+
+@pytest.mark.parametrize("name", sorted(PER_STEP_MODELS))
+def test_per_step_layers_after_an_rnn_take_the_padded_batch_and_agree_with_init(name):
+  model = PER_STEP_MODELS[name]()
+  x, shape = _sequence_input(name)
+  lengths = jnp.asarray(LENGTHS)
+  params, state, out_shape = model.init(jax.random.key(0), RNNInput(shape, (1,)))
+  assert isinstance(out_shape, RNNInput) and out_shape == RNNInput(shape[:2] + (2,), (1,))
+  y, _ = model.apply(params, state, RNNInput(x, lengths))
+  assert isinstance(y, RNNInput) and y.x.shape == (N, T, 2)
+  np.testing.assert_array_equal(y.lengths, lengths)
+  # each sequence alone, unpadded, gives the same outputs at its real steps
+  for n, length in enumerate(LENGTHS):
+    alone, _ = model.apply(params, state, x[n:n + 1, :length])
+    np.testing.assert_allclose(y.x[n, :length], alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_the_issue_example_serial_rnn_dense_on_an_rnn_input(xs):
+  model = fnn.serial(RNN(LSTMCell(8), return_sequences=True), Dense(1))
+  params, state, out_shape = model.init(jax.random.key(0), (1, T, F))
+  assert out_shape == (1, T, 1)  # plain input shapes give plain output shapes
+  y, _ = model.apply(params, state, RNNInput(xs, jnp.asarray(LENGTHS)))
+  assert y.x.shape == (N, T, 1)
+  plain, _ = model.apply(params, state, xs)
+  np.testing.assert_allclose(y.x[0], plain[0], rtol=1e-6)  # sequence 0 is full length
+
+
+def test_batch_norm_refuses_a_padded_batch_naming_the_layers_that_take_one(xs):
+  model = fnn.serial(RNN(LSTMCell(H)), fnn.layers.BatchNorm())
+  params, state, _ = model.init(jax.random.key(0), (1, T, F))
+  with pytest.raises(TypeError, match=r"serial\[1\] BatchNorm\(\): expected an array input, got "
+                     r"RNNInput; this layer does not act on each time step alone"):
+    model.apply(params, state, RNNInput(xs, jnp.asarray(LENGTHS)))

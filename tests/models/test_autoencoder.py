@@ -11,7 +11,7 @@ from fnn.core import ShapeError
 from fnn.models import autoencoder as ae
 
 
-def test_dense_autoencoder_equals_numpy_forward_pass():
+def test_dense_autoencoder_equals_numpy_forward_pass(assert_close):
   model = ae.autoencoder(ae.dense_encoder(6, [5], 2), ae.dense_decoder(2, [5], 6))
   params, state, shape = model.init(jax.random.key(0), (1, 6))
   assert shape == (1, 6) and set(params) == {"encoder", "decoder"}
@@ -21,8 +21,7 @@ def test_dense_autoencoder_equals_numpy_forward_pass():
   code = h @ e["code"]["w"] + e["code"]["b"]
   h = np.maximum(code @ d["fc1"]["w"] + d["fc1"]["b"], 0)
   expected = 1 / (1 + np.exp(-(h @ d["out"]["w"] + d["out"]["b"])))
-  np.testing.assert_allclose(model.apply(params, state, jnp.asarray(x))[0], expected,
-                             rtol=1e-5, atol=1e-6)
+  assert_close(model.apply(params, state, jnp.asarray(x))[0], expected)
 
 
 def test_conv_autoencoder_maps_images_to_codes_and_back():

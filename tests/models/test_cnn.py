@@ -20,7 +20,7 @@ def test_lenet5_has_the_classic_61706_parameters():
   assert _count(params32) == 61706
 
 
-def test_lenet5_matches_pytorch_with_the_same_weights():
+def test_lenet5_matches_pytorch_with_the_same_weights(assert_close):
   torch = pytest.importorskip("torch")
   model = models.lenet5()
   params, state, _ = model.init(jax.random.key(0), (1, 28, 28, 1))
@@ -41,7 +41,7 @@ def test_lenet5_matches_pytorch_with_the_same_weights():
       t[i].weight.copy_(torch.from_numpy(np.asarray(w if w is not None else params[name]["w"]).T.copy()))
       t[i].bias.copy_(torch.from_numpy(np.array(params[name]["b"])))
     ref = t(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
-  np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-5)
+  assert_close(y, ref)
 
 
 def test_resnet20_has_the_published_parameter_count():

@@ -5,7 +5,7 @@ import numpy as np
 from fnn import layers, models
 
 
-def test_mlp_is_named_dense_relu_stack_equal_to_numpy():
+def test_mlp_is_named_dense_relu_stack_equal_to_numpy(assert_close):
   model = models.mlp(5, [4, 3], 2)
   params, state, shape = model.init(jax.random.key(0), (1, 5))
   assert list(params) == ["fc1", "act1", "fc2", "act2", "out"] and shape == (1, 2)
@@ -13,7 +13,7 @@ def test_mlp_is_named_dense_relu_stack_equal_to_numpy():
   h = np.maximum(x @ params["fc1"]["w"] + params["fc1"]["b"], 0)
   h = np.maximum(h @ params["fc2"]["w"] + params["fc2"]["b"], 0)
   ref = h @ params["out"]["w"] + params["out"]["b"]
-  np.testing.assert_allclose(model.apply(params, state, jnp.asarray(x))[0], ref, rtol=1e-5, atol=1e-6)
+  assert_close(model.apply(params, state, jnp.asarray(x))[0], ref)
 
 
 def test_mlp_dropout_and_activation_options():

@@ -55,7 +55,7 @@ def test_frozen_batch_norm_trains_in_eval_mode_and_keeps_its_statistics(batch):
   state = {"mean": jnp.array([1.0, 0.0, -1.0]), "var": jnp.array([4.0, 1.0, 0.25])}
   y, new_state = frozen.apply(params, state, batch, train=True)
   ref = nn.BatchNorm(use_running_average=True, epsilon=1e-5).apply(
-      {"params": params, "batch_stats": state}, batch)
+      {"params": _flax_params(params), "batch_stats": state}, batch)
   np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
   assert new_state is state
   # the unfrozen layer, given the same call, would have moved the statistics

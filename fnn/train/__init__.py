@@ -39,4 +39,4 @@ from fnn.train.loop import (IN_MEMORY_LIMIT_BYTES, FitResult, NonFiniteLossError
 from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key, step_key
 from fnn.train.sharding import global_data, process_share
 from fnn.train.steps import advance, eval_step, supervised_step, train_step
-from fnn.train.vmap import VmapFitResult, vmap_fit
+from fnn.train.vmap import VmapFitResult, vmap_apply, vmap_evaluate, vmap_fit

@@ -36,6 +36,7 @@ from fnn.train.fit import (_check_arguments, _check_hashable, _steps, _training_
                            input_shape_of)
 from fnn.train.loop import check_monitor
 from fnn.train.state import TrainState, init_train_state
+from fnn.train.steps import eval_step
 
 WHERE = "train.vmap_fit"
 
@@ -113,18 +114,18 @@ def _start(config: _Config, key, hyper) -> _Models:
                  jnp.int32(0), ~stopped)
 
 
-def evaluate_on_device(eval_fn, ts: TrainState, data, batch_size: int) -> dict:
-  """Loss and metrics of ``ts`` over ``data = (x, y)`` in batches of ``batch_size``,
+def evaluate_on_device(eval_fn, params, state, data, batch_size: int) -> dict:
+  """Loss and metrics of a model over ``data = (x, y)`` in batches of ``batch_size``,
   weighted by batch size (as :func:`fnn.train.evaluate`), as a pure function."""
   n = num_examples(data, WHERE)
   full = n // batch_size * batch_size
   totals = {}
   if full:
     batches = jax.tree.map(lambda a: a[:full].reshape(-1, batch_size, *a.shape[1:]), data)
-    logs = jax.lax.map(lambda b: eval_fn(ts.params, ts.state, *b), batches)
+    logs = jax.lax.map(lambda b: eval_fn(params, state, *b), batches)
     totals = {k: jnp.sum(v) * batch_size for k, v in logs.items()}
   if n > full:
-    logs = eval_fn(ts.params, ts.state, *take(data, slice(full, n)))
+    logs = eval_fn(params, state, *take(data, slice(full, n)))
     totals = {k: totals.get(k, 0.0) + v * (n - full) for k, v in logs.items()}
   return {k: v / n for k, v in totals.items()}
 
@@ -133,7 +134,8 @@ def _conclude(config: _Config, models: _Models, ts, status, logs, epoch, validat
   """One model's bookkeeping after an epoch: monitors, guard, early stopping."""
   entry = {k: jnp.mean(v) for k, v in logs.items()}
   if validation is not None:
-    val = evaluate_on_device(config.eval_fn, ts, validation, config.eval_batch_size)
+    val = evaluate_on_device(config.eval_fn, ts.params, ts.state, validation,
+                             config.eval_batch_size)
     entry.update({f"val_{k}": v for k, v in val.items()})
   finite = jnp.all(jnp.stack([jnp.isfinite(v) for v in entry.values()]))
   step_bad = status.bad_step >= 0
@@ -368,3 +370,49 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
         models = sharding.place(models, sharding.leading_axis_sharding(mesh, sharding.MODEL_AXIS))
       chunks.append(_run_chunk(programs, models, data, validation, epochs, bar))
   return _assemble(chunks, n, epochs, patience)
+
+
+@functools.lru_cache(maxsize=32)
+def _evaluator(model: Layer, loss: Callable, metrics_items: tuple, batch_size: int):
+  eval_fn = eval_step(model, loss, metrics=dict(metrics_items))
+  one = functools.partial(evaluate_on_device, eval_fn, batch_size=batch_size)
+  return jax.jit(jax.vmap(one, (0, 0, None)))
+
+
+def vmap_evaluate(model: Layer, loss: Callable, states: TrainState, x, y, *,
+                  metrics: Optional[Mapping[str, Callable]] = None,
+                  batch_size: int = 1024) -> dict:
+  """Loss and metrics of each of N stacked models on ``(x, y)``, with ``train=False``.
+
+  Args:
+    model, loss, metrics: as for :func:`vmap_fit`.
+    states: a stacked TrainState (``VmapFitResult.states``).
+    x, y: the set, with a shared leading axis.
+    batch_size: the largest batch evaluated at once (per model).
+
+  Returns:
+    ``{name: float array (N,)}``: ``loss`` and each metric, means over all examples.
+  """
+  metrics = dict(metrics or {})
+  evaluate = _evaluator(model, loss, tuple(metrics.items()), batch_size)
+  return jax.device_get(evaluate(states.params, states.state, (x, y)))
+
+
+@functools.lru_cache(maxsize=32)
+def _applier(model: Layer):
+  return jax.jit(jax.vmap(lambda p, s, x: model.apply(p, s, x, train=False)[0], (0, 0, None)))
+
+
+def vmap_apply(model: Layer, states: TrainState, x) -> jax.Array:
+  """The outputs of each of N stacked models on ``x`` (``train=False``).
+
+  Args:
+    model: the Layer the states belong to.
+    states: a stacked TrainState (``VmapFitResult.states``).
+    x: inputs with a leading batch axis ``n``.
+
+  Returns:
+    The outputs, shape ``(N, n, ...)``; e.g. an ensemble's logits are their mean over
+    axis 0.
+  """
+  return _applier(model)(states.params, states.state, x)

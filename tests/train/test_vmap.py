@@ -171,3 +171,20 @@ def test_bad_arguments_are_errors_that_name_vmap_fit(digits, model, kwargs, erro
   with pytest.raises(error, match="^train.vmap_fit: ") as err:
     vmap_fit(model, LOSS, optax.adam(1e-3), x, y, **args)
   assert message in str(err.value)
+
+
+def test_vmap_evaluate_and_vmap_apply_equal_each_model_alone(digits, model, seeds_run):
+  _, (x_val, y_val) = digits
+  _, result = seeds_run
+  metrics = {"accuracy": fnn.metrics.accuracy}
+  with jax.default_matmul_precision("highest"):
+    each = fnn.train.vmap_evaluate(model, LOSS, result.states, x_val, y_val, metrics=metrics,
+                                   batch_size=32)  # 2 full batches and a rest of 16
+    outputs = fnn.train.vmap_apply(model, result.states, x_val)
+    step = fnn.train.eval_step(model, LOSS, metrics=metrics)
+    for i in range(len(result.best_epoch)):
+      ts = one(result.states, i)
+      alone = fnn.train.evaluate(step, ts.params, ts.state, x_val, y_val)
+      for name in ("loss", "accuracy"):
+        np.testing.assert_allclose(each[name][i], alone[name], **TOL)
+      np.testing.assert_allclose(outputs[i], model.apply(ts.params, ts.state, x_val)[0], **TOL)

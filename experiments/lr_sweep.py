@@ -84,7 +84,7 @@ def main(argv=None):
         f"{seeds} seeds); {n_rates * seeds} models in {seconds:.1f} s (compilation included)")
   results = {**headline, "epochs": epochs, "learning_rates": rates,
              "final_loss": per_rate(result.history["loss"][:, -1], rates, seeds),
-             "final_val_loss": val, "bad_step": per_rate(result.bad_step, rates, seeds)}
+             "final_val_loss": val, "bad_step": result.bad_step.reshape(n_rates, seeds)}
   return finish(args, out, results, headline)
 
 

@@ -197,6 +197,18 @@ def _named_errors():
     raise type(err)(WHERE + message[len(FIT_WHERE):]) from None
 
 
+@functools.cache
+def _any_key():
+  return jax.random.key(0)
+
+
+@functools.lru_cache(maxsize=32)
+def _opt_state_shape(model: Layer, optimizer, input_shape):
+  """The structure of the optimizer state (``hyperparams`` of inject_hyperparams)."""
+  return jax.eval_shape(lambda k: init_train_state(k, model, optimizer, input_shape).opt_state,
+                        jax.random.key(0))
+
+
 def _check_keys(keys) -> int:
   dtype, shape = getattr(keys, "dtype", None), getattr(keys, "shape", None)
   typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
@@ -213,8 +225,9 @@ def _check_keys(keys) -> int:
 
 def _check_hyperparams(hyperparams, opt_state, n: int) -> dict:
   """``{name: float array (n,)}`` after checking each name is an injected hyper-parameter."""
-  if not hyperparams:
-    return {}
+  if not isinstance(hyperparams, Mapping):
+    raise TypeError(f"{WHERE}: hyperparams must be a dict {{name: array (N,)}}, got "
+                    f"{type(hyperparams).__name__}")
   how = ("build the optimizer with optax.inject_hyperparams, e.g. "
          "optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4) "
          "(outermost, around any optax.chain)")
@@ -246,7 +259,8 @@ def _assemble(chunks, n: int, epochs: int, patience) -> VmapFitResult:
     return {k: np.pad(np.stack([e[k] for e in host], axis=1).astype(np.float64),
                       ((0, 0), (0, pad)), constant_values=np.nan) for k in host[0]}
 
-  models = jax.tree.map(lambda *a: jnp.concatenate(a)[:n], *[m for m, _ in chunks])
+  models = chunks[0][0] if len(chunks) == 1 and n == len(chunks[0][0].epochs_run) else \
+      jax.tree.map(lambda *a: jnp.concatenate(a)[:n], *[m for m, _ in chunks])
   per_chunk = [history(entries) for _, entries in chunks]
   hist = {k: np.concatenate([h[k] for h in per_chunk])[:n] for k in per_chunk[0]}
   early = patience is not None
@@ -278,7 +292,11 @@ def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: i
 
 
 def _chunks(n: int, chunk: int):
-  """Index arrays of the chunks, the last padded by repeating its last model."""
+  """Index arrays of the chunks, the last padded by repeating its last model (None: all
+  models in one chunk)."""
+  if chunk == n:
+    yield None
+    return
   for start in range(0, n, chunk):
     idx = np.arange(start, start + chunk)
     yield np.minimum(idx, n - 1)
@@ -344,17 +362,15 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
   n = _check_keys(keys)
   metrics = dict(metrics or {})
   with _named_errors():
-    _check_arguments(epochs, mode, patience, metrics, eval_batch_size,
-                                jax.random.key(0), None)
+    _check_arguments(epochs, mode, patience, metrics, eval_batch_size, _any_key(), None)
     x, y, validation_data = _training_set(x, y, validation_data, 0.0, batch_size)
     _check_hashable(model=model, loss=loss, optimizer=optimizer,
                                metrics=tuple(metrics.items()), penalty=penalty)
   chunk = _check_run(metrics, validation_data, patience, monitor, chunk_size, mesh, n)
   step, eval_fn = _steps(model, loss, optimizer, tuple(metrics.items()), penalty)
   input_shape = input_shape_of(x)
-  opt_state = jax.eval_shape(
-      lambda k: init_train_state(k, model, optimizer, input_shape).opt_state, keys[0])
-  hyper = _check_hyperparams(hyperparams, opt_state, n)
+  hyper = _check_hyperparams(hyperparams, _opt_state_shape(model, optimizer, input_shape), n) \
+      if hyperparams else {}
   programs = _programs(_Config(model, optimizer, step, eval_fn, input_shape, batch_size,
                                shuffle, eval_batch_size, patience,
                                monitor if patience is not None else None, mode, min_delta))
@@ -365,7 +381,8 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
   with tqdm(total=epochs * -(-n // chunk), desc="vmap_fit", unit="epoch",
             disable=not progress, leave=False) as bar:
     for idx in _chunks(n, chunk):
-      models = programs.start(keys[idx], {k: v[idx] for k, v in hyper.items()})
+      models = programs.start(keys, hyper) if idx is None else \
+          programs.start(keys[idx], {k: v[idx] for k, v in hyper.items()})
       if mesh is not None:
         models = sharding.place(models, sharding.leading_axis_sharding(mesh, sharding.MODEL_AXIS))
       chunks.append(_run_chunk(programs, models, data, validation, epochs, bar))

@@ -96,6 +96,7 @@ def test_a_model_whose_learning_rate_is_zero_keeps_its_initial_parameters(digits
 
 def test_chunks_have_one_shape_so_one_compiled_program_runs_them_all():
   from fnn.train.vmap import _chunks
+  assert list(_chunks(3, 3)) == [None]  # one chunk: all models as they are
   chunks = [list(c) for c in _chunks(5, 2)]
   assert chunks == [[0, 1], [2, 3], [4, 4]]  # the last padded with its last model
 

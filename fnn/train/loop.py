@@ -86,12 +86,11 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
   ``mesh``, the state and an in-memory training set are replicated over it and each
   streamed batch is split over its ``"data"`` axis."""
   n = num_examples(data)
-  everywhere = None if mesh is None else sharding.replicated(mesh)
   if in_memory:
-    data = jax.device_put(data) if mesh is None else sharding.place(data, everywhere)
+    data = sharding.replicate(data, mesh)
 
     def run(ts):
-      ts = ts if mesh is None else sharding.place(ts, everywhere)
+      ts = ts if mesh is None else sharding.replicate(ts, mesh)
       new_ts, status, logs = epochs.fast(ts, data)
       if int(status.bad_step) >= 0:  # rare: replay guarded for the last good state
         new_ts, status, logs = epochs.guarded(ts, data)
@@ -100,18 +99,15 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
     return run
   host = jax.tree.map(np.asarray, data)
 
-  def put(batch):
-    return batch if mesh is None else jax.device_put(
-        batch, sharding.leading_axis_sharding(mesh, sharding.DATA_AXIS))
-
   def run_streamed(ts):
-    ts = ts if mesh is None else sharding.place(ts, everywhere)
+    ts = ts if mesh is None else sharding.replicate(ts, mesh)
     orders = list(np.asarray(epoch_order(ts, n, batch_size, shuffle)))
     if not drop_remainder and n % batch_size:
       orders.append(np.asarray(remainder_order(ts, n, batch_size, shuffle)))
     status, per_step = ok_status(), []
     for idx in orders:
-      ts, status, logs = epochs.step(ts, status, put(take(host, idx)))
+      batch = sharding.split(take(host, idx), mesh, sharding.DATA_AXIS)
+      ts, status, logs = epochs.step(ts, status, batch)
       per_step.append(logs)
     return ts, status, jax.tree.map(lambda *v: jnp.stack(v), *per_step)
 

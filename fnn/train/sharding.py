@@ -1,6 +1,6 @@
 """Sharding: training across devices and hosts with ``jax.sharding``.
 
-fnn adds no scheduler: a :class:`jax.sharding.Mesh` says which devices take part, and
+fnn adds no scheduler: a ``jax.sharding.Mesh`` says which devices take part, and
 ``jax.jit`` partitions the compiled epochs over them.
 
 * ``fnn.train.fit(..., mesh=mesh)`` with an axis named ``"data"``: each step's batch
@@ -31,12 +31,16 @@ MODEL_AXIS = "model"
 def check_mesh(where: str, mesh, axis: str) -> int:
   """Raises unless ``mesh`` is a Mesh with an axis named ``axis``; returns that axis' size."""
   if not isinstance(mesh, Mesh):
-    raise TypeError(f"{where}: mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}; "
-                    f"build one with jax.make_mesh((jax.device_count(),), ({axis!r},))")
+    raise TypeError(
+      f"{where}: mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}; "
+      f"build one with jax.make_mesh((jax.device_count(),), ({axis!r},))"
+    )
   if axis not in mesh.axis_names:
-    raise ValueError(f"{where}: the mesh needs an axis named {axis!r}, got axes "
-                     f"{tuple(mesh.axis_names)}; build one with "
-                     f"jax.make_mesh((jax.device_count(),), ({axis!r},))")
+    raise ValueError(
+      f"{where}: the mesh needs an axis named {axis!r}, got axes "
+      f"{tuple(mesh.axis_names)}; build one with "
+      f"jax.make_mesh((jax.device_count(),), ({axis!r},))"
+    )
   return int(mesh.shape[axis])
 
 
@@ -44,23 +48,30 @@ def check_divisible(where: str, what: str, size: int, mesh: Mesh, axis: str) -> 
   """Raises ValueError naming both numbers unless ``size`` divides by the axis' size."""
   devices = int(mesh.shape[axis])
   if size % devices:
-    raise ValueError(f"{where}: {what} {size} does not divide by the {devices} devices of "
-                     f"the mesh's {axis!r} axis; use a multiple of {devices}")
+    raise ValueError(
+      f"{where}: {what} {size} does not divide by the {devices} devices of "
+      f"the mesh's {axis!r} axis; use a multiple of {devices}"
+    )
 
 
 def auto_axes(mesh: Mesh) -> Mesh:
-  """``mesh`` with every axis of type Auto: XLA then partitions the compiled epochs
-  from the shardings fnn lays on the batch and the state. (``jax.make_mesh`` makes
-  Explicit axes by default, whose sharding is part of each array's type.)"""
+  """``mesh`` with every axis of type Auto.
+
+  XLA then partitions the compiled epochs from the shardings fnn lays on the batch and
+  the state. (``jax.make_mesh`` makes Explicit axes by default, whose sharding is part of
+  each array's type.)
+  """
   if all(t == AxisType.Auto for t in mesh.axis_types):
     return mesh
   return Mesh(mesh.devices, mesh.axis_names, axis_types=(AxisType.Auto,) * mesh.devices.ndim)
 
 
 def leading_axis_sharding(mesh: Mesh, axis: str) -> NamedSharding:
-  """Arrays split along their leading axis over the mesh axis ``axis`` (a batch of
-  examples over ``"data"``, a stack of models over ``"model"``), replicated over the
-  other axes."""
+  """Arrays split along their leading axis over the mesh axis ``axis``.
+
+  A batch of examples over ``"data"``, a stack of models over ``"model"``; replicated
+  over the other axes.
+  """
   return NamedSharding(auto_axes(mesh), PartitionSpec(axis))
 
 
@@ -91,6 +102,7 @@ def place(tree, sharding: NamedSharding):
   process holds whole (host arrays, a TrainState it initialised) are assembled from
   its own copy. A leaf already laid out so is returned as it is.
   """
+
   def put(leaf):
     if isinstance(leaf, jax.Array):
       if leaf.sharding == sharding:
@@ -102,6 +114,16 @@ def place(tree, sharding: NamedSharding):
     return _from_host(leaf, sharding)
 
   return jax.tree.map(put, tree)
+
+
+def replicate(tree, mesh: Mesh | None):
+  """``tree`` copied to every device of ``mesh`` (:func:`place`); ``device_put`` without one."""
+  return jax.device_put(tree) if mesh is None else place(tree, replicated(mesh))
+
+
+def split(tree, mesh: Mesh | None, axis: str):
+  """``tree`` split along its leading axis over the mesh axis ``axis``; as it is without a mesh."""
+  return tree if mesh is None else place(tree, leading_axis_sharding(mesh, axis))
 
 
 def process_share(num_examples: int) -> slice:
@@ -116,8 +138,10 @@ def process_share(num_examples: int) -> slice:
   """
   count, index = jax.process_count(), jax.process_index()
   if num_examples % count:
-    raise ValueError(f"sharding.process_share: {num_examples} examples do not divide into "
-                     f"{count} equal shares; drop the last {num_examples % count} rows")
+    raise ValueError(
+      f"sharding.process_share: {num_examples} examples do not divide into "
+      f"{count} equal shares; drop the last {num_examples % count} rows"
+    )
   share = num_examples // count
   return slice(index * share, (index + 1) * share)
 
@@ -148,15 +172,17 @@ def global_data(mesh: Mesh, local_data, *, axis: str = DATA_AXIS):
   leaves = jax.tree.leaves(local_data)
   rows = {int(np.shape(leaf)[0]) for leaf in leaves}
   if len(rows) != 1:
-    raise ValueError(f"{where}: the arrays of local_data must share their leading axis, got "
-                     f"sizes {sorted(rows)}")
-  check_divisible(where, "the global number of examples", rows.pop() * jax.process_count(),
-                  mesh, axis)
+    raise ValueError(
+      f"{where}: the arrays of local_data must share their leading axis, got sizes {sorted(rows)}"
+    )
+  check_divisible(
+    where, "the global number of examples", rows.pop() * jax.process_count(), mesh, axis
+  )
   for leaf in leaves:
     leaf = np.asarray(leaf)
     if np.issubdtype(leaf.dtype, np.inexact) and not np.isfinite(leaf).all():
       raise ValueError(f"{where}: local_data holds nan or inf; clean the data first")
   sharding = leading_axis_sharding(mesh, axis)
   return jax.tree.map(
-      lambda leaf: jax.make_array_from_process_local_data(sharding, np.asarray(leaf)),
-      local_data)
+    lambda leaf: jax.make_array_from_process_local_data(sharding, np.asarray(leaf)), local_data
+  )

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Callable, Mapping, NamedTuple, Optional
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,12 +32,17 @@ from fnn.core import Layer, PyTree, ShapeError
 from fnn.train import early_stopping as es
 from fnn.train import sharding
 from fnn.train.epochs import epoch_fn, num_examples, take
-from fnn.train.fit import WHERE as FIT_WHERE
-from fnn.train.fit import (_check_arguments, _check_hashable, _steps, _training_set,
-                           input_shape_of)
 from fnn.train.loop import check_monitor
 from fnn.train.state import TrainState, init_train_state
 from fnn.train.steps import eval_step
+from fnn.train.supervised import WHERE as FIT_WHERE
+from fnn.train.supervised import (
+  _check_arguments,
+  _check_hashable,
+  _steps,
+  _training_set,
+  input_shape_of,
+)
 
 WHERE = "train.vmap_fit"
 
@@ -58,6 +64,7 @@ class VmapFitResult(NamedTuple):
       model's state is the last good one, from before that step.
     stopped_early: bool array (N,): early stopping ended this model's training.
   """
+
   states: TrainState
   history: dict
   best_epoch: np.ndarray
@@ -67,16 +74,18 @@ class VmapFitResult(NamedTuple):
 
 class _Models(NamedTuple):
   """What each model carries from epoch to epoch (stacked: one entry per model)."""
+
   ts: TrainState
-  best: Optional[TrainState]  # the best epoch's state; None without early stopping
+  best: TrainState | None  # the best epoch's state; None without early stopping
   stopping: es.EarlyStopping
-  bad_step: jax.Array         # int32, -1 while finite
-  epochs_run: jax.Array       # int32, epochs completed with finite values
-  active: jax.Array           # bool: still training
+  bad_step: jax.Array  # int32, -1 while finite
+  epochs_run: jax.Array  # int32, epochs completed with finite values
+  active: jax.Array  # bool: still training
 
 
 class _Config(NamedTuple):
   """Everything the compiled programs depend on (hashable: the programs' cache key)."""
+
   model: Layer
   optimizer: optax.GradientTransformation
   step: Callable
@@ -85,8 +94,8 @@ class _Config(NamedTuple):
   batch_size: int
   shuffle: bool
   eval_batch_size: int
-  patience: Optional[int]
-  monitor: Optional[str]
+  patience: int | None
+  monitor: str | None
   mode: str
   min_delta: float
 
@@ -105,18 +114,21 @@ def with_hyperparams(ts: TrainState, values: Mapping[str, jax.Array]) -> TrainSt
 
 
 def _start(config: _Config, key, hyper) -> _Models:
-  ts = with_hyperparams(init_train_state(key, config.model, config.optimizer,
-                                         config.input_shape), hyper)
-  best, stopped = es.start(config.mode), jnp.zeros((), bool)
-  stopping = es.EarlyStopping(jnp.asarray(best.best, jnp.float32), jnp.int32(-1),
-                              jnp.int32(-1), jnp.int32(0), stopped)
-  return _Models(ts, ts if config.patience is not None else None, stopping, jnp.int32(-1),
-                 jnp.int32(0), ~stopped)
+  ts = with_hyperparams(
+    init_train_state(key, config.model, config.optimizer, config.input_shape), hyper
+  )
+  dtypes = (jnp.float32, jnp.int32, jnp.int32, jnp.int32, bool)  # one scalar per model
+  start = es.start(config.mode)
+  stopping = es.EarlyStopping._make(jnp.asarray(v, d) for v, d in zip(start, dtypes, strict=True))
+  best = ts if config.patience is not None else None
+  return _Models(ts, best, stopping, jnp.int32(-1), jnp.int32(0), jnp.ones((), bool))
 
 
 def evaluate_on_device(eval_fn, params, state, data, batch_size: int) -> dict:
-  """Loss and metrics of a model over ``data = (x, y)`` in batches of ``batch_size``,
-  weighted by batch size (as :func:`fnn.train.evaluate`), as a pure function."""
+  """Loss and metrics of a model over ``data = (x, y)``, as a pure function.
+
+  Batches of ``batch_size`` are weighted by their size, as in :func:`fnn.train.evaluate`.
+  """
   n = num_examples(data, WHERE)
   full = n // batch_size * batch_size
   totals = {}
@@ -134,8 +146,9 @@ def _conclude(config: _Config, models: _Models, ts, status, logs, epoch, validat
   """One model's bookkeeping after an epoch: monitors, guard, early stopping."""
   entry = {k: jnp.mean(v) for k, v in logs.items()}
   if validation is not None:
-    val = evaluate_on_device(config.eval_fn, ts.params, ts.state, validation,
-                             config.eval_batch_size)
+    val = evaluate_on_device(
+      config.eval_fn, ts.params, ts.state, validation, config.eval_batch_size
+    )
     entry.update({f"val_{k}": v for k, v in val.items()})
   finite = jnp.all(jnp.stack([jnp.isfinite(v) for v in entry.values()]))
   step_bad = status.bad_step >= 0
@@ -145,28 +158,38 @@ def _conclude(config: _Config, models: _Models, ts, status, logs, epoch, validat
   good = models.active & finite & ~step_bad
   stopping, best = models.stopping, models.best
   if config.patience is not None:
-    updated = es.update(stopping, entry[config.monitor], epoch=epoch, step=ts.step,
-                        patience=config.patience, mode=config.mode,
-                        min_delta=config.min_delta)
+    updated = es.update(
+      stopping,
+      entry[config.monitor],
+      epoch=epoch,
+      step=ts.step,
+      patience=config.patience,
+      mode=config.mode,
+      min_delta=config.min_delta,
+    )
     stopping = _where(good, updated, stopping)
     best = _where(good & (stopping.best_epoch == epoch), ts, best)
   entry = {k: jnp.where(good, v, jnp.nan) for k, v in entry.items()}
   return _Models(
-      ts=_where(models.active, ts, models.ts), best=best, stopping=stopping,
-      bad_step=jnp.where(models.active & ~good, bad_step, models.bad_step).astype(jnp.int32),
-      epochs_run=models.epochs_run + good.astype(jnp.int32),
-      active=good & ~stopping.stopped), entry
+    ts=_where(models.active, ts, models.ts),
+    best=best,
+    stopping=stopping,
+    bad_step=jnp.where(models.active & ~good, bad_step, models.bad_step).astype(jnp.int32),
+    epochs_run=models.epochs_run + good.astype(jnp.int32),
+    active=good & ~stopping.stopped,
+  ), entry
 
 
 class _Programs(NamedTuple):
-  start: Callable    # (keys, hyper) -> _Models
-  fast: Callable     # (models, epoch, data, validation) -> (_Models, {name: (N,)}, replay)
+  start: Callable  # (keys, hyper) -> _Models
+  fast: Callable  # (models, epoch, data, validation) -> (_Models, {name: (N,)}, replay)
   guarded: Callable  # the same epoch, guarded: run when ``replay`` (compiled only then)
 
 
 def _epoch_program(config: _Config, guard: bool):
-  run = jax.vmap(epoch_fn(config.step, config.batch_size, shuffle=config.shuffle, guard=guard),
-                 (0, None))
+  run = jax.vmap(
+    epoch_fn(config.step, config.batch_size, shuffle=config.shuffle, guard=guard), (0, None)
+  )
   conclude = jax.vmap(functools.partial(_conclude, config), (0, 0, 0, 0, None, None))
 
   def epoch(models: _Models, epoch, data, validation):
@@ -179,22 +202,24 @@ def _epoch_program(config: _Config, guard: bool):
 
 @functools.lru_cache(maxsize=32)
 def _programs(config: _Config) -> _Programs:
-  """The compiled programs of one configuration, cached: repeated calls and chunks of
-  the same shape reuse one compilation."""
+  """The compiled programs of one configuration.
+
+  Cached: repeated calls and chunks of the same shape reuse one compilation.
+  """
   start = jax.vmap(functools.partial(_start, config))
   return _Programs(jax.jit(start), _epoch_program(config, False), _epoch_program(config, True))
 
 
 @contextlib.contextmanager
 def _named_errors():
-  """fit's argument and data checks, their messages naming vmap_fit."""
+  """Fit's argument and data checks, their messages naming vmap_fit."""
   try:
     yield
   except (TypeError, ValueError) as err:
     message = str(err)
     if not message.startswith(FIT_WHERE + ": "):
       raise
-    raise type(err)(WHERE + message[len(FIT_WHERE):]) from None
+    raise type(err)(WHERE + message[len(FIT_WHERE) :]) from None
 
 
 @functools.cache
@@ -205,19 +230,25 @@ def _any_key():
 @functools.lru_cache(maxsize=32)
 def _opt_state_shape(model: Layer, optimizer, input_shape):
   """The structure of the optimizer state (``hyperparams`` of inject_hyperparams)."""
-  return jax.eval_shape(lambda k: init_train_state(k, model, optimizer, input_shape).opt_state,
-                        jax.random.key(0))
+  return jax.eval_shape(
+    lambda k: init_train_state(k, model, optimizer, input_shape).opt_state, jax.random.key(0)
+  )
 
 
 def _check_keys(keys) -> int:
-  dtype, shape = getattr(keys, "dtype", None), getattr(keys, "shape", None)
+  dtype = getattr(keys, "dtype", None)
   typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
-  if dtype is None or not (typed or dtype == jnp.uint32):
-    raise TypeError(f"{WHERE}: keys must be a batch of PRNG keys, one per model, e.g. "
-                    f"jax.random.split(jax.random.key(0), 8); got {type(keys).__name__}")
+  if dtype is None or not hasattr(keys, "shape") or not (typed or dtype == jnp.uint32):
+    raise TypeError(
+      f"{WHERE}: keys must be a batch of PRNG keys, one per model, e.g. "
+      f"jax.random.split(jax.random.key(0), 8); got {type(keys).__name__}"
+    )
+  shape = tuple(keys.shape)
   if (typed and len(shape) != 1) or (not typed and (len(shape) != 2 or shape[1] != 2)):
-    raise ShapeError(f"{WHERE}: keys must have one leading axis of models: shape (N,) for "
-                     f"jax.random.key keys, (N, 2) for raw uint32 keys; got {tuple(shape)}")
+    raise ShapeError(
+      f"{WHERE}: keys must have one leading axis of models: shape (N,) for "
+      f"jax.random.key keys, (N, 2) for raw uint32 keys; got {tuple(shape)}"
+    )
   if shape[0] < 1:
     raise ValueError(f"{WHERE}: keys is empty; pass at least one key")
   return int(shape[0])
@@ -226,48 +257,71 @@ def _check_keys(keys) -> int:
 def _check_hyperparams(hyperparams, opt_state, n: int) -> dict:
   """``{name: float array (n,)}`` after checking each name is an injected hyper-parameter."""
   if not isinstance(hyperparams, Mapping):
-    raise TypeError(f"{WHERE}: hyperparams must be a dict {{name: array (N,)}}, got "
-                    f"{type(hyperparams).__name__}")
-  how = ("build the optimizer with optax.inject_hyperparams, e.g. "
-         "optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4) "
-         "(outermost, around any optax.chain)")
+    raise TypeError(
+      f"{WHERE}: hyperparams must be a dict {{name: array (N,)}}, got {type(hyperparams).__name__}"
+    )
+  how = (
+    "build the optimizer with optax.inject_hyperparams, e.g. "
+    "optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4) "
+    "(outermost, around any optax.chain)"
+  )
   exposed = getattr(opt_state, "hyperparams", None)
   if not isinstance(exposed, dict):
-    raise ValueError(f"{WHERE}: hyperparams {sorted(hyperparams)} need an optimizer that "
-                     f"exposes them; {how}")
+    raise ValueError(
+      f"{WHERE}: hyperparams {sorted(hyperparams)} need an optimizer that exposes them; {how}"
+    )
   values = {}
   for name, value in hyperparams.items():
     if name not in exposed:
-      raise ValueError(f"{WHERE}: the optimizer exposes no hyper-parameter {name!r}; it has "
-                       f"{sorted(exposed)}. To vary another one, {how}")
+      raise ValueError(
+        f"{WHERE}: the optimizer exposes no hyper-parameter {name!r}; it has "
+        f"{sorted(exposed)}. To vary another one, {how}"
+      )
     if name in getattr(opt_state, "hyperparams_states", {}):
-      raise ValueError(f"{WHERE}: hyper-parameter {name!r} is a schedule; per-model values "
-                       "replace constants only. Pass a constant and vary that")
+      raise ValueError(
+        f"{WHERE}: hyper-parameter {name!r} is a schedule; per-model values "
+        "replace constants only. Pass a constant and vary that"
+      )
     value = np.asarray(value, np.float32)
     if value.shape != (n,):
-      raise ShapeError(f"{WHERE}: hyperparams[{name!r}] must have shape ({n},), one value "
-                       f"per key; got {value.shape}")
+      raise ShapeError(
+        f"{WHERE}: hyperparams[{name!r}] must have shape ({n},), one value "
+        f"per key; got {value.shape}"
+      )
     values[name] = value
   return values
 
 
 def _assemble(chunks, n: int, epochs: int, patience) -> VmapFitResult:
   """One result from the chunks' final models and per-epoch entries (padding dropped)."""
+
   def history(entries):
     host = jax.device_get(entries)
     pad = epochs - len(host)
-    return {k: np.pad(np.stack([e[k] for e in host], axis=1).astype(np.float64),
-                      ((0, 0), (0, pad)), constant_values=np.nan) for k in host[0]}
+    return {
+      k: np.pad(
+        np.stack([e[k] for e in host], axis=1).astype(np.float64),
+        ((0, 0), (0, pad)),
+        constant_values=np.nan,
+      )
+      for k in host[0]
+    }
 
-  models = chunks[0][0] if len(chunks) == 1 and n == len(chunks[0][0].epochs_run) else \
-      jax.tree.map(lambda *a: jnp.concatenate(a)[:n], *[m for m, _ in chunks])
+  models = (
+    chunks[0][0]
+    if len(chunks) == 1 and n == len(chunks[0][0].epochs_run)
+    else jax.tree.map(lambda *a: jnp.concatenate(a)[:n], *[m for m, _ in chunks])
+  )
   per_chunk = [history(entries) for _, entries in chunks]
   hist = {k: np.concatenate([h[k] for h in per_chunk])[:n] for k in per_chunk[0]}
   early = patience is not None
   return VmapFitResult(
-      states=models.best if early else models.ts, history=hist,
-      best_epoch=np.asarray(models.stopping.best_epoch if early else models.epochs_run - 1),
-      bad_step=np.asarray(models.bad_step), stopped_early=np.asarray(models.stopping.stopped))
+    states=models.best if early else models.ts,
+    history=hist,
+    best_epoch=np.asarray(models.stopping.best_epoch if early else models.epochs_run - 1),
+    bad_step=np.asarray(models.bad_step),
+    stopped_early=np.asarray(models.stopping.stopped),
+  )
 
 
 def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: int, bar):
@@ -282,9 +336,10 @@ def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: i
     entries.append(entry)
     active = np.asarray(models.active)
     bar.update(1)
-    bar.set_postfix(active=f"{int(active.sum())}/{active.size}",
-                    loss=f"{float(np.nanmean(np.asarray(entry['loss']))):.4g}"
-                    if active.any() else "-")
+    bar.set_postfix(
+      active=f"{int(active.sum())}/{active.size}",
+      loss=f"{float(np.nanmean(np.asarray(entry['loss']))):.4g}" if active.any() else "-",
+    )
     if not active.any():
       bar.update(epochs - epoch - 1)
       break
@@ -292,8 +347,10 @@ def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: i
 
 
 def _chunks(n: int, chunk: int):
-  """Index arrays of the chunks, the last padded by repeating its last model (None: all
-  models in one chunk)."""
+  """Index arrays of the chunks, the last padded by repeating its last model.
+
+  ``None`` stands for all models in one chunk.
+  """
   if chunk == n:
     yield None
     return
@@ -303,8 +360,9 @@ def _chunks(n: int, chunk: int):
 
 
 def _check_run(metrics, validation_data, patience, monitor, chunk_size, mesh, n) -> int:
-  names = ["loss", *metrics] + ([f"val_{k}" for k in ["loss", *metrics]]
-                                if validation_data is not None else [])
+  names = ["loss", *metrics] + (
+    [f"val_{k}" for k in ["loss", *metrics]] if validation_data is not None else []
+  )
   if patience is not None:
     if monitor.startswith("val_") and validation_data is None:
       raise ValueError(f"{WHERE}: early stopping on {monitor!r} needs validation_data")
@@ -320,15 +378,30 @@ def _check_run(metrics, validation_data, patience, monitor, chunk_size, mesh, n)
   return chunk
 
 
-def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x, y, *,
-             keys: jax.Array, epochs: int, batch_size: int,
-             hyperparams: Optional[Mapping[str, Any]] = None,
-             metrics: Optional[Mapping[str, Callable]] = None,
-             validation_data: Optional[tuple] = None, patience: Optional[int] = None,
-             monitor: str = "val_loss", chunk_size: Optional[int] = None, mesh=None,
-             progress: bool = True, penalty: Optional[Callable[[PyTree], jax.Array]] = None,
-             mode: str = "min", min_delta: float = 0.0, shuffle: bool = True,
-             eval_batch_size: int = 1024) -> VmapFitResult:
+def vmap_fit(
+  model: Layer,
+  loss: Callable,
+  optimizer: optax.GradientTransformation,
+  x,
+  y,
+  *,
+  keys: jax.Array,
+  epochs: int,
+  batch_size: int,
+  hyperparams: Mapping[str, Any] | None = None,
+  metrics: Mapping[str, Callable] | None = None,
+  validation_data: tuple | None = None,
+  patience: int | None = None,
+  monitor: str = "val_loss",
+  chunk_size: int | None = None,
+  mesh=None,
+  progress: bool = True,
+  penalty: Callable[[PyTree], jax.Array] | None = None,
+  mode: str = "min",
+  min_delta: float = 0.0,
+  shuffle: bool = True,
+  eval_batch_size: int = 1024,
+) -> VmapFitResult:
   """Trains N = ``len(keys)`` models on ``(x, y)`` at once, as one compiled program.
 
   Model ``i`` is exactly what ``fit(model, loss, optimizer, x, y, key=keys[i], ...)``
@@ -336,9 +409,14 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
   and early stopping. Each epoch of all models is one ``jax.jit(jax.vmap(...))`` call.
 
   Args:
-    model, loss, optimizer, x, y, epochs, batch_size, metrics, validation_data,
-      patience, monitor, penalty, mode, min_delta, shuffle, eval_batch_size: as for
-      :func:`fnn.train.fit` (``batch_size`` has no default here).
+    model: any Layer, as for :func:`fnn.train.fit`.
+    loss: ``loss(outputs, targets)`` -> per-example losses (or a scalar).
+    optimizer: any optax GradientTransformation (``optax.inject_hyperparams`` to vary
+      its hyper-parameters per model).
+    x: training inputs (arrays or tuples of arrays, leading axis n), shared by all models.
+    y: training targets, leading axis n.
+    epochs: passes over the data.
+    batch_size: examples per step (no default here).
     keys: one PRNG key per model, e.g. ``jax.random.split(jax.random.key(0), 64)``.
     hyperparams: ``{name: array (N,)}``: per-model values of hyper-parameters that
       an optimizer built with ``optax.inject_hyperparams`` exposes (``learning_rate``,
@@ -351,6 +429,17 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
       chunk) are split over it and the data replicated; their number must divide
       by the axis' size.
     progress: a tqdm bar over epochs (and chunks).
+    metrics: ``{name: fn(outputs, targets) -> scalar}``, logged for training and
+      validation.
+    validation_data: ``(x_val, y_val)``, evaluated for each model after each epoch.
+    patience: per model, stop after this many epochs in a row without improvement of
+      ``monitor`` and keep the best epoch's state.
+    monitor: the history entry early stopping watches (default ``"val_loss"``).
+    penalty: ``penalty(params)`` added to the training objective.
+    mode: ``"min"`` or ``"max"``: whether smaller or larger ``monitor`` is better.
+    min_delta: the smallest change that counts as an improvement.
+    shuffle: reorder the data each epoch (each model in its own order).
+    eval_batch_size: batch size for validation.
 
   Returns:
     A :class:`VmapFitResult` ``(states, history, best_epoch, bad_step,
@@ -364,27 +453,46 @@ def vmap_fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformati
   with _named_errors():
     _check_arguments(epochs, mode, patience, metrics, eval_batch_size, _any_key(), None)
     x, y, validation_data = _training_set(x, y, validation_data, 0.0, batch_size)
-    _check_hashable(model=model, loss=loss, optimizer=optimizer,
-                               metrics=tuple(metrics.items()), penalty=penalty)
+    _check_hashable(
+      model=model, loss=loss, optimizer=optimizer, metrics=tuple(metrics.items()), penalty=penalty
+    )
   chunk = _check_run(metrics, validation_data, patience, monitor, chunk_size, mesh, n)
   step, eval_fn = _steps(model, loss, optimizer, tuple(metrics.items()), penalty)
   input_shape = input_shape_of(x)
-  hyper = _check_hyperparams(hyperparams, _opt_state_shape(model, optimizer, input_shape), n) \
-      if hyperparams else {}
-  programs = _programs(_Config(model, optimizer, step, eval_fn, input_shape, batch_size,
-                               shuffle, eval_batch_size, patience,
-                               monitor if patience is not None else None, mode, min_delta))
-  everywhere = None if mesh is None else sharding.replicated(mesh)
-  put = jax.device_put if mesh is None else functools.partial(sharding.place, sharding=everywhere)
-  data, validation = put((x, y)), None if validation_data is None else put(validation_data)
+  hyper = (
+    _check_hyperparams(hyperparams, _opt_state_shape(model, optimizer, input_shape), n)
+    if hyperparams
+    else {}
+  )
+  programs = _programs(
+    _Config(
+      model,
+      optimizer,
+      step,
+      eval_fn,
+      input_shape,
+      batch_size,
+      shuffle,
+      eval_batch_size,
+      patience,
+      monitor if patience is not None else None,
+      mode,
+      min_delta,
+    )
+  )
+  data = sharding.replicate((x, y), mesh)
+  validation = None if validation_data is None else sharding.replicate(validation_data, mesh)
   chunks = []
-  with tqdm(total=epochs * -(-n // chunk), desc="vmap_fit", unit="epoch",
-            disable=not progress, leave=False) as bar:
+  with tqdm(
+    total=epochs * -(-n // chunk), desc="vmap_fit", unit="epoch", disable=not progress, leave=False
+  ) as bar:
     for idx in _chunks(n, chunk):
-      models = programs.start(keys, hyper) if idx is None else \
-          programs.start(keys[idx], {k: v[idx] for k, v in hyper.items()})
-      if mesh is not None:
-        models = sharding.place(models, sharding.leading_axis_sharding(mesh, sharding.MODEL_AXIS))
+      models = (
+        programs.start(keys, hyper)
+        if idx is None
+        else programs.start(keys[idx], {k: v[idx] for k, v in hyper.items()})
+      )
+      models = sharding.split(models, mesh, sharding.MODEL_AXIS)
       chunks.append(_run_chunk(programs, models, data, validation, epochs, bar))
   return _assemble(chunks, n, epochs, patience)
 
@@ -396,15 +504,25 @@ def _evaluator(model: Layer, loss: Callable, metrics_items: tuple, batch_size: i
   return jax.jit(jax.vmap(one, (0, 0, None)))
 
 
-def vmap_evaluate(model: Layer, loss: Callable, states: TrainState, x, y, *,
-                  metrics: Optional[Mapping[str, Callable]] = None,
-                  batch_size: int = 1024) -> dict:
+def vmap_evaluate(
+  model: Layer,
+  loss: Callable,
+  states: TrainState,
+  x,
+  y,
+  *,
+  metrics: Mapping[str, Callable] | None = None,
+  batch_size: int = 1024,
+) -> dict:
   """Loss and metrics of each of N stacked models on ``(x, y)``, with ``train=False``.
 
   Args:
-    model, loss, metrics: as for :func:`vmap_fit`.
+    model: the Layer the states belong to.
+    loss: ``loss(outputs, targets)``, as for :func:`vmap_fit`.
     states: a stacked TrainState (``VmapFitResult.states``).
-    x, y: the set, with a shared leading axis.
+    x: the inputs, leading axis ``n``.
+    y: the targets, leading axis ``n``.
+    metrics: ``{name: fn(outputs, targets) -> scalar}``.
     batch_size: the largest batch evaluated at once (per model).
 
   Returns:

@@ -29,8 +29,13 @@ TOL = 100 * np.finfo(np.float32).eps
 
 def run_python(args, *, env=None):
   env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-  return subprocess.Popen([sys.executable, *map(str, args)], env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
+  return subprocess.Popen(
+    [sys.executable, *map(str, args)],
+    env=env,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+  )
 
 
 def finish(process, timeout=600):
@@ -54,21 +59,42 @@ def test_fit_on_a_one_device_data_mesh_equals_fit(digits):
   model = fnn.serial(Dense(16), Relu(), Dropout(0.2), Dense(10))
   args = dict(key=jax.random.key(0), epochs=2, batch_size=32, progress=False)
   plain = fit(model, fnn.losses.softmax_cross_entropy, optax.adam(1e-2), x, y, **args)
-  meshed = fit(model, fnn.losses.softmax_cross_entropy, optax.adam(1e-2), x, y,
-               mesh=jax.make_mesh((1,), ("data",)), **args)
-  for p, q in zip(jax.tree.leaves(plain.state.params), jax.tree.leaves(meshed.state.params)):
+  meshed = fit(
+    model,
+    fnn.losses.softmax_cross_entropy,
+    optax.adam(1e-2),
+    x,
+    y,
+    mesh=jax.make_mesh((1,), ("data",)),
+    **args,
+  )
+  for p, q in zip(
+    jax.tree.leaves(plain.state.params), jax.tree.leaves(meshed.state.params), strict=True
+  ):
     np.testing.assert_array_equal(p, q)
 
 
-@pytest.mark.parametrize("mesh, error, message", [
+@pytest.mark.parametrize(
+  ("mesh", "error", "message"),
+  [
     ("mesh", TypeError, "must be a jax.sharding.Mesh"),
     (jax.make_mesh((1,), ("model",)), ValueError, "needs an axis named 'data'"),
-])
+  ],
+)
 def test_fit_rejects_a_mesh_without_a_data_axis(digits, mesh, error, message):
   x, y = digits
-  with pytest.raises(error, match="^train.fit: ") as err:
-    fit(fnn.models.mlp(64, [8], 10), fnn.losses.softmax_cross_entropy, optax.sgd(0.1), x, y,
-        key=jax.random.key(0), epochs=1, mesh=mesh, progress=False)
+  with pytest.raises(error, match=r"^train\.fit: ") as err:
+    fit(
+      fnn.models.mlp(64, [8], 10),
+      fnn.losses.softmax_cross_entropy,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=1,
+      mesh=mesh,
+      progress=False,
+    )
   assert message in str(err.value)
 
 
@@ -96,7 +122,9 @@ def eight_devices():
 @pytest.mark.parametrize("name", ["fit_dropout", "fit_batchnorm"])
 def test_data_parallel_fit_on_8_devices_equals_one_device(eight_devices, name):
   result = eight_devices[name]  # BatchNorm: global-batch statistics, as on one device
-  assert result["params"] <= TOL and result["state"] <= TOL and result["history"] <= TOL
+  assert result["params"] <= TOL
+  assert result["state"] <= TOL
+  assert result["history"] <= TOL
   assert result["specs"] == ["P()"]  # parameters replicated
 
 
@@ -104,18 +132,22 @@ def test_data_parallel_fit_on_8_devices_equals_one_device(eight_devices, name):
 def test_data_parallel_fit_resumes_bit_identical_and_names_both_numbers(eight_devices):
   assert eight_devices["fit_resume"] == 0.0
   assert eight_devices["fit_indivisible"] == (
-      "train.fit: batch_size 36 does not divide by the 8 devices of the mesh's 'data' axis; "
-      "use a multiple of 8")
+    "train.fit: batch_size 36 does not divide by the 8 devices of the mesh's 'data' axis; "
+    "use a multiple of 8"
+  )
 
 
 @pytest.mark.slow
 def test_model_sharded_vmap_fit_equals_an_unsharded_one(eight_devices):
   result = eight_devices["vmap_fit"]
-  assert result["states"] <= TOL and result["history"] <= TOL and result["best_epoch"]
+  assert result["states"] <= TOL
+  assert result["history"] <= TOL
+  assert result["best_epoch"]
   assert result["specs"] == ["P('model',)"]  # one model per device
   assert eight_devices["vmap_fit_chunks"] == 12  # 12 models in chunks of 8 over 8 devices
   assert eight_devices["vmap_fit_indivisible"].startswith(
-      "train.vmap_fit: the number of models 6 does not divide by the 8 devices")
+    "train.vmap_fit: the number of models 6 does not divide by the 8 devices"
+  )
 
 
 def free_port() -> int:
@@ -132,6 +164,7 @@ def test_two_processes_of_4_devices_reach_the_parameters_of_one_process_of_8(tmp
   for process in [*workers, alone]:
     finish(process)
   two, one = np.load(tmp_path / "two_0.npz"), np.load(tmp_path / "one.npz")
-  assert sorted(two) == sorted(one) and len(one) > 4
+  assert sorted(two) == sorted(one)
+  assert len(one) > 4
   for name in one:
     np.testing.assert_allclose(two[name], one[name], rtol=TOL, atol=TOL, err_msg=name)

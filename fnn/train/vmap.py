@@ -59,9 +59,10 @@ class VmapFitResult(NamedTuple):
       non-finite value) and for the epoch in which its loss became non-finite.
     best_epoch: int array (N,): the epoch whose state ``states`` holds (early
       stopping), else the last epoch each model completed.
-    bad_step: int array (N,): the step whose loss (or updated parameters, or
-      validation values) was not finite, -1 for a model that stayed finite. Such a
-      model's state is the last good one, from before that step.
+    bad_step: int array (N,): the step whose loss (or updated parameters) was not
+      finite, or the first step of an epoch after which a validation value was not;
+      -1 for a model that stayed finite. Such a model's state is the last good one,
+      from before that step.
     stopped_early: bool array (N,): early stopping ended this model's training.
   """
 
@@ -145,16 +146,18 @@ def evaluate_on_device(eval_fn, params, state, data, batch_size: int) -> dict:
 def _conclude(config: _Config, models: _Models, ts, status, logs, epoch, validation):
   """One model's bookkeeping after an epoch: monitors, guard, early stopping."""
   entry = {k: jnp.mean(v) for k, v in logs.items()}
+  finite = jnp.array(True)  # as fit: the loss (status) and the validation values count
   if validation is not None:
     val = evaluate_on_device(
       config.eval_fn, ts.params, ts.state, validation, config.eval_batch_size
     )
     entry.update({f"val_{k}": v for k, v in val.items()})
-  finite = jnp.all(jnp.stack([jnp.isfinite(v) for v in entry.values()]))
+    finite = jnp.all(jnp.stack([jnp.isfinite(v) for v in val.values()]))
   step_bad = status.bad_step >= 0
-  # non-finite monitors after finite steps: keep the state from before the epoch
+  # non-finite validation after finite steps: keep the state from before the epoch,
+  # and record the epoch's first step (the state is from before it)
   ts = _where(step_bad | finite, ts, models.ts)
-  bad_step = jnp.where(step_bad, status.bad_step, ts.step - 1)
+  bad_step = jnp.where(step_bad, status.bad_step, models.ts.step)
   good = models.active & finite & ~step_bad
   stopping, best = models.stopping, models.best
   if config.patience is not None:

@@ -263,3 +263,38 @@ def test_vmap_evaluate_and_vmap_apply_equal_each_model_alone(digits, model, seed
       for name in ("loss", "accuracy"):
         np.testing.assert_allclose(each[name][i], alone[name], **TOL)
       np.testing.assert_allclose(outputs[i], model.apply(ts.params, ts.state, x_val)[0], **TOL)
+
+
+def test_non_finite_validation_keeps_the_state_from_before_the_epoch(digits, model):
+  (x, y), (x_val, y_val) = digits
+  keys = jax.random.split(jax.random.key(4), 2)
+  huge = (x_val * 1e38, y_val)  # finite inputs whose logits overflow
+  result = vmap_fit(
+    model,
+    LOSS,
+    optax.sgd(0.1),
+    x,
+    y,
+    keys=keys,
+    validation_data=huge,
+    epochs=2,
+    batch_size=40,
+    progress=False,
+  )
+  with pytest.raises(NonFiniteLossError, match="val_loss"):
+    fit(
+      model,
+      LOSS,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=keys[0],
+      validation_data=huge,
+      epochs=2,
+      batch_size=40,
+      progress=False,
+    )
+  assert result.bad_step.tolist() == [0, 0]  # the state is from before epoch 0's first step
+  start = init_train_state(keys[0], model, optax.sgd(0.1), (1, 64))
+  assert_trees_close(one(result.states, 0).params, start.params, rtol=0, atol=0)
+  assert np.isnan(result.history["loss"]).all()

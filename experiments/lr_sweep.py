@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm
 
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
-from experiments._digits import digits_flat, holdout
+from experiments._digits import digits_flat
 from fnn.train import vmap_fit
 
 
@@ -75,7 +75,7 @@ def main(argv=None):
   out = output_dir(args)
   n_rates, seeds, epochs = (4, 2, 2) if args.quick else (args.rates, args.seeds, args.epochs)
   x, y = digits_flat("train")
-  (x_train, y_train), validation = holdout(x, y, 0.2, args.seed)
+  (x_train, y_train), validation = fnn.data.split(x, y, fractions=(0.8, 0.2), seed=args.seed)
   rates = np.logspace(-4, 0, n_rates)
   keys = jax.random.split(jax.random.key(args.seed), n_rates * seeds)
   opt = optax.inject_hyperparams(optax.adam)(learning_rate=1e-3)

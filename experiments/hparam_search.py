@@ -1,9 +1,10 @@
 """Random search over learning rate and weight decay, candidates trained together under vmap.
 
 Each round draws K (learning rate, weight decay) pairs log-uniformly from the current
-ranges and trains K copies of a 64-128-10 MLP with AdamW at once: the hyper-parameters
-live in the optimizer state (``optax.inject_hyperparams``), so one
-``jax.jit(jax.vmap(fnn.train.scan_epochs))`` program trains them all. Candidates are
+ranges and trains K copies of a 64-128-10 MLP with AdamW at once: one
+``fnn.train.vmap_fit`` with ``hyperparams={"learning_rate": ..., "weight_decay": ...}``
+(the optimizer is built with ``optax.inject_hyperparams``), which also evaluates each
+candidate on the validation data after every epoch. Candidates are
 ranked by validation loss (20% of the training split held out); the next round's ranges
 shrink to the span of the best quarter (widened by 1.5× each way, kept inside the first
 ranges). The chosen candidate is the best on validation data over all rounds; the test
@@ -19,24 +20,10 @@ import optax
 import fnn
 from experiments._common import experiment_parser, finish, output_dir
 from experiments._digits import digits_flat
-from fnn.train import epoch_fn, eval_step, init_train_state, scan_epochs, supervised_step
+from fnn.train import eval_step, vmap_fit
 
 LR_RANGE = (1e-4, 1.0)
 WD_RANGE = (1e-5, 1.0)
-
-
-def make_trainer(model, loss, opt, x, y, epochs, batch_size):
-  run = epoch_fn(supervised_step(model, loss, opt), batch_size)
-  evaluate = eval_step(model, loss, metrics={"accuracy": fnn.metrics.accuracy}, jit=False)
-
-  def one(key, lr, wd, x_val, y_val):
-    ts = init_train_state(key, model, opt, (1, x.shape[1]))
-    hyper = {**ts.opt_state.hyperparams, "learning_rate": lr, "weight_decay": wd}
-    ts = ts._replace(opt_state=ts.opt_state._replace(hyperparams=hyper))
-    ts, status, _ = scan_epochs(run, ts, (x, y), epochs)
-    return ts.params, ts.state, evaluate(ts.params, ts.state, x_val, y_val), status.bad_step
-
-  return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None, None)))
 
 
 def sample(key, k, lr_range, wd_range):
@@ -66,7 +53,6 @@ def main(argv=None):
   model = fnn.models.mlp(64, [128], 10)
   loss = fnn.losses.softmax_cross_entropy
   opt = optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4)
-  train = make_trainer(model, loss, opt, x_train, y_train, epochs, 32)
 
   lr_range, wd_range = LR_RANGE, WD_RANGE
   key = jax.random.key(args.seed)
@@ -75,16 +61,21 @@ def main(argv=None):
     ranges.append({"learning_rate": lr_range, "weight_decay": wd_range})
     key_sample, key_init = jax.random.split(jax.random.fold_in(key, r))
     lr, wd = sample(key_sample, k, lr_range, wd_range)
-    params, state, val, bad = train(jax.random.split(key_init, k), lr, wd, x_val, y_val)
-    val_loss = np.where(np.isfinite(val["loss"]) & (np.asarray(bad) < 0), val["loss"], np.inf)
+    result = vmap_fit(model, loss, opt, x_train, y_train, keys=jax.random.split(key_init, k),
+                      epochs=epochs, batch_size=32, hyperparams={"learning_rate": lr,
+                                                                 "weight_decay": wd},
+                      metrics={"accuracy": fnn.metrics.accuracy},
+                      validation_data=(x_val, y_val), progress=not args.no_progress)
+    val = {name: result.history[f"val_{name}"][:, -1] for name in ("loss", "accuracy")}
+    # a candidate whose loss became nan/inf (bad_step >= 0) ranks last
+    val_loss = np.where(np.isfinite(val["loss"]) & (result.bad_step < 0), val["loss"], np.inf)
     for i in range(k):
       trials.append({"round": r, "learning_rate": float(lr[i]), "weight_decay": float(wd[i]),
                      "val_loss": float(val_loss[i]), "val_accuracy": float(val["accuracy"][i])})
     i_best = int(np.argmin(val_loss))
     if best is None or val_loss[i_best] < best["val_loss"]:
-      best = {**trials[-k + i_best],
-              "params": jax.tree.map(lambda a: a[i_best], params),
-              "state": jax.tree.map(lambda a: a[i_best], state)}
+      chosen = jax.tree.map(lambda a: a[i_best], result.states)
+      best = {**trials[-k + i_best], "params": chosen.params, "state": chosen.state}
     top = np.argsort(val_loss)[:max(2, k // 4)]
     lr_range = narrow(np.asarray(lr)[top], LR_RANGE)
     wd_range = narrow(np.asarray(wd)[top], WD_RANGE)

@@ -60,3 +60,11 @@ def test_rbm_benchmark_reports_speedups_per_data_set():
   assert len(result["datasets"]) == 2
   for row in result["datasets"].values():
     assert row["speedup_vs_sklearn"] > 0 and row["speedup_vs_sklearn_float32"] > 0
+
+
+@pytest.mark.slow
+def test_vmap_seeds_benchmark_reports_the_three_keys(capsys):
+  result = _load("vmap_seeds").main(["--quick", "--json"])
+  assert result["speedup_vs_fit_loop"] > 0 and result["speedup_vs_step_loop"] > 0
+  assert result["models_per_second"] > 0 and set(result["compile_s"]) == set(result["seconds"])
+  assert capsys.readouterr().out.strip().splitlines()[-1].startswith('{"speedup_vs_fit_loop"')

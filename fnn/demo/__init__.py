@@ -13,7 +13,7 @@ import pathlib
 import time
 
 # Module names under fnn.demo, in the order they run.
-PARTS = ["digits_mlp", "lstm_adding", "hopfield", "rbm"]
+PARTS = ["digits_mlp", "seeds", "lstm_adding", "hopfield", "rbm"]
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,10 @@ The pieces, from the bottom up:
 * :func:`train_loop` — the loop every algorithm shares: monitors, early stopping
   (:mod:`fnn.train.early_stopping`), checkpoints with bit-identical resume, the
   non-finite guard, callbacks and a progress bar.
-* :func:`fit` — supervised training over :func:`train_loop`.
+* :func:`fit` — supervised training over :func:`train_loop`; with ``mesh=`` it is
+  data-parallel over devices and hosts (:mod:`fnn.train.sharding`).
+* :func:`vmap_fit` — N models (seeds, hyper-parameters) trained as one compiled
+  program, each equal to its own ``fit``.
 
 Example::
 
@@ -26,7 +29,7 @@ Example::
     result.state.params, result.history["val_loss"]
 """
 
-from fnn.train import early_stopping
+from fnn.train import early_stopping, sharding
 from fnn.train.early_stopping import EarlyStopping
 from fnn.train.epochs import (StepStatus, epoch_fn, epoch_order, evaluate, num_examples,
                               scan_epochs)
@@ -34,4 +37,6 @@ from fnn.train.supervised import fit
 from fnn.train.loop import (IN_MEMORY_LIMIT_BYTES, FitResult, NonFiniteLossError,
                             train_loop)
 from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key, step_key
+from fnn.train.sharding import global_data, process_share
 from fnn.train.steps import advance, eval_step, supervised_step, train_step
+from fnn.train.vmap import VmapFitResult, vmap_apply, vmap_evaluate, vmap_fit

@@ -125,7 +125,7 @@ def _unguarded_status(start, ts: TrainState, losses) -> StepStatus:
 
 
 def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool = True,
-             drop_remainder: bool = True):
+             drop_remainder: bool = True, batch_sharding=None):
   """Builds one epoch of ``step`` as a single ``lax.scan`` over minibatches, on device.
 
   Args:
@@ -143,6 +143,9 @@ def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool =
     drop_remainder: leave out the last ``n % batch_size`` examples of each epoch's
       order (every step then has one shape); with False they make one shorter step
       at the end (scikit-learn's even minibatches).
+    batch_sharding: a ``jax.sharding.NamedSharding`` laid on every full batch inside
+      the scan (``with_sharding_constraint``): data parallelism, see
+      :mod:`fnn.train.sharding`. None leaves placement to XLA.
 
   Returns:
     ``run(ts, data) -> (ts, status, logs)``: ``data`` holds the whole training set (a
@@ -153,9 +156,14 @@ def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool =
   guarded_step = guarded(step)
   advanced = advance(step)
 
+  def batch(data, idx):
+    batch = take(data, idx)
+    return batch if batch_sharding is None else \
+        jax.lax.with_sharding_constraint(batch, batch_sharding)
+
   def run_guarded(ts, data, order):
     def body(carry, idx):
-      ts, status, logs = guarded_step(*carry, take(data, idx))
+      ts, status, logs = guarded_step(*carry, batch(data, idx))
       return (ts, status), logs
 
     return jax.lax.scan(body, (ts, ok_status()), order)
@@ -173,7 +181,7 @@ def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool =
         logs = jax.tree.map(lambda a, b: jnp.append(a, b[None]), logs, last)
       return ts, status, logs
     start = ts.step
-    ts, logs = jax.lax.scan(lambda ts, idx: advanced(ts, take(data, idx)), ts, order)
+    ts, logs = jax.lax.scan(lambda ts, idx: advanced(ts, batch(data, idx)), ts, order)
     if rest is not None:
       ts, last = advanced(ts, take(data, rest))
       logs = jax.tree.map(lambda a, b: jnp.append(a, b[None]), logs, last)

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from fnn.checkpoint import CheckpointManager, tree_signature
 from fnn.train import early_stopping as es
+from fnn.train import sharding
 from fnn.train.epochs import (epoch_fn, epoch_order, guarded, nbytes, num_examples,
                               ok_status, remainder_order, take)
 from fnn.train.state import TrainState
@@ -71,21 +72,26 @@ class _Epochs(NamedTuple):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(step: Step, batch_size: int, shuffle: bool, drop_remainder: bool) -> _Epochs:
+def _compiled(step: Step, batch_size: int, shuffle: bool, drop_remainder: bool,
+              batch_sharding=None) -> _Epochs:
   """The jitted epochs of ``step``, cached so that repeated calls with the same step
   object reuse one compilation (``jax.jit`` caches by function identity)."""
   build = functools.partial(epoch_fn, step, batch_size, shuffle=shuffle,
-                            drop_remainder=drop_remainder)
+                            drop_remainder=drop_remainder, batch_sharding=batch_sharding)
   return _Epochs(jax.jit(build(guard=False)), jax.jit(build(guard=True)), jax.jit(guarded(step)))
 
 
-def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory):
-  """``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed."""
+def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory,
+                  mesh=None):
+  """``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
+  ``mesh``, the state and an in-memory training set are replicated over it and each
+  streamed batch is split over its ``"data"`` axis."""
   n = num_examples(data)
   if in_memory:
-    data = jax.device_put(data)
+    data = sharding.replicate(data, mesh)
 
     def run(ts):
+      ts = ts if mesh is None else sharding.replicate(ts, mesh)
       new_ts, status, logs = epochs.fast(ts, data)
       if int(status.bad_step) >= 0:  # rare: replay guarded for the last good state
         new_ts, status, logs = epochs.guarded(ts, data)
@@ -95,12 +101,14 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
   host = jax.tree.map(np.asarray, data)
 
   def run_streamed(ts):
+    ts = ts if mesh is None else sharding.replicate(ts, mesh)
     orders = list(np.asarray(epoch_order(ts, n, batch_size, shuffle)))
     if not drop_remainder and n % batch_size:
       orders.append(np.asarray(remainder_order(ts, n, batch_size, shuffle)))
     status, per_step = ok_status(), []
     for idx in orders:
-      ts, status, logs = epochs.step(ts, status, take(host, idx))
+      batch = sharding.split(take(host, idx), mesh, sharding.DATA_AXIS)
+      ts, status, logs = epochs.step(ts, status, batch)
       per_step.append(logs)
     return ts, status, jax.tree.map(lambda *v: jnp.stack(v), *per_step)
 
@@ -198,7 +206,7 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
                callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
                progress: bool = True, desc: str = "fit", checkpoint_dir=None,
                keep_checkpoints: int = 3, resume=None, resume_must_exist: bool = False,
-               where: str = "train.train_loop") -> FitResult:
+               where: str = "train.train_loop", mesh=None) -> FitResult:
   """Runs ``epochs`` epochs of ``step`` over ``data`` from ``ts``.
 
   Each epoch is one jit-compiled ``lax.scan`` when the data fit in device memory
@@ -234,6 +242,9 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
       resumed run ends bit-identical to an uninterrupted one. A missing folder starts
       afresh, unless ``resume_must_exist``.
     where: the name error messages start with.
+    mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis: data-parallel training
+      (the state and data replicated, each batch split over the axis; see
+      :mod:`fnn.train.sharding`). The caller checks the batch size divides.
 
   Returns:
     A :class:`FitResult`.
@@ -248,8 +259,10 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
   n = num_examples(data, where)
   if in_memory is None:
     in_memory = nbytes(data) <= IN_MEMORY_LIMIT_BYTES
-  run_epoch = _epoch_runner(_compiled(step, batch_size, shuffle, drop_remainder), data,
-                            batch_size, shuffle, drop_remainder, in_memory)
+  batch_sharding = None if mesh is None else \
+      sharding.leading_axis_sharding(mesh, sharding.DATA_AXIS)
+  run_epoch = _epoch_runner(_compiled(step, batch_size, shuffle, drop_remainder, batch_sharding),
+                            data, batch_size, shuffle, drop_remainder, in_memory, mesh)
   config = {"batch_size": batch_size, "num_examples": n, "shuffle": shuffle,
             "drop_remainder": drop_remainder, "opt_state": tree_signature(ts.opt_state)}
   track_best = monitor if (patience is not None or evaluate is not None) else None

@@ -13,6 +13,7 @@ from fnn.core import Layer, PyTree, check_key, output_shape
 from fnn.data.splits import split
 from fnn.layers._sequence import RNNInput, check_lengths, step_mask
 from fnn.train import early_stopping as es
+from fnn.train import sharding
 from fnn.train.epochs import evaluate, num_examples, take
 from fnn.train.loop import FitResult, check_monitor, train_loop
 from fnn.train.state import TrainState, init_train_state
@@ -63,7 +64,9 @@ def _check_data(name: str, tree, step_mask=None) -> None:
                       f"{type(leaf).__name__}; convert it with np.asarray")
     if np.ndim(leaf) == 0:
       raise ValueError(f"{WHERE}: {where} is a scalar; it needs a leading example axis")
-    if np.issubdtype(leaf.dtype, np.inexact):
+    # a global array of several processes is checked where its rows are loaded
+    # (sharding.global_data)
+    if np.issubdtype(leaf.dtype, np.inexact) and getattr(leaf, "is_fully_addressable", True):
       finite = np.isfinite(np.asarray(leaf))
       if step_mask is not None and finite.shape[:2] == step_mask.shape:
         finite |= ~step_mask.reshape(step_mask.shape + (1,) * (finite.ndim - 2))
@@ -166,7 +169,7 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
         eval_batch_size: int = 1024, progress: bool = True,
         callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
         checkpoint_dir=None, keep_checkpoints: int = 3, resume=None,
-        resume_must_exist: bool = False) -> FitResult:
+        resume_must_exist: bool = False, mesh=None) -> FitResult:
   """Trains ``model`` on ``(x, y)`` and returns the final state and the history.
 
   Each epoch reorders the examples from the key (see :mod:`fnn.train.state`) and takes
@@ -207,6 +210,11 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
       history entries; a callback returning True stops training.
     checkpoint_dir, keep_checkpoints, resume, resume_must_exist: see
       :func:`fnn.train.train_loop`.
+    mesh: a ``jax.sharding.Mesh`` with an axis named ``"data"``: data-parallel
+      training. Each batch is split over that axis, the parameters, optimizer state
+      and training set are replicated, and XLA adds the gradient all-reduce; the
+      result equals one device's to float tolerance. ``batch_size`` must divide by
+      the axis' size. See :mod:`fnn.train.sharding` and docs/scale.md.
 
   Returns:
     A :class:`FitResult` ``(state, history, best_epoch, stopped_early)``.
@@ -218,6 +226,9 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
   metrics = dict(metrics or {})
   _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, train_state)
   x, y, validation_data = _training_set(x, y, validation_data, validation_split, batch_size)
+  if mesh is not None:
+    sharding.check_mesh(WHERE, mesh, sharding.DATA_AXIS)
+    sharding.check_divisible(WHERE, "batch_size", batch_size, mesh, sharding.DATA_AXIS)
   names = ["loss", *metrics] + ([f"val_{k}" for k in ["loss", *metrics]]
                                 if validation_data is not None else [])
   if patience is not None:
@@ -244,4 +255,4 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
                     monitor=monitor if monitor in names else None, patience=patience, mode=mode,
                     min_delta=min_delta, callbacks=callbacks, progress=progress, desc="fit",
                     checkpoint_dir=checkpoint_dir, keep_checkpoints=keep_checkpoints,
-                    resume=resume, resume_must_exist=resume_must_exist, where=WHERE)
+                    resume=resume, resume_must_exist=resume_must_exist, where=WHERE, mesh=mesh)

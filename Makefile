@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # (a bare `torch` would pull the newest CUDA build); override with TORCH=... elsewhere.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench check lint format-check types doctest docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PY) -m pip install '$(TORCH)'
 	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+# The tools of `make check` and `make docs` (extras `check` and `docs`); on top of the test
+# extras, since the doctests import every module of fnn.
+$(VENV)/.installed-check: $(VENV)/.installed-dev
+	$(PY) -m pip install -e '.[dev,check,docs]'
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
@@ -37,5 +43,26 @@ test-fast: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench
 	for b in benchmarks/[a-z]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Lint, format, types, docstring examples and the documentation site; `make -k check`
+# runs every step and reports each failure.
+check: lint format-check types doctest docs
+
+lint: $(VENV)/.installed-check
+	$(VENV)/bin/ruff check .
+
+format-check: $(VENV)/.installed-check
+	$(VENV)/bin/ruff format --check .
+
+types: $(VENV)/.installed-check
+	$(VENV)/bin/mypy
+
+doctest: $(VENV)/.installed-check
+	MPLBACKEND=Agg $(PY) -m pytest -q --doctest-modules fnn
+
+# The site, into site/. Strict: a broken link, cross-reference or nav entry fails the build.
+# NO_MKDOCS_2_WARNING silences mkdocs-material's banner about MkDocs 2.
+docs: $(VENV)/.installed-check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache site

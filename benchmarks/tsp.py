@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks import _timing  # noqa: E402
-from fnn.energy import tsp, tsplib  # noqa: E402
+from benchmarks import _timing
+from fnn.energy import tsp, tsplib
 
 SHARED_EIL51 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
 
@@ -52,8 +52,8 @@ def main(argv=None):
 
   variants = {}
   for name, (run, cfg) in solvers.items():
-    one = jax.jit(lambda d, k, run=run, cfg=cfg: run(d, k, cfg).length)
-    many = jax.jit(lambda d, ks, run=run, cfg=cfg: jax.vmap(lambda k: run(d, k, cfg).length)(ks))
+    one = jax.jit(lambda d, k, run=run, cfg=cfg: run(k, d, cfg).length)
+    many = jax.jit(lambda d, ks, run=run, cfg=cfg: jax.vmap(lambda k: run(k, d, cfg).length)(ks))
     variants[(name, "vmap")] = lambda many=many: many(d, keys)
     variants[(name, "loop")] = lambda one=one: [one(d, k) for k in keys]
 

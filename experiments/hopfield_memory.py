@@ -27,13 +27,14 @@ FLIP_FRACTIONS = (0.1, 0.2, 0.3, 0.4)
 
 def course_example():
   patterns = np.array([[1, -1, -1, 1], [-1, 1, -1, 1]])
-  w = np.asarray(hp.hebbian(patterns))
+  params = hp.hebbian(patterns)
   states = np.array(list(itertools.product([-1, 1], repeat=4)))
-  energies = np.asarray(hp.energy(w, states))
+  energies = np.asarray(hp.energy(params, states))
   formula = 2 * (states[:, 0] * states[:, 1] + states[:, 2] * states[:, 3])
-  fixed = [bool(np.array_equal(hp.recall_sync(w, p).state, p)) for p in patterns]
-  return {"W": w, "energy_matches_2(x1x2+x3x4)": bool(np.allclose(energies, formula)),
-          "pattern_energies": [float(hp.energy(w, p)) for p in patterns],
+  recalled = np.asarray(hp.recall(params, patterns, mode="sync").state)
+  fixed = [bool(np.array_equal(r, p)) for r, p in zip(recalled, patterns)]
+  return {"w": params["w"], "energy_matches_2(x1x2+x3x4)": bool(np.allclose(energies, formula)),
+          "pattern_energies": np.asarray(hp.energy(params, patterns)).tolist(),
           "patterns_are_fixed_points": fixed,
           "minimum_states": states[energies == energies.min()]}
 
@@ -54,18 +55,18 @@ def main(argv=None):
              "flip_fractions": FLIP_FRACTIONS, "patterns": x}
   pictures = {}
   for r, (rule, store) in enumerate(RULES.items()):
-    w = store(x)
+    params = store(x)
     rates = {}
     for f, frac in enumerate(FLIP_FRACTIONS):
       flips = np.stack([rng.permutation(64)[:int(round(frac * 64))] for _ in range(10 * probes_per)])
       probes = np.repeat(x, probes_per, axis=0)
       np.put_along_axis(probes, flips, -np.take_along_axis(probes, flips, 1), 1)
-      rec = hp.recall_batch(w, probes, jax.random.fold_in(key, 10 * r + f))
+      rec = hp.recall(params, probes, key=jax.random.fold_in(key, 10 * r + f))
       ok = np.all(np.asarray(rec.state) == np.repeat(x, probes_per, axis=0), axis=1)
       rates[str(frac)] = float(ok.mean())
       if frac == 0.2:
         pictures[(rule, "20% flipped")] = (probes[::probes_per], np.asarray(rec.state)[::probes_per])
-    rec = hp.recall_batch(w, masked, jax.random.fold_in(key, 100 + r))
+    rec = hp.recall(params, masked, key=jax.random.fold_in(key, 100 + r))
     results["recall_rate"][rule] = rates
     results["masked_recall_rate"][rule] = float(np.all(np.asarray(rec.state) == x, axis=1).mean())
     pictures[(rule, "half masked")] = (masked, np.asarray(rec.state))

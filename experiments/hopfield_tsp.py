@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments._common import experiment_parser, finish, output_dir
-from fnn.energy import tsp, tsplib
+from fnn.energy import pictures, tsp, tsplib
 
 
 def load_instance(args):
@@ -53,16 +53,6 @@ def load_instance(args):
   return path.name[:-len(".tsp")], inst.distances, inst.coords, optimum
 
 
-def plot_tour(coords, tour, title, path):
-  fig, ax = plt.subplots(figsize=(5, 5))
-  closed = np.append(tour, tour[0])
-  ax.plot(coords[closed, 0], coords[closed, 1], "-", color="tab:blue", lw=1.2)
-  ax.plot(coords[:, 0], coords[:, 1], "o", color="tab:red", ms=4)
-  ax.set(title=title, aspect="equal")
-  ax.set_xticks([]); ax.set_yticks([])
-  fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
-
-
 def main(argv=None):
   parser = experiment_parser("hopfield_tsp", __doc__)
   source = parser.add_mutually_exclusive_group()
@@ -78,7 +68,7 @@ def main(argv=None):
     args.random = 10
   out = output_dir(args)
   name, d, coords, optimum = load_instance(args)
-  d = tsp.check_distances(d, "hopfield_tsp")
+  d = tsp.check_distances(d, "hopfield_tsp.main")
   n = d.shape[0]
   if args.optimum is not None:
     optimum = args.optimum
@@ -98,7 +88,7 @@ def main(argv=None):
     net_d = d / d.max() if d.max() > 1.5 else d
     solve = tsp.hopfield_tank
   wall, cpu = time.perf_counter(), time.process_time()
-  result = jax.block_until_ready(solve(net_d, key, restarts, config))
+  result = jax.block_until_ready(solve(key, net_d, restarts, config))
   wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 
   valid = np.asarray(result.valid)
@@ -124,8 +114,8 @@ def main(argv=None):
   results = dict(headline, optimum_source=optimum_source, config=config._asdict(),
                  lengths=lengths, valid=valid, best_tour=None if best_i is None else tours[best_i])
   if args.two_opt:
-    polished = [tsp.two_opt(d, t) for t in tours[valid]]
-    polished_lengths = np.array([d[t, np.roll(t, -1)].sum() for t in polished])
+    polished = tsp.two_opt(d, tours[valid])
+    polished_lengths = d[polished, np.roll(polished, -1, axis=1)].sum(1)
     best_polished = float(polished_lengths.min()) if len(polished) else None
     headline["best_gap_after_two_opt"] = gap(best_polished)
     results.update(best_length_after_two_opt=best_polished,
@@ -150,8 +140,8 @@ def main(argv=None):
   fig.tight_layout(); fig.savefig(out / "energy_curves.png", dpi=100); plt.close(fig)
   if coords is not None and best_i is not None:
     gap_text = "" if optimum is None else f", gap {gap(best):.1%}"
-    plot_tour(coords, tours[best_i], f"{name}: best {args.method} tour, {best:.4g}{gap_text}",
-              out / "best_tour.png")
+    pictures.save_tour(out / "best_tour.png", coords, tours[best_i],
+                       title=f"{name}: best {args.method} tour, {best:.4g}{gap_text}")
   return finish(args, out, results, headline)
 
 

@@ -170,8 +170,13 @@ def check_integer(name: str, x: Any) -> None:
         "cast them first, e.g. x.astype(jnp.int32)")
 
 
-def check_key(name: str, key: Any) -> Any:
-  """Raises TypeError unless ``key`` is a JAX PRNG key (typed or raw uint32 key data)."""
+def check_key(key: Any, name: str) -> Any:
+  """Raises TypeError unless ``key`` is a JAX PRNG key (typed or raw uint32 key data).
+
+  Args:
+    key: the value to check.
+    name: the function to name in the message.
+  """
   dtype = getattr(key, "dtype", None)
   if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
                             or (dtype == jnp.uint32 and getattr(key, "shape", None) == (2,))):
@@ -418,12 +423,12 @@ def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
   return Layer(init, apply, name)
 
 
-def init_params(layer: Layer, keys: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree]:
+def init_params(keys: jax.Array, layer: Layer, input_shape: Shape) -> tuple[PyTree, PyTree]:
   """Initialises an ensemble: ``layer.init`` vmapped over a batch of keys.
 
   Args:
-    layer: any Layer.
     keys: a batch of PRNG keys, shape ``(M,)`` (e.g. ``jax.random.split(key, M)``).
+    layer: any Layer.
     input_shape: the input shape, as for ``layer.init``.
 
   Returns:

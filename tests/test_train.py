@@ -255,3 +255,112 @@ def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, (x_bad, y)), safe(ts, (x_bad, y))
   assert int(fast_status.bad_step) == int(safe_status.bad_step) == 3
   assert int(good_ts.step) == 3 and np.isfinite(good_ts.params["w"]).all()
+
+
+def test_train_state_stores_a_default_key_as_its_data_and_keeps_other_impls_typed():
+  # Key data dispatch faster through jax.jit than typed keys; the derived keys are the
+  # same ones the typed key gives (fit's hand-written-loop test checks the streams).
+  ts = init_train_state(jax.random.key(0), Dense(1), optax.sgd(0.1), (1, 3))
+  _, run_key = jax.random.split(jax.random.key(0))
+  assert ts.key.dtype == jnp.uint32
+  np.testing.assert_array_equal(ts.key, jax.random.key_data(run_key))
+  np.testing.assert_array_equal(jax.random.key_data(fnn.train.step_key(ts)),
+                                jax.random.key_data(jax.random.fold_in(
+                                    jax.random.split(run_key)[1], 0)))
+  rbg = TrainState.create({}, {}, optax.sgd(0.1), key=jax.random.key(0, impl="rbg"))
+  assert jnp.issubdtype(rbg.key.dtype, jax.dtypes.prng_key)
+  assert fnn.train.shuffle_key(rbg).dtype == rbg.key.dtype
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(validation_split=0.999), ValueError,
+     r"train.fit: the training set is empty after validation_split=0.999"),
+    (dict(metrics={"acc": 3}), TypeError,
+     r"train.fit: metrics\['acc'\] must be a function \(outputs, targets\) -> scalar, got int 3"),
+    (dict(eval_batch_size=0), ValueError, r"train.fit: eval_batch_size must be a positive int"),
+    (dict(key=0), TypeError, r"train.fit: expected a PRNG key such as jax.random.key\(0\), got int"),
+    (dict(patience=1, validation_split=0.25, monitor="val_acc"), ValueError,
+     r"train.fit: monitor 'val_acc' is not one of the logged values \['loss', 'val_loss'\]"),
+])
+def test_fit_reports_bad_arguments_before_training(kwargs, error, message):
+  x, y = _linear_data(16)
+  trained = []
+  with pytest.raises(error, match=message):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, **{"key": jax.random.key(0), "epochs": 1,
+                                                "batch_size": 4, "progress": False,
+                                                "callbacks": [lambda *a: trained.append(1)],
+                                                **kwargs})
+  assert not trained
+
+
+@pytest.mark.parametrize("make_x, error, message", [
+    (lambda x: x[:0], ValueError, r"train.fit: the training set is empty"),
+    (lambda x: x.tolist(), TypeError, r"train.fit: x is a Python list; pass an array"),
+    (lambda x: np.where(np.arange(16)[:, None] == 5, np.nan, x), ValueError,
+     r"train.fit: x holds nan or inf \(first at example 5\)"),
+])
+def test_fit_rejects_bad_training_data_with_the_problem_named(make_x, error, message):
+  x, y = _linear_data(16)
+  with pytest.raises(error, match=message):
+    fit(Dense(1), mse, optax.sgd(0.1), make_x(x), y[:len(make_x(x))] if hasattr(make_x(x), "shape")
+        else y, key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+
+
+def test_nan_in_validation_data_is_an_error_before_training():
+  x, y = _linear_data(16)
+  x_val, y_val = _linear_data(8, seed=1)
+  y_val[3] = np.nan
+  with pytest.raises(ValueError, match=r"train.fit: validation_data\[1\] holds nan or inf "
+                                       r"\(first at example 3\)"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=1, batch_size=4,
+        validation_data=(x_val, y_val), progress=False)
+
+
+def test_a_non_finite_validation_loss_stops_naming_the_epoch_and_keeps_the_last_good_state():
+  # Finite validation inputs whose squared error overflows float32 as soon as the
+  # zero-initialised weights move: the first epoch's validation loss is inf.
+  x, y = _linear_data(16)
+  x_val = np.full((4, 3), 1e20, np.float32)
+  y_val = np.zeros((4, 1), np.float32)
+  model = Dense(1, w_init=fnn.initializers.zeros)
+  with pytest.raises(NonFiniteLossError, match=r"train.fit: val_loss = inf after epoch 0") as info:
+    fit(model, mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=3, batch_size=16,
+        validation_data=(x_val, y_val), patience=2, progress=False)
+  assert int(info.value.state.step) == 0 and info.value.epoch == 0
+  np.testing.assert_array_equal(info.value.state.params["w"], 0)
+
+
+def test_patience_zero_stops_at_the_first_epoch_without_improvement():
+  # Keras semantics: improving epochs never stop the run, whatever the patience.
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(32, 1)).astype(np.float32)
+  x_val = rng.normal(size=(16, 1)).astype(np.float32)
+  model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
+  result = fit(model, mse, optax.sgd(0.05), x, 2 * x, key=jax.random.key(0), epochs=200,
+               batch_size=32, shuffle=False, validation_data=(x_val, x_val), patience=0,
+               progress=False)
+  val = result.history["val_loss"]
+  assert result.stopped_early and result.best_epoch == len(val) - 2
+  assert np.all(np.diff(val[:-1]) < 0) and val[-1] >= val[-2]  # stopped at the first rise
+
+
+def test_resume_from_a_file_or_a_missing_folder_that_must_exist_fails_before_training(tmp_path):
+  x, y = _linear_data(16)
+  args = dict(key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+  (tmp_path / "file").write_text("not a checkpoint folder")
+  with pytest.raises(ValueError, match=r"train.fit: resume=.*file' is a file; it must be the folder"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "file", **args)
+  with pytest.raises(FileNotFoundError, match=r"train.fit: resume=.*missing' does not exist"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "missing", resume_must_exist=True,
+        **args)
+  fresh = fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "missing", **args)
+  assert int(fresh.state.step) == 4  # a missing folder starts afresh, as documented
+
+
+def test_resuming_with_another_batch_size_is_reported(tmp_path):
+  x, y = _linear_data(16)
+  args = dict(key=jax.random.key(0), progress=False)
+  fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=1, batch_size=4, checkpoint_dir=tmp_path, **args)
+  with pytest.raises(ValueError, match=r"train.fit: the checkpointed run in .* was trained with "
+                                       r"batch_size=4; this call passes batch_size=8"):
+    fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=2, batch_size=8, resume=tmp_path, **args)

@@ -148,7 +148,7 @@ def ais_log_partition(key: jax.Array, params: dict, *, n_runs: int = 100,
     An :class:`AISResult`.
   """
   where = "partition.ais_log_partition"
-  check_key(where, key)
+  check_key(key, where)
   rbm.check_params(where, params)
   if rbm.is_gaussian(params):
     raise TypeError(f"{where}: implemented for Bernoulli RBMs; for a Gaussian RBM "

@@ -68,7 +68,7 @@ def init(key: jax.Array, n_visible: int, n_hidden: int, *, visible: str = "berno
     ``{'w': (n_visible, n_hidden), 'b_v': (n_visible,), 'b_h': (n_hidden,)}``, plus
     ``'log_sigma': (n_visible,)`` zeros for ``visible="gaussian"``.
   """
-  check_key("rbm.init", key)
+  check_key(key, "rbm.init")
   for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
       raise ValueError(f"rbm.init: {name} must be a positive int, got {n!r}")
@@ -574,7 +574,7 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
     raise ValueError(f"rbm.fit: batch_size must be an int in [1, {len(data)}] (the number of "
                      f"examples), got {batch_size!r}")
   if train_state is None:
-    check_key("rbm.fit", key)
+    check_key(key, "rbm.fit")
     chains = _initial_state(params, n_chains or batch_size, persistent, betas)
     train_state = train.TrainState.create(params, chains, optimizer, key=key)
 

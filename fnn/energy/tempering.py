@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn.core import check_key
+from fnn.core import ShapeError, check_key
 from fnn.energy import rbm
 
 
@@ -241,9 +241,9 @@ def chain(key: jax.Array, params: dict, betas, replicas: Replicas, sweeps: int):
   _check_bernoulli(where, params)
   betas = jnp.asarray(betas, params["w"].dtype)
   if replicas.v.ndim != 3 or replicas.v.shape[0] != betas.shape[0]:
-    raise rbm.ShapeError(f"{where}: expected replicas of shape ({betas.shape[0]}, N, "
-                         f"{rbm.n_visible(params)}) for {betas.shape[0]} temperatures, got "
-                         f"{tuple(replicas.v.shape)}")
+    raise ShapeError(f"{where}: expected replicas of shape ({betas.shape[0]}, N, "
+                     f"{rbm.n_visible(params)}) for {betas.shape[0]} temperatures, got "
+                     f"{tuple(replicas.v.shape)}")
   k_gibbs, k_swap = jax.random.split(key)
 
   def one_sweep(carry, t):
@@ -274,7 +274,7 @@ def sample(key: jax.Array, params: dict, v0, sweeps: int, *, betas) -> Sample:
     A :class:`Sample`: the β = 1 replicas ``(N, n_visible)``, the swap acceptance
     rates ``(K - 1,)`` and the final replicas.
   """
-  check_key("tempering.sample", key)
+  check_key(key, "tempering.sample")
   betas = check_betas("tempering.sample", betas)
   replicas, acceptance = _compiled_chain(key, params, init_replicas(params, len(betas), v0),
                                          int(sweeps), betas)

@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnn.core import ShapeError
 from fnn.energy.tsplib import TSPInstance, read_tour, read_tsplib  # noqa: F401  (re-export)
 
 HELD_KARP_MAX_CITIES = 13
@@ -45,16 +46,35 @@ HELD_KARP_MAX_CITIES = 13
 # Distances and tours.
 
 
-def check_distances(distances, name: str = "tsp") -> np.ndarray:
+def _is_concrete(x) -> bool:
+  return not isinstance(x, jax.core.Tracer)
+
+
+def _check_real_dtype(name: str, what: str, x) -> np.ndarray:
+  """``x`` as a numpy array; TypeError unless its dtype is real numeric (not bool)."""
+  x = np.asarray(x)
+  if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.integer)
+                                 or np.issubdtype(x.dtype, np.floating)):
+    raise TypeError(f"{name}: expected {what} of a real numeric dtype, got dtype {x.dtype}")
+  return x
+
+
+def check_distances(distances, name: str = "tsp.check_distances") -> np.ndarray:
   """Validates a distance matrix and returns it as float64 numpy.
 
+  Args:
+    distances: (n, n) distances.
+    name: the qualified function name that starts every error message.
+
   Raises:
-    ValueError: if it is not a square (n, n) matrix with n >= 3, not symmetric, has a
-      negative or non-finite entry, or a non-zero diagonal.
+    TypeError: for a dtype that is not real numeric.
+    ShapeError: unless it is a square (n, n) matrix.
+    ValueError: for n < 3, a non-finite or negative entry, an asymmetric matrix or a
+      non-zero diagonal.
   """
-  d = np.asarray(distances, np.float64)
+  d = _check_real_dtype(name, "distances", distances).astype(np.float64)
   if d.ndim != 2 or d.shape[0] != d.shape[1]:
-    raise ValueError(f"{name}: expected a square (n, n) distance matrix, got shape {d.shape}")
+    raise ShapeError(f"{name}: expected a square (n, n) distance matrix, got shape {d.shape}")
   n = d.shape[0]
   if n < 3:
     raise ValueError(f"{name}: a tour needs at least 3 cities, got {n}")
@@ -69,13 +89,30 @@ def check_distances(distances, name: str = "tsp") -> np.ndarray:
     raise ValueError(f"{name}: the distance matrix must be symmetric, got d[{i}, {j}] = "
                      f"{d[i, j]} but d[{j}, {i}] = {d[j, i]}")
   if np.any(np.diag(d) != 0):
-    raise ValueError(f"{name}: the diagonal of the distance matrix must be 0")
+    i = int(np.flatnonzero(np.diag(d))[0])
+    raise ValueError(f"{name}: the diagonal of the distance matrix must be 0, got "
+                     f"d[{i}, {i}] = {d[i, i]}")
   return d
 
 
 def euclidean_distances(coords) -> np.ndarray:
-  """Plain float Euclidean distances between rows of ``coords`` (n, 2) -> (n, n)."""
-  c = np.asarray(coords, np.float64)
+  """Plain float Euclidean distances between the rows of ``coords``.
+
+  Args:
+    coords: (n, k) coordinates, one city per row (k = 2 for the plane).
+
+  Returns:
+    float64 (n, n) distances.
+  """
+  name = "tsp.euclidean_distances"
+  c = _check_real_dtype(name, "coordinates", coords).astype(np.float64)
+  if c.ndim != 2:
+    hint = "; for cities on a line pass coords[:, None]" if c.ndim == 1 else ""
+    raise ShapeError(f"{name}: expected coordinates of shape (n, k), one city per row "
+                     f"(k = 2 in the plane), got shape {c.shape}{hint}")
+  if not np.all(np.isfinite(c)):
+    i, j = np.argwhere(~np.isfinite(c))[0]
+    raise ValueError(f"{name}: coordinates must be finite, got coords[{i}, {j}] = {c[i, j]}")
   return np.sqrt(np.sum((c[:, None] - c[None]) ** 2, axis=-1))
 
 
@@ -85,23 +122,73 @@ def is_valid_tour(tour, n: int) -> bool:
   return t.shape == (n,) and np.array_equal(np.sort(t), np.arange(n))
 
 
+def _check_tours(name: str, tours, n: int) -> np.ndarray:
+  """Checks concrete tours (..., n): integer dtype, every row a permutation of 0..n-1."""
+  t = np.asarray(tours)
+  if not np.issubdtype(t.dtype, np.integer):
+    raise TypeError(f"{name}: expected integer city indices, got dtype {t.dtype}")
+  if t.ndim < 1 or t.shape[-1] != n:
+    raise ShapeError(f"{name}: expected tours of shape (..., {n}) for {n} cities, got "
+                     f"shape {t.shape}")
+  rows = t.reshape(-1, n)
+  outside = (rows < 0) | (rows >= n)
+  if outside.any():
+    r, i = np.argwhere(outside)[0]
+    raise ValueError(f"{name}: city indices must be in [0, {n}), got {rows[r, i]} at "
+                     f"position {i}" + (f" of tour {r}" if t.ndim > 1 else ""))
+  for r, row in enumerate(rows):
+    counts = np.bincount(row, minlength=n)
+    if np.any(counts != 1):
+      city = int(np.flatnonzero(counts > 1)[0])
+      missing = int(np.flatnonzero(counts == 0)[0])
+      raise ValueError(f"{name}: a tour must visit every city once (a permutation of "
+                       f"0..{n - 1}), got city {city} {counts[city]} times and city "
+                       f"{missing} never" + (f" in tour {r}" if t.ndim > 1 else ""))
+  return t
+
+
 def tour_length(distances, tour):
-  """Length of the closed tour ``tour`` (n,) (or a batch (..., n)); works on jax arrays."""
-  d = jnp.asarray(distances)
-  t = jnp.asarray(tour)
+  """Length of the closed tour ``tour`` (n,), or of a batch of tours (..., n).
+
+  Called with concrete arrays it checks that every tour is a permutation of
+  ``0..n-1``. Under ``jit`` (traced arguments) nothing is checked and JAX's indexing
+  rules apply: an index >= n is clamped to n - 1 and a negative one wraps around, so
+  such a "tour" gets a finite, meaningless length.
+
+  Args:
+    distances: (n, n) distances (numpy or jax).
+    tour: (..., n) integer city indices.
+
+  Returns:
+    The length(s), shape ``tour.shape[:-1]``.
+  """
+  if _is_concrete(distances) and _is_concrete(tour):
+    name = "tsp.tour_length"
+    d = _check_real_dtype(name, "distances", distances)
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+      raise ShapeError(f"{name}: expected a square (n, n) distance matrix, got shape "
+                       f"{d.shape}")
+    _check_tours(name, tour, d.shape[0])
+  return _tour_length(jnp.asarray(distances), jnp.asarray(tour))
+
+
+def _tour_length(d, t):
   return jnp.sum(d[t, jnp.roll(t, -1, axis=-1)], axis=-1)
 
 
 def held_karp(distances) -> tuple[float, np.ndarray]:
   """Exact optimum by Held–Karp dynamic programming, O(2^n n^2), for n <= 13.
 
+  Args:
+    distances: (n, n) symmetric, non-negative, finite distances, 3 <= n <= 13.
+
   Returns:
     ``(length, tour)``: the optimal length and a tour (n,) starting at city 0.
   """
-  d = check_distances(distances, "held_karp")
+  d = check_distances(distances, "tsp.held_karp")
   n = d.shape[0]
   if n > HELD_KARP_MAX_CITIES:
-    raise ValueError(f"held_karp: n = {n} cities is too many for exact search "
+    raise ValueError(f"tsp.held_karp: n = {n} cities is too many for exact search "
                      f"(at most {HELD_KARP_MAX_CITIES})")
   m = n - 1  # cities 1..n-1, city 0 is the start
   cost = np.full((1 << m, m), np.inf)
@@ -129,21 +216,39 @@ def held_karp(distances) -> tuple[float, np.ndarray]:
   return length, np.array([0] + tour[::-1])
 
 
-def two_opt(distances, tour, max_rounds: int = 1000) -> np.ndarray:
+def two_opt(distances, tours, max_rounds: int = 1000) -> np.ndarray:
   """2-opt local search (best improvement), a classical heuristic — **not** the network.
 
   Use it only as an optional polish reported separately from a network's own tour.
 
+  Args:
+    distances: (n, n) symmetric, non-negative, finite distances.
+    tours: (n,) or (R, n) tours, each a permutation of ``0..n-1``.
+    max_rounds: at most this many improving reversals per tour.
+
   Returns:
-    The improved tour (n,).
+    The improved tours, int64 of the shape of ``tours``.
   """
-  d = np.asarray(distances, np.float64)
-  t = np.array(tour)
+  name = "tsp.two_opt"
+  d = check_distances(distances, name)
+  t = _check_tours(name, tours, d.shape[0]).astype(np.int64)
+  if not isinstance(max_rounds, int) or isinstance(max_rounds, bool):
+    raise TypeError(f"{name}: max_rounds must be a Python int, got {type(max_rounds).__name__}")
+  if max_rounds < 0:
+    raise ValueError(f"{name}: max_rounds must be >= 0, got {max_rounds}")
+  polished = t.reshape(-1, d.shape[0]).copy()
+  for row in polished:  # each row is improved in place
+    _two_opt_one(d, row, max_rounds)
+  return polished.reshape(t.shape)
+
+
+def _two_opt_one(d, t, max_rounds):
   n = len(t)
   for _ in range(max_rounds):
     a, b = t, np.roll(t, -1)
     # Reversing t[i+1..j] replaces edges (a_i, b_i), (a_j, b_j) by (a_i, a_j), (b_i, b_j).
-    delta = d[a[:, None], a[None, :]] + d[b[:, None], b[None, :]] - d[a, b][:, None] - d[a, b][None, :]
+    edges = d[a, b]
+    delta = d[a[:, None], a[None, :]] + d[b[:, None], b[None, :]] - edges[:, None] - edges[None, :]
     delta = np.triu(delta, 2)
     delta[0, n - 1] = 0.0
     i, j = np.unravel_index(np.argmin(delta), delta.shape)
@@ -196,7 +301,8 @@ class TSPResult(NamedTuple):
   Attributes:
     tour: (n,) int32 decoded tour (city at each position).
     valid: bool, whether the network's own output decodes to a permutation.
-    length: float32 tour length (meaningful only when ``valid``).
+    length: float32 tour length when ``valid``, ``inf`` otherwise (an invalid output
+      is never mistaken for a tour).
     energies: (num_records,) float32 energy (Hopfield–Tank) or expected tour length
       (annealed) along the run.
     v: (n, n) final neuron outputs.
@@ -267,18 +373,19 @@ def hopfield_tank_gradient(distances, v, config: HopfieldTankConfig = HopfieldTa
           + c.lambda4 * (v.sum() - n_bar) + c.lambda1 * d @ _neighbours(v))
 
 
-def hopfield_tank_run(distances, key, config: HopfieldTankConfig = HopfieldTankConfig()
+def hopfield_tank_run(key, distances, config: HopfieldTankConfig = HopfieldTankConfig()
                       ) -> TSPResult:
   """One run of the Hopfield–Tank network from a random start (jit- and vmap-friendly).
 
   Args:
+    key: PRNG key for the initial state.
     distances: (n, n) distances (checked by :func:`check_distances` in
       :func:`hopfield_tank`; this inner function does not check).
-    key: PRNG key for the initial state.
     config: a :class:`HopfieldTankConfig`.
 
   Returns:
-    A :class:`TSPResult` (``valid`` from :func:`decode_threshold`).
+    A :class:`TSPResult` (``valid`` from :func:`decode_threshold`; ``length`` is
+    ``inf`` when the thresholded outputs are not a permutation matrix).
   """
   d = jnp.asarray(distances, jnp.float32)
   n = d.shape[0]
@@ -301,7 +408,8 @@ def hopfield_tank_run(distances, key, config: HopfieldTankConfig = HopfieldTankC
   u, energies = jax.lax.scan(chunk, u, None, length=c.records)
   v = output(u)
   tour, valid = decode_threshold(v)
-  return TSPResult(tour, valid, tour_length(d, tour), energies, v)
+  length = jnp.where(valid, _tour_length(d, tour), jnp.inf)
+  return TSPResult(tour, valid, length, energies, v)
 
 
 # ----------------------------------------------------------------------------
@@ -346,6 +454,7 @@ class AnnealConfig(NamedTuple):
 
   @property
   def temperatures(self) -> np.ndarray:
+    """The schedule, as fractions of ``T_c``: ``t_start * cooling**k`` down to ``t_end``."""
     steps = int(np.ceil(np.log(self.t_end / self.t_start) / np.log(self.cooling))) + 1
     return (self.t_start * self.cooling ** np.arange(steps)).astype(np.float32)
 
@@ -374,8 +483,14 @@ def _sinkhorn(log_k, row, col, iterations):
   return a * k * b, row + jnp.log(a), col + jnp.log(b)
 
 
-def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPResult:
+def annealed_run(key, distances, config: AnnealConfig = AnnealConfig()) -> TSPResult:
   """One run of mean-field annealing from a near-uniform random start (jit/vmap-friendly).
+
+  Args:
+    key: PRNG key for the initial noise.
+    distances: (n, n) distances (checked in :func:`annealed`, not here).
+    config: an :class:`AnnealConfig`.
+
 
   At each temperature ``T`` it iterates ``V <- sinkhorn(-(d @ (V_{i+1} + V_{i-1}) - gamma
   V) / T)`` (with damping); the recorded curve is the expected tour length
@@ -422,7 +537,8 @@ def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPRe
   (v, _, _), energies = jax.lax.scan(at_temperature, init, jnp.asarray(c.temperatures))
   tour = decode_greedy(v)
   valid = jnp.all(jnp.sort(tour) == jnp.arange(n))
-  return TSPResult(tour, valid, tour_length(d, tour), energies, v)
+  length = jnp.where(valid, _tour_length(d, tour), jnp.inf)
+  return TSPResult(tour, valid, length, energies, v)
 
 
 # ----------------------------------------------------------------------------
@@ -430,57 +546,68 @@ def annealed_run(distances, key, config: AnnealConfig = AnnealConfig()) -> TSPRe
 
 
 @functools.partial(jax.jit, static_argnames=("config",))
-def _hopfield_tank_restarts(d, keys, config):
-  return jax.vmap(lambda k: hopfield_tank_run(d, k, config))(keys)
+def _hopfield_tank_restarts(keys, d, config):
+  return jax.vmap(lambda k: hopfield_tank_run(k, d, config))(keys)
 
 
 @functools.partial(jax.jit, static_argnames=("config",))
-def _annealed_restarts(d, keys, config):
-  return jax.vmap(lambda k: annealed_run(d, k, config))(keys)
+def _annealed_restarts(keys, d, config):
+  return jax.vmap(lambda k: annealed_run(k, d, config))(keys)
 
 
-def _keys(key, restarts, name):
+def _keys(name, key, restarts, config, config_type):
   if key is None:
-    raise ValueError(f"{name}: needs a PRNG key for the random initial states")
-  if not isinstance(restarts, int) or restarts < 1:
-    raise ValueError(f"{name}: restarts must be a positive int, got {restarts!r}")
+    raise TypeError(f"{name}: needs a PRNG key for the random initial states, e.g. "
+                    f"jax.random.key(0); got None")
+  if not isinstance(restarts, int) or isinstance(restarts, bool):
+    raise TypeError(f"{name}: restarts must be a Python int, got {type(restarts).__name__}")
+  if restarts < 1:
+    raise ValueError(f"{name}: restarts must be >= 1, got {restarts}")
+  if not isinstance(config, config_type):
+    raise TypeError(f"{name}: config must be a {config_type.__name__}, got "
+                    f"{type(config).__name__}")
   return jax.random.split(key, restarts)
 
 
-def hopfield_tank(distances, key, restarts: int = 1,
+def hopfield_tank(key, distances, restarts: int = 1,
                   config: HopfieldTankConfig = HopfieldTankConfig()) -> TSPResult:
   """``restarts`` runs of the Hopfield–Tank network in one jit-compiled ``vmap``.
 
   Args:
+    key: PRNG key, split into one key per restart.
     distances: (n, n) symmetric, non-negative, finite distances, n >= 3.
-    key: PRNG key.
     restarts: number of independent random starts R.
     config: a :class:`HopfieldTankConfig`.
 
   Returns:
-    A :class:`TSPResult` with a leading axis R on every field.
+    A :class:`TSPResult` with a leading axis R on every field; a restart whose outputs
+    do not decode to a permutation has ``valid=False`` and ``length=inf``.
   """
-  d = check_distances(distances, "hopfield_tank")
-  return _hopfield_tank_restarts(jnp.asarray(d, jnp.float32),
-                                 _keys(key, restarts, "hopfield_tank"), config)
+  name = "tsp.hopfield_tank"
+  d = check_distances(distances, name)
+  keys = _keys(name, key, restarts, config, HopfieldTankConfig)
+  return _hopfield_tank_restarts(keys, jnp.asarray(d, jnp.float32), config)
 
 
-def annealed(distances, key, restarts: int = 1, config: AnnealConfig = AnnealConfig()) -> TSPResult:
+def annealed(key, distances, restarts: int = 1, config: AnnealConfig = AnnealConfig()
+             ) -> TSPResult:
   """``restarts`` runs of the mean-field-annealed network in one jit-compiled ``vmap``.
 
   Args:
+    key: PRNG key, split into one key per restart.
     distances: (n, n) symmetric, non-negative, finite distances, n >= 3.
-    key: PRNG key.
     restarts: number of independent random starts R.
     config: an :class:`AnnealConfig`.
 
   Returns:
     A :class:`TSPResult` with a leading axis R on every field.
   """
-  d = check_distances(distances, "annealed")
+  name = "tsp.annealed"
+  d = check_distances(distances, name)
+  keys = _keys(name, key, restarts, config, AnnealConfig)
   if not 0.0 < config.cooling < 1.0:
-    raise ValueError(f"annealed: cooling must be in (0, 1), got {config.cooling}")
+    raise ValueError(f"{name}: config.cooling must be in (0, 1), got {config.cooling}")
   if not 0.0 < config.t_end < config.t_start:
-    raise ValueError(f"annealed: need 0 < t_end < t_start, got t_start={config.t_start}, "
-                     f"t_end={config.t_end}")
-  return _annealed_restarts(jnp.asarray(d, jnp.float32), _keys(key, restarts, "annealed"), config)
+    raise ValueError(f"{name}: need 0 < config.t_end < config.t_start, got "
+                     f"t_start={config.t_start}, t_end={config.t_end}")
+  return _annealed_restarts(keys, jnp.asarray(d, jnp.float32), config)

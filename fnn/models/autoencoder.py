@@ -7,13 +7,15 @@ reconstruction loss, e.g. ``fnn.losses.binary_cross_entropy_with_logits`` on the
 decoder's logits (``output_activation=None``) or ``mean_squared_error`` on its
 sigmoid output.
 
-Example::
-
-    enc = dense_encoder(64, [128], 2)
-    dec = dense_decoder(2, [128], 64)
-    model = autoencoder(enc, dec)
-    params, state, _ = model.init(jax.random.key(0), (1, 64))
-    recon, _ = model.apply(params, state, x)           # (N, 64) in (0, 1)
+Examples:
+  >>> model = autoencoder(dense_encoder(64, [128], 2), dense_decoder(2, [128], 64))
+  >>> params, state, out_shape = model.init(jax.random.key(0), (1, 64))
+  >>> x = jnp.linspace(0, 1, 5 * 64).reshape(5, 64)
+  >>> recon, _ = model.apply(params, state, x)
+  >>> recon.shape, bool(((recon > 0) & (recon < 1)).all())
+  ((5, 64), True)
+  >>> jax.tree.map(jnp.shape, params["encoder"]["code"])
+  {'b': (2,), 'w': (128, 2)}
 """
 
 from typing import Callable, Optional, Sequence

@@ -30,7 +30,7 @@ from fnn.train import early_stopping
 from fnn.train.early_stopping import EarlyStopping
 from fnn.train.epochs import (StepStatus, epoch_fn, epoch_order, evaluate, num_examples,
                               scan_epochs)
-from fnn.train.fit import fit
+from fnn.train.supervised import fit
 from fnn.train.loop import (IN_MEMORY_LIMIT_BYTES, FitResult, NonFiniteLossError,
                             train_loop)
 from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key, step_key

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 
+import fnn
 from fnn.energy import tsp, tsplib
 
 
@@ -35,7 +36,8 @@ def test_held_karp_equals_brute_force(n):
 
 
 def test_held_karp_finds_hopfield_tank_10_city_optimum(shared_data):
-  info = json.load(open(os.path.join(shared_data, "tsplib", "hopfield_tank_10.json")))
+  with open(os.path.join(shared_data, "tsplib", "hopfield_tank_10.json")) as f:
+    info = json.load(f)
   length, _ = tsp.held_karp(tsp.euclidean_distances(info["coordinates"]))
   assert length == pytest.approx(info["optimal_length"], rel=1e-9)
 
@@ -106,9 +108,8 @@ def test_hopfield_tank_energy_and_gradient_match_definition():
 @pytest.fixture(scope="module")
 def ten_city_runs():
   d = _random_instance(10, 7)
-  ht = tsp.hopfield_tank(d, jax.random.key(0), 32, tsp.HopfieldTankConfig(steps=4000))
-  ann = tsp.annealed(d, jax.random.key(1), 8,
-                     tsp.AnnealConfig(cooling=0.9))
+  ht = tsp.hopfield_tank(jax.random.key(0), d, 32, tsp.HopfieldTankConfig(steps=4000))
+  ann = tsp.annealed(jax.random.key(1), d, 8, tsp.AnnealConfig(cooling=0.9))
   return d, ht, ann
 
 
@@ -118,6 +119,7 @@ def test_hopfield_tank_validity_flag_matches_thresholded_outputs(ten_city_runs):
   on = v > 0.5
   want = np.all(on.sum(1) == 1, axis=1) & np.all(on.sum(2) == 1, axis=1)
   np.testing.assert_array_equal(ht.valid, want)
+  assert 0 < want.sum() < 32  # both kinds of restart occur at this seed
   assert ht.tour.shape == (32, 10) and ht.energies.shape == (32, 100)
   assert all(tsp.is_valid_tour(t, 10) for t in np.asarray(ht.tour)[want])
   # The energy descends overall (the Euler-integrated flow is a gradient flow).
@@ -136,36 +138,129 @@ def test_annealed_tours_are_valid_and_near_optimal_on_ten_cities(ten_city_runs):
   assert min(lengths) <= 1.05 * optimum
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.ones((3, 4)), r"expected a square \(n, n\) distance matrix, got shape \(3, 4\)"),
-    (np.array([[0, 1], [1, 0]]), "a tour needs at least 3 cities, got 2"),
-    (np.array([[0, 1, 2], [1, 0, 3], [2, 5, 0]]), r"must be symmetric, got d\[1, 2\] = 3.0 but d\[2, 1\] = 5.0"),
-    (np.array([[0, -1, 2], [-1, 0, 3], [2, 3, 0]]), r"must be non-negative, got d\[0, 1\] = -1.0"),
-    (np.array([[0, np.nan, 2], [np.nan, 0, 3], [2, 3, 0]]), r"must be finite, got d\[0, 1\] = nan"),
-    (np.array([[0, np.inf, 2], [np.inf, 0, 3], [2, 3, 0]]), r"must be finite, got d\[0, 1\] = inf"),
+def test_hopfield_tank_invalid_restarts_report_infinite_length(ten_city_runs):
+  d, ht, _ = ten_city_runs
+  valid, length, tours = np.asarray(ht.valid), np.asarray(ht.length), np.asarray(ht.tour)
+  assert np.all(np.isinf(length[~valid]))
+  # Some invalid restarts decode to a tour with repeated cities, which has a finite sum.
+  assert any(not tsp.is_valid_tour(t, 10) for t in tours[~valid])
+  want = [sum(d[t[i], t[(i + 1) % 10]] for i in range(10)) for t in tours[valid]]
+  np.testing.assert_allclose(length[valid], want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (np.ones((3, 4)), fnn.ShapeError,
+     r"expected a square \(n, n\) distance matrix, got shape \(3, 4\)"),
+    (np.ones(3), fnn.ShapeError, r"expected a square \(n, n\) distance matrix, got shape \(3,\)"),
+    (np.array([["0", "1"], ["1", "0"]]), TypeError,
+     r"expected distances of a real numeric dtype, got dtype <U1"),
+    (np.array([[0, 1], [1, 0]]), ValueError, "a tour needs at least 3 cities, got 2"),
+    (np.array([[0, 1, 2], [1, 0, 3], [2, 5, 0]]), ValueError,
+     r"the distance matrix must be symmetric, got d\[1, 2\] = 3.0 but d\[2, 1\] = 5.0"),
+    (np.array([[0, -1, 2], [-1, 0, 3], [2, 3, 0]]), ValueError,
+     r"distances must be non-negative, got d\[0, 1\] = -1.0"),
+    (np.array([[0, np.nan, 2], [np.nan, 0, 3], [2, 3, 0]]), ValueError,
+     r"distances must be finite, got d\[0, 1\] = nan"),
+    (np.array([[0, np.inf, 2], [np.inf, 0, 3], [2, 3, 0]]), ValueError,
+     r"distances must be finite, got d\[0, 1\] = inf"),
+    (np.array([[1, 1, 2], [1, 0, 3], [2, 3, 0]]), ValueError,
+     r"the diagonal of the distance matrix must be 0, got d\[0, 0\] = 1.0"),
 ])
-def test_bad_distance_matrices_raise(bad, message):
-  for solver in (lambda d: tsp.annealed(d, jax.random.key(0)),
-                 lambda d: tsp.hopfield_tank(d, jax.random.key(0)), tsp.held_karp):
-    with pytest.raises(ValueError, match=message):
+def test_bad_distance_matrices_raise(bad, error, message):
+  solvers = {"tsp.annealed": lambda d: tsp.annealed(jax.random.key(0), d),
+             "tsp.hopfield_tank": lambda d: tsp.hopfield_tank(jax.random.key(0), d),
+             "tsp.held_karp": tsp.held_karp, "tsp.check_distances": tsp.check_distances,
+             "tsp.two_opt": lambda d: tsp.two_opt(d, np.arange(3))}
+  for name, solver in solvers.items():
+    with pytest.raises(error, match=f"^{name}: {message}"):
       solver(bad)
 
 
 def test_held_karp_refuses_large_instances():
-  with pytest.raises(ValueError, match="n = 14 cities is too many for exact search"):
+  with pytest.raises(ValueError, match=r"^tsp.held_karp: n = 14 cities is too many for exact "
+                                       r"search"):
     tsp.held_karp(_random_instance(14, 0))
 
 
 def test_annealed_bad_schedule_raises():
-  with pytest.raises(ValueError, match="cooling must be in"):
-    tsp.annealed(_random_instance(5, 0), jax.random.key(0), 1, tsp.AnnealConfig(cooling=1.5))
+  with pytest.raises(ValueError, match=r"^tsp.annealed: config.cooling must be in \(0, 1\), "
+                                       r"got 1.5"):
+    tsp.annealed(jax.random.key(0), _random_instance(5, 0), 1, tsp.AnnealConfig(cooling=1.5))
 
 
 @pytest.mark.slow
 def test_annealed_best_of_64_is_within_5_percent_on_eil51():
   inst = tsplib.load_shipped("eil51")
-  result = tsp.annealed(inst.distances, jax.random.key(0), 64)
+  result = tsp.annealed(jax.random.key(0), inst.distances, 64)
   tours = np.asarray(result.tour)
   assert np.all(np.asarray(result.valid)) and all(tsp.is_valid_tour(t, 51) for t in tours)
   lengths = inst.distances[tours, np.roll(tours, -1, axis=1)].sum(1)
   assert lengths.min() <= 1.05 * 426
+
+
+def test_solver_arguments_are_checked_before_running():
+  d = _random_instance(5, 0)
+  with pytest.raises(TypeError, match=r"^tsp.hopfield_tank: needs a PRNG key .* got None"):
+    tsp.hopfield_tank(None, d)
+  with pytest.raises(ValueError, match=r"^tsp.annealed: restarts must be >= 1, got 0"):
+    tsp.annealed(jax.random.key(0), d, 0)
+  with pytest.raises(TypeError, match=r"^tsp.annealed: config must be a AnnealConfig, got "
+                                      r"HopfieldTankConfig"):
+    tsp.annealed(jax.random.key(0), d, 2, tsp.HopfieldTankConfig())
+
+
+def test_two_opt_rejects_a_tour_that_is_not_a_permutation():
+  d = _random_instance(6, 0)
+  with pytest.raises(ValueError, match=r"^tsp.two_opt: a tour must visit every city once \(a "
+                                       r"permutation of 0..5\), got city 0 2 times and city 5 "
+                                       r"never"):
+    tsp.two_opt(d, np.array([0, 0, 1, 2, 3, 4]))
+  with pytest.raises(ValueError, match=r"^tsp.two_opt: city indices must be in \[0, 6\), got 6 "
+                                       r"at position 2 of tour 1"):
+    tsp.two_opt(d, np.array([[0, 1, 2, 3, 4, 5], [0, 1, 6, 3, 4, 5]]))
+  with pytest.raises(fnn.ShapeError, match=r"^tsp.two_opt: expected tours of shape \(..., 6\) "
+                                           r"for 6 cities, got shape \(5,\)"):
+    tsp.two_opt(d, np.arange(5))
+  with pytest.raises(TypeError, match=r"^tsp.two_opt: expected integer city indices, got dtype "
+                                      r"float64"):
+    tsp.two_opt(d, np.arange(6.0))
+
+
+def test_two_opt_polishes_a_batch_of_tours_like_each_alone():
+  d = _random_instance(8, 5)
+  tours = np.array([np.random.default_rng(s).permutation(8) for s in range(3)])
+  np.testing.assert_array_equal(tsp.two_opt(d, tours), [tsp.two_opt(d, t) for t in tours])
+
+
+def test_euclidean_distances_of_one_dimensional_coordinates_raise():
+  with pytest.raises(fnn.ShapeError, match=r"^tsp.euclidean_distances: expected coordinates of "
+                                           r"shape \(n, k\).*got shape \(4,\); for cities on "
+                                           r"a line pass coords\[:, None\]"):
+    tsp.euclidean_distances(np.arange(4.0))
+  # Points on a line, given as the hint says: |x_i - x_j|.
+  np.testing.assert_allclose(tsp.euclidean_distances(np.arange(4.0)[:, None])[0], [0, 1, 2, 3])
+  with pytest.raises(ValueError, match=r"^tsp.euclidean_distances: coordinates must be finite, "
+                                       r"got coords\[1, 0\] = nan"):
+    tsp.euclidean_distances(np.array([[0.0, 0.0], [np.nan, 1.0]]))
+
+
+def test_tour_length_checks_city_indices_on_the_host():
+  d = _random_instance(4, 2)
+  with pytest.raises(ValueError, match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
+                                       r"got 7 at position 3"):
+    tsp.tour_length(d, np.array([0, 1, 2, 7]))
+  with pytest.raises(ValueError, match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
+                                       r"got -1"):
+    tsp.tour_length(d, np.array([0, 1, 2, -1]))
+  with pytest.raises(ValueError, match=r"^tsp.tour_length: a tour must visit every city once .* "
+                                       r"got city 1 2 times and city 3 never"):
+    tsp.tour_length(d, np.array([0, 1, 2, 1]))
+  with pytest.raises(TypeError, match=r"^tsp.tour_length: expected integer city indices"):
+    tsp.tour_length(d, np.array([0.0, 1.0, 2.0, 3.0]))
+
+
+def test_tour_length_under_jit_clamps_indices_as_documented():
+  d = _random_instance(4, 2)
+  length = jax.jit(tsp.tour_length)(d.astype(np.float32), np.array([0, 1, 2, 7]))
+  # JAX clamps the index 7 to 3: the length of the tour 0, 1, 2, 3.
+  assert float(length) == pytest.approx(d[0, 1] + d[1, 2] + d[2, 3] + d[3, 0], rel=1e-5)

@@ -14,21 +14,31 @@ def test_hopfield_memory_quick_reproduces_course_example_and_writes_pictures(tmp
   assert headline["course_example_ok"] is True
   assert set(headline["recall_rate"]) == {"hebbian", "storkey", "pseudo_inverse"}
   # The projection rule stores 10 correlated digit prototypes; Hebbian cannot.
-  assert headline["recall_rate"]["pseudo_inverse"]["0.1"] > headline["recall_rate"]["hebbian"]["0.1"]
+  rates = headline["recall_rate"]
+  assert rates["pseudo_inverse"]["0.1"] > rates["hebbian"]["0.1"]
   results = json.loads((tmp_path / "results.json").read_text())
   assert results["course_example"]["pattern_energies"] == [-4.0, -4.0]
   assert (tmp_path / "probe_recall.png").is_file()
 
 
-def test_hopfield_capacity_quick_shows_modern_beyond_classical(tmp_path):
+def test_hopfield_capacity_quick_reports_overlap_crossing_and_theory(tmp_path, capsys):
   headline = hopfield_capacity.main(["--quick", "--json", "--out", str(tmp_path), "--no-progress"])
-  assert headline["modern_recall_at_max_load"] == {"load": 1.0, "recall": 1.0}
+  assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == headline
   results = json.loads((tmp_path / "results.json").read_text())
-  stable = results["stable_fraction"]
-  # At load 0.3, far past 0.138, Hebbian patterns are no longer all stable; pseudo-inverse's are.
-  i = results["loads"].index(0.3)
-  assert stable["hebbian"]["100"][i] < 1.0 and stable["pseudo_inverse"]["100"][i] == 1.0
+  loads, overlap = results["loads"], results["mean_overlap"][str(headline["N"])]
+  # alpha_c_estimate is where the largest N's mean overlap falls through 0.9.
+  k = next(i for i in range(1, len(loads)) if overlap[i - 1] >= 0.9 > overlap[i])
+  assert loads[k - 1] <= headline["alpha_c_estimate"] <= loads[k]
+  assert headline["mean_field_alpha_c"] == pytest.approx(0.138, abs=1e-3)
+  # Exact recall of every bit fails well before the overlap does.
+  exact = results["exact_recall"][str(headline["N"])]
+  assert exact[loads.index(0.14)] < overlap[loads.index(0.14)]
   assert (tmp_path / "capacity.png").is_file()
+
+
+def test_crossing_interpolates_linearly_between_the_loads_around_it():
+  assert hopfield_capacity.crossing([0.1, 0.12, 0.14], [0.99, 0.95, 0.85]) == pytest.approx(0.13)
+  assert hopfield_capacity.crossing([0.1, 0.12], [0.99, 0.95]) is None
 
 
 def test_hopfield_tsp_quick_json_keys_and_gaps(tmp_path, capsys):

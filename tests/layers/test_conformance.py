@@ -123,7 +123,7 @@ def test_jit_equals_eager(case):
 def test_vmap_over_stacked_params_equals_loop(case):
   name, layer, _, _, _, x, kwargs = case
   keys = jax.random.split(jax.random.key(3), 3)
-  params, state = fnn.init_params(layer, keys, x.shape)
+  params, state = fnn.init_params(keys, layer, x.shape)
   stacked = jax.vmap(lambda p, s: layer.apply(p, s, x, **kwargs), axis_size=3)(params, state)
   for i in range(3):
     p_i, s_i = jax.tree.map(lambda a: a[i], (params, state))

@@ -1,4 +1,4 @@
-"""``fit``: supervised training of a Layer, as a thin layer over :func:`train_loop`."""
+"""``fit``: supervised training of a Layer, a thin layer over :func:`~fnn.train.train_loop`."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
   if key is None and train_state is None:
     raise ValueError(f"{WHERE}: pass key= (a jax.random.key) or a train_state= to start from")
   if key is not None and train_state is None:
-    check_key(WHERE, key)
+    check_key(key, WHERE)
   if mode not in es.MODES:
     raise ValueError(f"{WHERE}: mode must be 'min' or 'max', got {mode!r}")
   if patience is not None and (not isinstance(patience, int) or patience < 0):

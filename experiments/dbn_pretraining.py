@@ -154,16 +154,19 @@ def main(argv=None):
   summary = {init: {str(k or "all"): {"mean": float(np.mean(v)), "std": float(np.std(v)),
                                       "n": len(v)} for k, v in per_count.items()}
              for init, per_count in acc.items()}
+  paired = {str(k or "all"): [round(a - b, 4) for a, b in zip(acc["dbn"][k], acc["random"][k])]
+            for k in counts}  # the same label draws for both initialisations
   plot(out / "accuracy_vs_labels.png", summary, counts, hidden, width, seeds)
   samples = dbn.generate(jax.random.fold_in(key, 99), layers, 64, n_gibbs=50 if quick else 1000)
   pictures.save_image_grid(out / "dbn_samples.png", np.asarray(samples),
                            _rbm_data.image_shape(width),
                            title="DBN samples: top-RBM Gibbs from random bits + down-pass")
   results = {"data": name, "hidden": hidden, "pretraining_epochs": epochs, "accuracy": acc,
-             "summary": summary, "pretraining_history": histories, "finetune_steps": steps,
+             "summary": summary, "dbn_minus_random_per_draw": paired, "pretraining_history": histories, "finetune_steps": steps,
              "finetune_lr": args.lr, "seeds": seeds}
   headline = {"mean_test_accuracy": {init: {k: round(v["mean"], 4) for k, v in per.items()}
-                                     for init, per in summary.items()}}
+                                     for init, per in summary.items()},
+              "dbn_minus_random_per_draw": paired}
   return finish(args, out, results, headline)
 
 

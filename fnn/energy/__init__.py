@@ -1,6 +1,7 @@
 """Energy-based models.
 
 - :mod:`fnn.energy.rbm`: restricted Boltzmann machines, Gibbs sampling, CD-k / PCD;
+  :mod:`fnn.energy.tempering`: parallel tempering (sampling and training);
   :mod:`fnn.energy.partition`: exact and AIS log partition functions;
   :mod:`fnn.energy.pictures`: sample grids and filter images;
   :mod:`fnn.energy.dbn`: deep belief networks (greedily stacked RBMs);
@@ -12,7 +13,7 @@
 (``fnn.energy.rbm.energy``, ``fnn.energy.hopfield.energy``).
 """
 
-from fnn.energy import dbn, hopfield, partition, pictures, rbm, tsp, tsplib
+from fnn.energy import dbn, hopfield, partition, pictures, rbm, tempering, tsp, tsplib
 from fnn.energy.hopfield import (Hopfield, hebbian, modern_energy, modern_recall, modern_update,
                                  pseudo_inverse, recall, storkey, to_binary, to_bipolar)
 from fnn.energy.partition import ais_log_likelihood, ais_log_partition, log_partition_exact

@@ -32,7 +32,7 @@ Example::
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -405,48 +405,99 @@ def negative_phase(key: jax.Array, params: dict, v_data, chains, *, k: int = 1,
   return v_model, sample_hidden(k_last, params, v_model)
 
 
+def _tempering():
+  """fnn.energy.tempering, imported when first needed (it builds on this module)."""
+  from fnn.energy import tempering
+  return tempering
+
+
 @functools.lru_cache(maxsize=64)
 def cd_step(optimizer: optax.GradientTransformation, *, k: int = 1, persistent: bool = False,
-            learn_sigma: bool = False, sparsity_target: Optional[float] = None,
+            betas: Optional[tuple] = None, learn_sigma: bool = False,
+            sparsity_target: Optional[float] = None,
             sparsity_cost: float = 0.0) -> train.steps.Step:
-  """The CD-k / PCD-k step of :mod:`fnn.train`: ``(ts, v, key) -> (ts, logs)``.
+  """The CD-k / PCD-k / parallel-tempering step of :mod:`fnn.train`: ``(ts, v, key) -> (ts, logs)``.
 
-  The negative phase (:func:`negative_phase`) draws ``v_model`` with ``key``; the
-  gradient of :func:`cd_loss` goes through ``optimizer``. For PCD the persistent
-  chains are ``ts.state`` (``(n_chains, n_hidden)``, :func:`init_chains`); for CD it is
-  ``()``. Cached on its arguments, so one configuration compiles once.
+  The negative phase draws ``v_model`` with ``key``: :func:`negative_phase` (CD-k,
+  PCD-k), or with ``betas`` :func:`fnn.energy.tempering.negative_phase` (``k``
+  parallel-tempering sweeps of persistent replicas; the β = 1 replicas are
+  ``v_model``). The gradient of :func:`cd_loss` goes through ``optimizer``. The
+  persistent state is ``ts.state``: PCD's chains ``(n_chains, n_hidden)``
+  (:func:`init_chains`), PT's :class:`fnn.energy.tempering.Replicas`, or ``()`` for CD.
+  Cached on its arguments, so one configuration compiles once.
+
+  Args:
+    optimizer: any optax optimizer.
+    k: Gibbs (or tempering) sweeps per update.
+    persistent: PCD instead of CD (not used with ``betas``, whose replicas always persist).
+    betas: a tuple of inverse temperatures, 1 first and strictly decreasing, for a
+      parallel-tempering negative phase (Desjardins et al. 2010; Cho et al. 2010).
+    learn_sigma, sparsity_target, sparsity_cost: see :func:`cd_loss`.
 
   Returns:
     A step whose logs are ``{"loss": cd_loss before the update}`` (the free-energy
-    gap between data and model samples; what the non-finite guard watches).
+    gap between data and model samples; what the non-finite guard watches), plus
+    with two or more temperatures ``swap_acceptance`` (the mean over neighbouring
+    pairs of the fraction of proposed swaps accepted) and ``swap_acceptance_min``
+    (the lowest pair's).
   """
   k = _check_k("rbm.cd_step", k)
   loss_fn = functools.partial(cd_loss, learn_sigma=learn_sigma, sparsity_target=sparsity_target,
                               sparsity_cost=sparsity_cost)
+  if betas is not None:
+    tempering = _tempering()
+    betas = tempering.check_betas("rbm.cd_step", betas)
+
+  def sample_model(ts, v, key):
+    if betas is None:
+      v_model, chains = negative_phase(key, ts.params, v, ts.state, k=k, persistent=persistent)
+      return v_model, chains, {}
+    v_model, replicas, acceptance = tempering.negative_phase(key, ts.params, ts.state,
+                                                             betas=betas, k=k)
+    return v_model, replicas, (tempering.acceptance_logs(acceptance) if len(betas) > 1 else {})
 
   def step(ts: train.TrainState, v, key):
-    v_model, chains = negative_phase(key, ts.params, v, ts.state, k=k, persistent=persistent)
+    v_model, chains, sampler_logs = sample_model(ts, v, key)
     loss, grads = jax.value_and_grad(loss_fn)(ts.params, v, v_model)
     updates, opt_state = optimizer.update(grads, ts.opt_state, ts.params)
     params = optax.apply_updates(ts.params, updates)
-    return ts._replace(params=params, state=chains, opt_state=opt_state), {"loss": loss}
+    new_ts = ts._replace(params=params, state=chains, opt_state=opt_state)
+    return new_ts, {"loss": loss, **sampler_logs}
 
   return step
 
 
-def practical_guide_optimizer(learning_rate: float = 0.05, *, momentum: float = 0.9,
+def _initial_state(params, n_chains: int, persistent: bool, betas):
+  """The negative phase's starting state: PT replicas at zeros, PCD chains, or ``()``."""
+  if betas is not None:
+    zeros = jnp.zeros((n_chains, n_visible(params)), params["w"].dtype)
+    return _tempering().init_replicas(params, len(betas), zeros)
+  return init_chains(params, n_chains) if persistent else ()
+
+
+def practical_guide_optimizer(learning_rate=0.05, *, momentum=0.9,
                               weight_decay: float = 2e-4) -> optax.GradientTransformation:
   """SGD with momentum and L2 weight decay on ``w`` only, as in Hinton's practical guide.
 
   ``optax.chain(add_decayed_weights(weight_decay, mask=matrices), sgd(learning_rate,
   momentum))``: the decay is added to the gradient before momentum (guide §9-10); the
   mask selects the matrices (``w``), not the biases.
+
+  Args:
+    learning_rate: a float or an optax schedule of the step count.
+    momentum: a float (0 or None: plain SGD) or a schedule of the step count (e.g.
+      0.5 for the first epochs, then 0.9, as in Hinton's ``rbm.m``), which is then
+      injected with ``optax.inject_hyperparams``.
+    weight_decay: the L2 coefficient on the matrices.
   """
   def matrices(params):
     return jax.tree.map(lambda leaf: jnp.ndim(leaf) >= 2, params)
 
-  return optax.chain(optax.add_decayed_weights(weight_decay, mask=matrices),
-                     optax.sgd(learning_rate, momentum=momentum or None))
+  if callable(momentum):
+    sgd = optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate, momentum=momentum)
+  else:
+    sgd = optax.sgd(learning_rate, momentum=momentum or None)
+  return optax.chain(optax.add_decayed_weights(weight_decay, mask=matrices), sgd)
 
 
 @jax.jit
@@ -461,12 +512,13 @@ def monitors(key: jax.Array, params: dict, data) -> dict:
 
 def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransformation,
         epochs: int, batch_size: int = 100, k: int = 1, persistent: bool = False,
-        n_chains: Optional[int] = None, shuffle: bool = True, drop_remainder: bool = False,
+        betas: Optional[Sequence[float]] = None, n_chains: Optional[int] = None,
+        shuffle: bool = True, drop_remainder: bool = False,
         learn_sigma: bool = False, sparsity_target: Optional[float] = None,
         sparsity_cost: float = 0.0, train_state: Optional[train.TrainState] = None,
         monitor: bool = True, progress: bool = True, desc: str = "RBM", callbacks=(),
         checkpoint_dir=None, keep_checkpoints: int = 3, resume=None) -> train.FitResult:
-  """Trains an RBM by CD-k or PCD-k through :func:`fnn.train.train_loop`.
+  """Trains an RBM by CD-k, PCD-k or parallel tempering through :func:`fnn.train.train_loop`.
 
   Args:
     params: initial parameters (:func:`init`).
@@ -479,6 +531,10 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
     batch_size: minibatch size.
     k: Gibbs sweeps per update (CD-k / PCD-k).
     persistent: PCD (persistent chains) instead of CD.
+    betas: inverse temperatures (1 first, strictly decreasing; e.g.
+      :func:`fnn.energy.tempering.inverse_temperatures`) for a parallel-tempering
+      negative phase: ``n_chains`` tempering chains of ``len(betas)`` replicas each,
+      started at zeros, ``k`` sweeps per update (``persistent`` is then not used).
     n_chains: number of persistent chains (default ``batch_size``, as scikit-learn).
     shuffle: permute the data every epoch (scikit-learn does not).
     drop_remainder: leave out the last ``N % batch_size`` examples each epoch; by
@@ -494,9 +550,10 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
 
   Returns:
     A :class:`fnn.train.FitResult`; ``result.state.params`` are the trained
-    parameters, ``result.state.state`` the persistent chains (PCD) and
-    ``result.history`` has ``loss`` (the CD surrogate), ``reconstruction_error``,
-    ``pseudo_log_likelihood`` and ``time`` per epoch.
+    parameters, ``result.state.state`` the persistent chains (PCD) or replicas (PT)
+    and ``result.history`` has ``loss`` (the CD surrogate), ``reconstruction_error``,
+    ``pseudo_log_likelihood`` and ``time`` per epoch, and for PT ``swap_acceptance``
+    and ``swap_acceptance_min`` (epoch means).
 
   Raises:
     ShapeError / ValueError: for data of the wrong width or, for a Bernoulli RBM,
@@ -505,7 +562,11 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
   """
   check_params("rbm.fit", params)
   data = jnp.asarray(check_data("rbm.fit", params, data))
-  step = cd_step(optimizer, k=k, persistent=persistent, learn_sigma=learn_sigma,
+  if betas is not None:
+    betas = _tempering().check_betas("rbm.fit", betas)
+    if is_gaussian(params):
+      raise TypeError("rbm.fit: parallel tempering (betas=) is implemented for Bernoulli RBMs")
+  step = cd_step(optimizer, k=k, persistent=persistent, betas=betas, learn_sigma=learn_sigma,
                  sparsity_target=sparsity_target, sparsity_cost=sparsity_cost)
   if not isinstance(epochs, (int, np.integer)) or epochs < 0:
     raise ValueError(f"rbm.fit: epochs must be a non-negative int, got {epochs!r}")
@@ -514,7 +575,7 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
                      f"examples), got {batch_size!r}")
   if train_state is None:
     check_key(key, "rbm.fit")
-    chains = init_chains(params, n_chains or batch_size) if persistent else ()
+    chains = _initial_state(params, n_chains or batch_size, persistent, betas)
     train_state = train.TrainState.create(params, chains, optimizer, key=key)
 
   def evaluate(ts):

@@ -14,7 +14,9 @@ def test_rbm_digits_quick_ais_matches_exact_log_z_and_writes_pictures(tmp_path):
   headline = rbm_digits.main(["--quick", "--json", "--out", str(tmp_path), "--no-progress"])
   ais_z, exact_z = headline["ais_vs_exact_log_z_20_hidden"]
   assert abs(ais_z - exact_z) < 0.1
-  assert set(headline["ais_test_log_likelihood"]) == {"CD-1", "CD-10", "PCD-1", "PCD-1 (20 hidden)"}
+  assert set(headline["ais_test_log_likelihood"]) == {"CD-1", "CD-10", "PCD-1", "PT-1",
+                                                      "PCD-1 (20 hidden)"}
+  assert 0 < headline["pt_swap_acceptance"] <= 1
   # 64 binary pixels: a log-likelihood between that of the uniform model and 0.
   assert all(-64 * np.log(2) < v < 0 for v in headline["ais_test_log_likelihood"].values())
   results = json.loads((tmp_path / "results.json").read_text())
@@ -55,7 +57,47 @@ def test_rbm_mnist_quick_on_idx_files_reports_published_figures(tmp_path):
                              "--mnist-dir", str(tmp_path)])
   ais_z, exact_z = headline["log_z_ais_vs_exact"]["CD1(16)"]
   assert abs(ais_z - exact_z) < 0.2
+  assert set(headline["ais_test_log_likelihood"]) == {"CD1(16)", "CD25(16)", "PT(16)"}
+  assert 0 < headline["pt_swap_acceptance"]["PT(16)"] <= 1
   assert rbm_mnist.PUBLISHED_TEST_LOG_PROB["CD25(500)"] == -86.34
+  results = json.loads((tmp_path / "out" / "results.json").read_text())
+  assert results["models"]["CD25(16)"]["k_stages"] == [[1, 1], [25, 2]]
+  assert (tmp_path / "out" / "checkpoints" / "CD25_16").is_dir()
+
+
+def test_k_is_raised_evenly_from_1_to_its_final_value():
+  ramp = rbm_mnist.MODELS["CD25(500)"]
+  assert rbm_mnist.k_stages(ramp, 5) == [(1, 1), (7, 2), (13, 3), (19, 4), (25, 5)]
+  stages = rbm_mnist.k_stages(ramp, 100)
+  assert stages[0] == (1, 3) and stages[-1] == (25, 100) and len(stages) == 25
+  assert rbm_mnist.k_stages(rbm_mnist.MODELS["CD3(500)"], 100) == [(3, 100)]
+
+
+def test_convnetjs_png_rows_are_decoded_with_their_filters(tmp_path):
+  """A PNG written with the Sub and Up filters (the ones the convnetjs batches use)."""
+  import zlib
+  from experiments import _rbm_data
+  pixels = np.random.default_rng(0).integers(0, 256, (3, 5)).astype(np.uint8)
+  sub = np.concatenate([[1], np.diff(pixels[0].astype(int), prepend=0) % 256])
+  up = np.concatenate([[2], (pixels[1].astype(int) - pixels[0]) % 256])
+  none = np.concatenate([[0], pixels[2]])
+  raw = np.stack([sub, up, none]).astype(np.uint8).tobytes()
+
+  def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+  png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 3, 8, 0, 0, 0, 0))
+         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+  (tmp_path / "x.png").write_bytes(png)
+  np.testing.assert_array_equal(_rbm_data._png_rows(tmp_path / "x.png"), pixels)
+
+
+def test_stochastic_binarisation_is_one_fixed_draw_with_the_intensities_as_probabilities():
+  from experiments import _rbm_data
+  x = np.full((200, 50), 0.3, np.float32)
+  a, b = _rbm_data.binarize(x, "stochastic", 0), _rbm_data.binarize(x, "stochastic", 0)
+  np.testing.assert_array_equal(a, b)
+  assert set(np.unique(a)) == {0.0, 1.0} and abs(a.mean() - 0.3) < 0.02
 
 
 @pytest.mark.slow
@@ -63,6 +105,8 @@ def test_dbn_pretraining_quick_compares_both_initialisations(tmp_path):
   headline = dbn_pretraining.main(["--quick", "--json", "--out", str(tmp_path), "--no-progress"])
   acc = headline["mean_test_accuracy"]
   assert set(acc) == {"dbn", "random"} and set(acc["dbn"]) == {"1", "5"}
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert all(len(v) == 2 for v in results["accuracy"]["dbn"].values())  # two label draws
   assert all(0.2 < a <= 1 for init in acc.values() for a in init.values())  # far above chance
   assert (tmp_path / "dbn_samples.png").is_file()
 

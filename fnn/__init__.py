@@ -15,3 +15,5 @@ from fnn.core import (Layer, ShapeError, fanout, init_params, named_serial, outp
                       parallel, residual, serial)
 
 __version__ = "0.1.0"
+
+__all__ = ["FieldRow", "GradcheckResult", "Layer", "ShapeError", "Summary", "SummaryRow", "__version__", "checkpoint", "data", "energy", "fanout", "gradcheck", "init_params", "initializers", "interop", "layers", "load_params", "losses", "masks", "metrics", "mixed_precision", "models", "named_serial", "output_shape", "parallel", "receptive_field", "residual", "save_params", "serial", "summary", "train"]

@@ -43,8 +43,22 @@ constant = _jinit.constant
 variance_scaling = _jinit.variance_scaling
 
 __all__ = [
-    "Initializer", "glorot_normal", "glorot_uniform", "xavier_normal", "xavier_uniform",
-    "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal",
-    "lecun_uniform", "zeros", "ones", "normal", "uniform", "orthogonal", "constant",
+    "Initializer",
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "normal",
+    "ones",
+    "orthogonal",
+    "uniform",
     "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
 ]

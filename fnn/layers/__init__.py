@@ -15,4 +15,7 @@ from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
 from fnn.layers.reshape import Flatten, Reshape
 from fnn.layers.recurrent import (RNN, Bidirectional, Cell, GRUCell, LSTMCell, RNNInput,
                                   SimpleRNNCell, check_lengths, gru_cell, lstm_cell, rnn_scan,
-                                  simple_rnn_cell, step_mask)
+                                  simple_rnn_cell)
+from fnn.layers._sequence import step_mask
+
+__all__ = ["RNN", "AvgPool", "BatchNorm", "Bidirectional", "Cell", "Conv", "ConvTranspose", "Dense", "Dropout", "Elu", "Embedding", "Flatten", "GRUCell", "Gelu", "GlobalAvgPool", "Identity", "LSTMCell", "LayerNorm", "LeakyRelu", "LocalResponseNorm", "LogSoftmax", "MaxPool", "RNNInput", "Relu", "Reshape", "Sigmoid", "SimpleRNNCell", "Softmax", "Softplus", "Step", "Tanh", "check_lengths", "elu", "gelu", "gru_cell", "identity", "im2col", "leaky_relu", "log_softmax", "lstm_cell", "relu", "rnn_scan", "sigmoid", "simple_rnn_cell", "softmax", "softplus", "step", "step_mask", "tanh"]

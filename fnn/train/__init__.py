@@ -40,3 +40,5 @@ from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key,
 from fnn.train.sharding import global_data, process_share
 from fnn.train.steps import advance, eval_step, supervised_step, train_step
 from fnn.train.vmap import VmapFitResult, vmap_apply, vmap_evaluate, vmap_fit
+
+__all__ = ["IN_MEMORY_LIMIT_BYTES", "EarlyStopping", "FitResult", "NonFiniteLossError", "StepStatus", "TrainState", "VmapFitResult", "advance", "early_stopping", "epoch_fn", "epoch_order", "eval_key", "eval_step", "evaluate", "fit", "global_data", "init_train_state", "num_examples", "process_share", "scan_epochs", "sharding", "shuffle_key", "step_key", "supervised_step", "train_loop", "train_step", "vmap_apply", "vmap_evaluate", "vmap_fit"]

@@ -8,7 +8,7 @@ import json
 import os
 import statistics
 import time
-from typing import Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
 
 import jax
 
@@ -80,7 +80,7 @@ def table(title: str, times: Mapping[str, list], ours: str = "fnn", unit: str = 
   return "\n".join(lines)
 
 
-def device_info(torch_device: Optional[str] = None) -> dict:
+def device_info(torch_device: str | None = None) -> dict:
   """What the JAX variants ran on (and the PyTorch peer, when given).
 
   Returns:
@@ -95,7 +95,7 @@ def device_info(torch_device: Optional[str] = None) -> dict:
   return info
 
 
-def print_device(torch_device: Optional[str] = None) -> None:
+def print_device(torch_device: str | None = None) -> None:
   """Prints :func:`device_info` as one line, e.g. ``backend gpu, device NVIDIA H200 x1``."""
   info = device_info(torch_device)
   line = (f"backend {info['backend']}, device {info['device_kind']} x{info['device_count']}, "
@@ -126,6 +126,6 @@ def block_any(out):
   return jax.block_until_ready(out)
 
 
-def print_json(obj, torch_device: Optional[str] = None) -> None:
+def print_json(obj, torch_device: str | None = None) -> None:
   """Prints ``obj`` as one JSON line, with ``"device": device_info()`` added last."""
   print(json.dumps({**obj, "device": device_info(torch_device)}), flush=True)

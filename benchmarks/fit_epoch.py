@@ -30,7 +30,7 @@ from fnn.data import load_digits
 from fnn.train import fit, init_train_state, train_step
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks import _timing  # noqa: E402
+from benchmarks import _timing
 
 LR = 1e-3
 BATCH = 64

@@ -27,15 +27,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import flax.linen as nn  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
 
-import fnn  # noqa: E402
-from benchmarks import _timing  # noqa: E402
-from fnn.layers import RNN, Dense, LSTMCell  # noqa: E402
+import fnn
+from benchmarks import _timing
+from fnn.layers import RNN, Dense, LSTMCell
 
 SIZES = {  # name: (input F, hidden H, steps T, batch N)
     "small": (32, 128, 100, 32),

@@ -37,17 +37,17 @@ if "--threads" in sys.argv and sys.argv[sys.argv.index("--threads") + 1:][:1] ==
   os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                              " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import optax  # noqa: E402
-from sklearn.neural_network import BernoulliRBM  # noqa: E402
-from sklearn.utils import gen_even_slices  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import jax
+import jax.numpy as jnp
+import optax
+from sklearn.neural_network import BernoulliRBM
+from sklearn.utils import gen_even_slices
+from threadpoolctl import threadpool_limits
 
-import fnn  # noqa: E402
-from benchmarks import _timing  # noqa: E402
-from fnn.data import load_digits  # noqa: E402
-from fnn.energy import rbm  # noqa: E402
+import fnn
+from benchmarks import _timing
+from fnn.data import load_digits
+from fnn.energy import rbm
 
 N_HIDDEN, BATCH_SIZE, LEARNING_RATE = 256, 100, 0.05
 
@@ -72,7 +72,8 @@ def binary_784(n=10000, seed=0):
 
 def matmul_probe(size):
   """One ``size^3`` float32 ``jnp.dot`` per call: the machine's matmul throughput, timed
-  as one more interleaved variant so it sees the same machine load."""
+  as one more interleaved variant so it sees the same machine load.
+  """
   a = jnp.asarray(np.random.default_rng(0).standard_normal((size, size)), jnp.float32)
   dot = jax.jit(jnp.dot)
   return lambda: dot(a, a)
@@ -137,7 +138,8 @@ class FnnVariant:
 
 def run_dataset(X, rounds, seed, blas_threads, matmul_size):
   """Times one epoch per variant per round (after 2 untimed epochs each, which also
-  compile fnn's epoch), then scores every model after the same ``rounds + 2`` epochs."""
+  compile fnn's epoch), then scores every model after the same ``rounds + 2`` epochs.
+  """
   sk64 = SklearnVariant(X, np.float64, seed, blas_threads)
   sk32 = SklearnVariant(X, np.float32, seed, blas_threads)
   fnn_v = FnnVariant(X, sk64.model.components_, seed)

@@ -32,12 +32,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import optax  # noqa: E402
+import jax
+import jax.numpy as jnp
+import optax
 
-import fnn  # noqa: E402
-from benchmarks import _timing  # noqa: E402
+import fnn
+from benchmarks import _timing
 
 BATCH = 128
 MODELS = {
@@ -280,7 +280,7 @@ def make_equinox(spec, x, y):
 # -- fnn with bfloat16 compute (opt-in peer) -------------------------------------------
 
 def make_fnn_bf16(spec, x, y):
-  """fnn's step with the model in ``fnn.mixed_precision`` (float32 params and Adam)."""
+  """Fnn's step with the model in ``fnn.mixed_precision`` (float32 params and Adam)."""
   if spec["kind"] == "mlp":
     s = spec["sizes"]
     model = fnn.models.mlp(s[0], list(s[1:-1]), s[-1])

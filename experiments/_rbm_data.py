@@ -119,7 +119,8 @@ def image_shape(width: int) -> tuple[int, int]:
 
 def binarize(x, how: str, seed: int = 0) -> np.ndarray:
   """Binary float32 pixels: ``"threshold"`` at 0.5, or ``"stochastic"``: each pixel on
-  with probability equal to its intensity, one fixed draw (numpy ``default_rng(seed)``)."""
+  with probability equal to its intensity, one fixed draw (numpy ``default_rng(seed)``).
+  """
   if how == "threshold":
     return (x > BINARY_THRESHOLD).astype(np.float32)
   if how == "stochastic":

@@ -52,7 +52,8 @@ def adam(lr):
 
 def finetune(model, params, x, y, x_test, y_test, key, *, steps, lr):
   """Test accuracy after ``steps`` Adam updates of minibatches of ``BATCH`` (the whole set
-  when smaller) from ``params``."""
+  when smaller) from ``params``.
+  """
   batch = min(BATCH, len(x))
   epochs = math.ceil(steps / (len(x) // batch))
   ts = fnn.train.init_train_state(key, model, adam(lr), (1, x.shape[1]), params=params)
@@ -64,7 +65,8 @@ def finetune(model, params, x, y, x_test, y_test, key, *, steps, lr):
 
 def pretrain(x, hidden, key, epochs, progress, lr=0.05, checkpoints=None):
   """CD-1 per layer, SGD ``lr`` with momentum 0.9 and weight decay 2e-4 on w; checkpoints
-  (and resumes) each layer under ``checkpoints``."""
+  (and resumes) each layer under ``checkpoints``.
+  """
   return dbn.pretrain(x, hidden, key=key, optimizer=rbm.practical_guide_optimizer(lr),
                       epochs=epochs, batch_size=BATCH, progress=progress,
                       checkpoint_dir=checkpoints, resume=checkpoints)
@@ -72,7 +74,8 @@ def pretrain(x, hidden, key, epochs, progress, lr=0.05, checkpoints=None):
 
 def compare(variants, x_train, y_train, x_test, y_test, counts, seeds, key, steps):
   """``{variant: {count: [accuracy per seed]}}`` for ``variants``:
-  ``{name: (model, init_params(seed) -> params, lr)}``."""
+  ``{name: (model, init_params(seed) -> params, lr)}``.
+  """
   acc = {name: {} for name in variants}
   for count in counts:
     for name in variants:

@@ -68,7 +68,7 @@ def main(argv=None):
   fig.suptitle(f"LeNet-5 on {dataset}"); fig.tight_layout()
   fig.savefig(out / "learning_curve.png", dpi=100); plt.close(fig)
   headline = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
-              "dataset": dataset, "epochs": epochs, "test_size": int(len(y_test))}
+              "dataset": dataset, "epochs": epochs, "test_size": len(y_test)}
   return finish(args, out, {**headline, "confusion_matrix": confusion,
                             "history": result.history}, headline)
 

@@ -30,7 +30,8 @@ PT_TEMPERATURES, PT_BETA_MIN = 5, 0.6
 
 def parse_method(method: str, betas=None) -> dict:
   """``rbm.fit`` arguments of a method: ``"CD-3"`` -> ``{'k': 3, 'persistent': False}``,
-  ``"PCD-1"`` -> ``{'k': 1, 'persistent': True}``, ``"PT-1"`` -> ``{'k': 1, 'betas': betas}``."""
+  ``"PCD-1"`` -> ``{'k': 1, 'persistent': True}``, ``"PT-1"`` -> ``{'k': 1, 'betas': betas}``.
+  """
   kind, _, k = method.partition("-")
   if kind not in ("CD", "PCD", "PT") or not k.isdigit():
     raise ValueError(f"unknown training method {method!r}; expected CD-k, PCD-k or PT-k")
@@ -59,7 +60,8 @@ def sample_grid(params, key, n, n_gibbs):
 def evaluate(params, x_train, x_test, key, *, ais_runs, ais_betas,
              exact_max_units=partition.MAX_EXACT_UNITS) -> dict:
   """AIS test log-likelihood (±3σ̂ range, base rate from the training data), and the
-  exact one when the hidden layer is small enough to enumerate."""
+  exact one when the hidden layer is small enough to enumerate.
+  """
   ais = partition.ais_log_likelihood(key, params, jnp.asarray(x_test), n_runs=ais_runs,
                                      betas=partition.ais_betas(ais_betas),
                                      base_visible_bias=rbm.data_visible_bias(x_train))

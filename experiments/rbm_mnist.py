@@ -89,7 +89,8 @@ def safe_name(label: str) -> str:
 
 def train(label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, progress):
   """Trains one model through its k stages, checkpointing every epoch in ``checkpoints``
-  (which it resumes from when it holds a run); returns the final FitResult."""
+  (which it resumes from when it holds a run); returns the final FitResult.
+  """
   params = rbm.init(jax.random.fold_in(key, 0), x_train.shape[1], model.n_hidden,
                     visible_bias=rbm.data_visible_bias(x_train))
   steps_per_epoch = -(-len(x_train) // BATCH_SIZE)

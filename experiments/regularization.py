@@ -67,7 +67,7 @@ def main(argv=None):
     summary[name] = {"min_val_loss_epoch": int(np.argmin(h["val_loss"])),
                      "min_val_loss": float(h["val_loss"].min()),
                      "final_val_loss": float(h["val_loss"][-1]),
-                     "epochs_run": int(len(h["val_loss"])),
+                     "epochs_run": len(h["val_loss"]),
                      "test_accuracy": test["accuracy"]}
   print("| variant | lowest val loss at epoch | lowest val loss | final val loss | test accuracy |")
   print("| --- | --- | --- | --- | --- |")

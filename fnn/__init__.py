@@ -4,15 +4,35 @@ Every layer and model is a :class:`Layer`, a pair of pure functions ``init`` and
 ``apply`` over plain pytrees; see :mod:`fnn.core` for the protocol.
 """
 
-from fnn import (checkpoint, data, energy, initializers, interop, layers, losses, masks,
-                 metrics, models, train)
+from fnn import (
+                 checkpoint,
+                 data,
+                 energy,
+                 initializers,
+                 interop,
+                 layers,
+                 losses,
+                 masks,
+                 metrics,
+                 models,
+                 train,
+)
 from fnn.checkpoint import load_params, save_params
+from fnn.core import (
+                 Layer,
+                 ShapeError,
+                 fanout,
+                 init_params,
+                 named_serial,
+                 output_shape,
+                 parallel,
+                 residual,
+                 serial,
+)
 from fnn.gradcheck import GradcheckResult, gradcheck
-from fnn.receptive_field import FieldRow, receptive_field
 from fnn.precision import mixed_precision
+from fnn.receptive_field import FieldRow, receptive_field
 from fnn.summary import Summary, SummaryRow, summary
-from fnn.core import (Layer, ShapeError, fanout, init_params, named_serial, output_shape,
-                      parallel, residual, serial)
 
 __version__ = "0.1.0"
 

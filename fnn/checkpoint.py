@@ -35,7 +35,7 @@ import pathlib
 import tempfile
 import warnings
 import zlib
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -54,7 +54,8 @@ class CheckpointError(ValueError):
 
 class CorruptCheckpointError(CheckpointError):
   """A checkpoint that cannot be read (truncated, bit-flipped, not a checkpoint):
-  the kind :meth:`CheckpointManager.restore` skips, falling back to an older one."""
+  the kind :meth:`CheckpointManager.restore` skips, falling back to an older one.
+  """
 
 
 class CheckpointWarning(UserWarning):
@@ -74,7 +75,8 @@ class _DropRecords(logging.Filter):
 def _quiet_orbax():
   """Drops the log records orbax writes (through absl) while fnn reads or writes a
   checkpoint: every unreadable file it meets is logged there, and fnn reports those
-  itself, once, as an error or a warning. Only these loggers, only for the call."""
+  itself, once, as an error or a warning. Only these loggers, only for the call.
+  """
   drop = _DropRecords()
   loggers = [logging.getLogger(name) for name in ("absl", "orbax")]
   for logger in loggers:
@@ -224,7 +226,8 @@ def _restore_keys(target: PyTree, restored: PyTree) -> PyTree:
 def tree_signature(tree: PyTree) -> str:
   """The structure of ``tree`` as a string, node types included (``ScaleByAdamState``,
   ``EmptyState``...): what :meth:`CheckpointManager.save`'s ``config`` stores to tell
-  one optimizer from another whose state has the same leaves."""
+  one optimizer from another whose state has the same leaves.
+  """
   return str(jax.tree.structure(tree))
 
 
@@ -277,8 +280,8 @@ class CheckpointManager:
       ts, meta = manager.restore(like=ts, config=config)  # the newest readable one
   """
 
-  def __init__(self, directory, *, max_to_keep: Optional[int] = 3,
-               best_metric: Optional[str] = None, best_mode: str = "min",
+  def __init__(self, directory, *, max_to_keep: int | None = 3,
+               best_metric: str | None = None, best_mode: str = "min",
                must_exist: bool = False):
     import orbax.checkpoint as ocp
     from orbax.checkpoint import checkpoint_managers as policies
@@ -316,12 +319,12 @@ class CheckpointManager:
       self._manager.reload()
       return sorted(self._manager.all_steps())
 
-  def latest_step(self) -> Optional[int]:
+  def latest_step(self) -> int | None:
     """The newest complete checkpoint's step, or None when there is none."""
     steps = self.all_steps()
     return steps[-1] if steps else None
 
-  def readable_step(self, step: int) -> Optional[str]:
+  def readable_step(self, step: int) -> str | None:
     """Why checkpoint ``step`` cannot be read (a message), or None when it can.
 
     Checks its files against the sizes and CRC-32s recorded when it was saved, and
@@ -334,7 +337,7 @@ class CheckpointManager:
       return str(err)
     return None
 
-  def latest_readable_step(self) -> Optional[int]:
+  def latest_readable_step(self) -> int | None:
     """The newest checkpoint that :meth:`readable_step` passes, or None.
 
     Each newer one it passes over is named in a :class:`CheckpointWarning`.
@@ -347,7 +350,7 @@ class CheckpointManager:
                     CheckpointWarning, stacklevel=2)
     return None
 
-  def best_step(self) -> Optional[int]:
+  def best_step(self) -> int | None:
     """The kept checkpoint with the best ``best_metric`` (ties: the earliest), or None.
 
     Checkpoints whose meta data cannot be read are passed over.
@@ -367,8 +370,8 @@ class CheckpointManager:
         best = (step, value)
     return None if best is None else best[0]
 
-  def save(self, step: int, tree: PyTree, *, metrics: Optional[dict] = None,
-           meta: Optional[dict] = None, config: Optional[dict] = None) -> None:
+  def save(self, step: int, tree: PyTree, *, metrics: dict | None = None,
+           meta: dict | None = None, config: dict | None = None) -> None:
     """Writes ``tree`` as checkpoint ``step`` (atomically; replaces nothing older).
 
     Args:
@@ -414,8 +417,8 @@ class CheckpointManager:
                                    "it was not written by fnn")
     return meta
 
-  def restore(self, like: PyTree, step: Optional[int] = None, *,
-              config: Optional[dict] = None) -> tuple[PyTree, dict]:
+  def restore(self, like: PyTree, step: int | None = None, *,
+              config: dict | None = None) -> tuple[PyTree, dict]:
     """Reads checkpoint ``step`` (default: the newest readable one) into ``like``'s structure.
 
     With ``step=None`` a checkpoint that cannot be read (truncated, corrupt, a junk

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Protocol, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -60,7 +61,7 @@ class InitFn(Protocol):
 class ApplyFn(Protocol):
 
   def __call__(self, params: PyTree, state: PyTree, x: Any, *,
-               key: Optional[jax.Array] = None, train: bool = False) -> tuple[Any, PyTree]:
+               key: jax.Array | None = None, train: bool = False) -> tuple[Any, PyTree]:
     """Runs the layer.
 
     Args:
@@ -90,7 +91,7 @@ class Geometry(NamedTuple):
   """
   kernel: tuple
   stride: tuple
-  padding: Union[str, tuple]
+  padding: str | tuple
   dilation: tuple
 
 
@@ -112,7 +113,7 @@ class Layer(NamedTuple):
   init: InitFn
   apply: ApplyFn
   name: str = "Layer"
-  geometry: Union[Geometry, str, None] = None
+  geometry: Geometry | str | None = None
 
   def __repr__(self) -> str:
     return self.name
@@ -255,7 +256,7 @@ def check_key(key: Any, name: str, *, allow_none: bool = False) -> Any:
                   f"{_describe(key)}{batch}")
 
 
-def param_checker(name: str, init: "InitFn") -> Callable[[PyTree, Shape], None]:
+def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
   """A check that ``params`` are what ``init`` makes for an input shape.
 
   Layers call the returned ``check(params, input_shape)`` in ``apply`` after their
@@ -334,7 +335,7 @@ def _child_key(key, i):
   return None if key is None else jax.random.fold_in(key, i)
 
 
-def _sequence(kind: str, names: Sequence[Optional[str]], layers: Sequence[Layer],
+def _sequence(kind: str, names: Sequence[str | None], layers: Sequence[Layer],
               wrap: Callable[[list], PyTree]) -> Layer:
   """Shared body of ``serial`` and ``named_serial``: ``wrap`` builds the params container."""
   if not layers:
@@ -479,7 +480,7 @@ def fanout(n: int) -> Layer:
   return Layer(init, apply, f"fanout({n})")
 
 
-def residual(*layers: Layer, shortcut: Optional[Layer] = None) -> Layer:
+def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
   """``y = serial(*layers)(x) + shortcut(x)``, with ``shortcut`` the identity by default.
 
   Args:

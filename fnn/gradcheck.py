@@ -1,6 +1,7 @@
 """Finite-difference gradient checking for any scalar function of a pytree."""
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -19,7 +19,7 @@ Conventions:
     (``fit`` runs it on its data; under ``jit`` an out-of-range label cannot raise).
 """
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -187,7 +187,7 @@ def _split_sequence(where, outputs, targets, mask):
   return outputs, targets, mask
 
 
-def masked(loss: Callable, *, name: Optional[str] = None) -> Callable:
+def masked(loss: Callable, *, name: str | None = None) -> Callable:
   """A per-example loss applied at every step of ``(N, T, ...)`` sequences, averaged
   over each sequence's real steps.
 

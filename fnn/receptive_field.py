@@ -1,6 +1,7 @@
 """Receptive-field arithmetic for stacks of convolutions and pools."""
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from fnn.core import Geometry, Layer
 from fnn.layers._spatial import as_padding, explicit_padding, output_sizes

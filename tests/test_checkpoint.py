@@ -11,8 +11,15 @@ import pytest
 from flax import serialization
 
 import fnn
-from fnn.checkpoint import (CheckpointError, CheckpointManager, CheckpointWarning,
-                            CorruptCheckpointError, load_params, save_params, tree_signature)
+from fnn.checkpoint import (
+  CheckpointError,
+  CheckpointManager,
+  CheckpointWarning,
+  CorruptCheckpointError,
+  load_params,
+  save_params,
+  tree_signature,
+)
 from fnn.layers import Dense, Dropout, Relu
 from fnn.train import NonFiniteLossError, fit, init_train_state
 

@@ -1,5 +1,6 @@
 """Bad input gets an error that names the layer, what it expected and what it got,
-at init or at trace time (so also under jit)."""
+at init or at trace time (so also under jit).
+"""
 
 import jax
 import jax.numpy as jnp

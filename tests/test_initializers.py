@@ -30,7 +30,7 @@ def test_uniform_bounds_and_aliases():
   assert float(jnp.abs(w).max()) <= np.sqrt(6 / 150)
   assert init.xavier_uniform is init.glorot_uniform and init.kaiming_normal is init.he_normal
   u = init.uniform(0.5)(KEY, (1000,))
-  assert 0 <= float(u.min()) and float(u.max()) < 0.5
+  assert float(u.min()) >= 0 and float(u.max()) < 0.5
 
 
 def test_orthogonal_gives_orthonormal_columns_and_constants_are_constant(assert_close):

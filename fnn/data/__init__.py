@@ -50,7 +50,7 @@ def load_digits(split: str = "all"):
   raw = _read_shipped("digits.csv.gz")
   digest = hashlib.sha256(raw).hexdigest()
   if digest != _DIGITS_SHA256:
-    raise IOError(f"load_digits: the shipped digits.csv.gz is corrupt (sha256 {digest})")
+    raise OSError(f"load_digits: the shipped digits.csv.gz is corrupt (sha256 {digest})")
   table = np.loadtxt(gzip.decompress(raw).decode().splitlines(), delimiter=",", dtype=np.int64)
   images = (table[:, :64] / 16.0).astype(np.float32).reshape(-1, 8, 8)
   labels = table[:, 64].astype(np.int32)

@@ -35,7 +35,8 @@ def shift(image, dy, dx):
 
 def rotate(image, degrees):
   """Rotates about the centre by ``degrees`` counter-clockwise as displayed (as ``np.rot90``),
-  bilinear, zero fill."""
+  bilinear, zero fill.
+  """
   h, w = _spatial(image)
   theta = jnp.deg2rad(degrees)
   cy, cx = (h - 1) / 2.0, (w - 1) / 2.0

@@ -8,7 +8,7 @@ import fnn
 from fnn.data import load_digits
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 TITLE = "MLP 64-256-256-10 on the 8x8 digits"
 

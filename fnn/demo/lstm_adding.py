@@ -11,7 +11,7 @@ from fnn.data.sequence_tasks import adding_problem
 from fnn.layers import RNN, Dense, LSTMCell
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 TITLE = "LSTM(32) on the adding problem, T = 50 (BPTT through lax.scan)"
 

@@ -14,8 +14,18 @@
 """
 
 from fnn.energy import dbn, hopfield, partition, pictures, rbm, tempering, tsp, tsplib
-from fnn.energy.hopfield import (Hopfield, hebbian, modern_energy, modern_recall, modern_update,
-                                 pseudo_inverse, recall, storkey, to_binary, to_bipolar)
+from fnn.energy.hopfield import (
+  Hopfield,
+  hebbian,
+  modern_energy,
+  modern_recall,
+  modern_update,
+  pseudo_inverse,
+  recall,
+  storkey,
+  to_binary,
+  to_bipolar,
+)
 from fnn.energy.partition import ais_log_likelihood, ais_log_partition, log_partition_exact
 from fnn.energy.tsp import read_tour, read_tsplib
 

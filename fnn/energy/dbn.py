@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import pathlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -113,7 +113,7 @@ def up_pass(layers: Sequence[dict], v) -> list:
   return features
 
 
-def down_pass(layers: Sequence[dict], h_top, *, key: Optional[jax.Array] = None):
+def down_pass(layers: Sequence[dict], h_top, *, key: jax.Array | None = None):
   """Top-down generative pass from the top RBM's visible layer to the data.
 
   Args:

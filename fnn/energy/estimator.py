@@ -32,7 +32,6 @@ import optax
 from fnn import train
 from fnn.energy import rbm
 
-
 # One optimizer for every estimator: the learning rate lives in the optimizer state
 # (optax.inject_hyperparams), so rbm.cd_step's cache holds one compiled step for all
 # learning rates.
@@ -152,7 +151,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
   def score_samples(self, X):
     """scikit-learn's pseudo-log-likelihood per sample, with the same flipped units
-    (drawn from ``check_random_state(random_state)``): ``(n_samples,)``."""
+    (drawn from ``check_random_state(random_state)``): ``(n_samples,)``.
+    """
     check_is_fitted(self)
     X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
     units = check_random_state(self.random_state).randint(0, X.shape[1], X.shape[0])

@@ -50,8 +50,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import initializers
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_key, check_train, param_checker)
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_key,
+  check_train,
+  param_checker,
+)
 
 # ----------------------------------------------------------------------------
 # States and checks.

@@ -32,7 +32,8 @@ Example::
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +51,7 @@ PyTree = Any
 
 
 def init(key: jax.Array, n_visible: int, n_hidden: int, *, visible: str = "bernoulli",
-         weight_scale: float = 0.01, visible_bias: Optional[Any] = None,
+         weight_scale: float = 0.01, visible_bias: Any | None = None,
          dtype=jnp.float32) -> dict:
   """Initial RBM parameters: ``w ~ N(0, weight_scale²)``, zero biases (σ = 1).
 
@@ -145,7 +146,8 @@ def check_hidden(where: str, params: dict, h):
 
 def check_data(where: str, params: dict, data) -> np.ndarray:
   """Checks concrete training data on the host: shape, finiteness and, for a Bernoulli
-  RBM, values in [0, 1]. Returns it as a numpy array of the parameters' dtype."""
+  RBM, values in [0, 1]. Returns it as a numpy array of the parameters' dtype.
+  """
   data = np.asarray(data)
   if data.ndim != 2 or data.shape[1] != n_visible(params):
     raise ShapeError(f"{where}: expected data of shape (N, {n_visible(params)}) for an RBM with "
@@ -177,7 +179,8 @@ def _check_k(where: str, k) -> int:
 def _softplus(x):
   """``log(1 + e^x)`` whose derivative is written as ``sigmoid(x)``: the CD gradient then
   needs one sigmoid per hidden unit, the same one the samplers compute, instead of the
-  several exponentials of ``logaddexp``'s own derivative."""
+  several exponentials of ``logaddexp``'s own derivative.
+  """
   return jax.nn.softplus(x)
 
 
@@ -309,7 +312,7 @@ def reconstruction_error(params: dict, v):
   return jnp.mean(jnp.sum((v - recon) ** 2, axis=-1))
 
 
-def pseudo_log_likelihood(key: Optional[jax.Array], params: dict, v, *, units=None):
+def pseudo_log_likelihood(key: jax.Array | None, params: dict, v, *, units=None):
   """scikit-learn's stochastic pseudo-log-likelihood (``BernoulliRBM.score_samples``).
 
   For each example one visible unit ``i`` is drawn uniformly and flipped to give
@@ -344,7 +347,7 @@ def pseudo_log_likelihood(key: Optional[jax.Array], params: dict, v, *, units=No
 
 
 def cd_loss(params: dict, v_data, v_model, *, learn_sigma: bool = False,
-            sparsity_target: Optional[float] = None, sparsity_cost: float = 0.0):
+            sparsity_target: float | None = None, sparsity_cost: float = 0.0):
   """The contrastive-divergence surrogate ``mean F(v_data) - mean F(sg(v_model))``.
 
   Its gradient is the (negated) CD estimate of the log-likelihood gradient: for
@@ -378,7 +381,8 @@ def cd_loss(params: dict, v_data, v_model, *, learn_sigma: bool = False,
 
 def init_chains(params: dict, n_chains: int) -> jax.Array:
   """Persistent-chain state for PCD: the hidden samples ``(n_chains, n_hidden)``, zeros
-  at first (as scikit-learn's ``h_samples_``)."""
+  at first (as scikit-learn's ``h_samples_``).
+  """
   return jnp.zeros((n_chains, n_hidden(params)), params["w"].dtype)
 
 
@@ -413,8 +417,8 @@ def _tempering():
 
 @functools.lru_cache(maxsize=64)
 def cd_step(optimizer: optax.GradientTransformation, *, k: int = 1, persistent: bool = False,
-            betas: Optional[tuple] = None, learn_sigma: bool = False,
-            sparsity_target: Optional[float] = None,
+            betas: tuple | None = None, learn_sigma: bool = False,
+            sparsity_target: float | None = None,
             sparsity_cost: float = 0.0) -> train.steps.Step:
   """The CD-k / PCD-k / parallel-tempering step of :mod:`fnn.train`: ``(ts, v, key) -> (ts, logs)``.
 
@@ -502,8 +506,9 @@ def practical_guide_optimizer(learning_rate=0.05, *, momentum=0.9,
 
 @jax.jit
 def monitors(key: jax.Array, params: dict, data) -> dict:
-  """fit's per-epoch monitors on ``data``: reconstruction error and, for a Bernoulli
-  RBM, the mean pseudo-log-likelihood (scalars)."""
+  """Fit's per-epoch monitors on ``data``: reconstruction error and, for a Bernoulli
+  RBM, the mean pseudo-log-likelihood (scalars).
+  """
   out = {"reconstruction_error": reconstruction_error(params, data)}
   if not is_gaussian(params):
     out["pseudo_log_likelihood"] = jnp.mean(pseudo_log_likelihood(key, params, data))
@@ -512,10 +517,10 @@ def monitors(key: jax.Array, params: dict, data) -> dict:
 
 def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransformation,
         epochs: int, batch_size: int = 100, k: int = 1, persistent: bool = False,
-        betas: Optional[Sequence[float]] = None, n_chains: Optional[int] = None,
+        betas: Sequence[float] | None = None, n_chains: int | None = None,
         shuffle: bool = True, drop_remainder: bool = False,
-        learn_sigma: bool = False, sparsity_target: Optional[float] = None,
-        sparsity_cost: float = 0.0, train_state: Optional[train.TrainState] = None,
+        learn_sigma: bool = False, sparsity_target: float | None = None,
+        sparsity_cost: float = 0.0, train_state: train.TrainState | None = None,
         monitor: bool = True, progress: bool = True, desc: str = "RBM", callbacks=(),
         checkpoint_dir=None, keep_checkpoints: int = 3, resume=None) -> train.FitResult:
   """Trains an RBM by CD-k, PCD-k or parallel tempering through :func:`fnn.train.train_loop`.

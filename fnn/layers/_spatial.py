@@ -1,6 +1,6 @@
 """Argument normalisation shared by the layers that slide a window (conv, pooling)."""
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from fnn.core import Geometry, ShapeError
 

@@ -1,16 +1,31 @@
 """Convolutions over 1, 2 or 3 spatial axes, channels-last."""
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_key, check_train, param_checker)
-from fnn.layers._spatial import (as_padding, as_tuple, explicit_padding, geometry, output_sizes,
-                                 spatial_rank, window_rank)
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_key,
+  check_train,
+  param_checker,
+)
+from fnn.layers._spatial import (
+  as_padding,
+  as_tuple,
+  explicit_padding,
+  geometry,
+  output_sizes,
+  spatial_rank,
+  window_rank,
+)
 
 _LAYOUT = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"),
            3: ("NDHWC", "DHWIO", "NDHWC")}

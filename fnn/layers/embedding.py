@@ -3,8 +3,16 @@
 import jax.numpy as jnp
 
 from fnn import initializers
-from fnn.core import (Layer, ShapeError, check_array, check_input_shape, check_integer,
-                      check_key, check_train, param_checker)
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_input_shape,
+  check_integer,
+  check_key,
+  check_train,
+  param_checker,
+)
 from fnn.layers._sequence import per_step
 
 

@@ -4,8 +4,17 @@ import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_key, check_last_axis, check_train, param_checker)
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_key,
+  check_last_axis,
+  check_train,
+  param_checker,
+)
 from fnn.layers._sequence import per_step
 
 

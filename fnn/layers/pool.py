@@ -1,15 +1,29 @@
 """Pooling over 1-3 spatial axes, channels-last."""
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 from jax import lax
 
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_key, check_train)
-from fnn.layers._spatial import (as_padding, as_tuple, explicit_padding, geometry, output_sizes,
-                                 spatial_rank, window_rank)
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_key,
+  check_train,
+)
+from fnn.layers._spatial import (
+  as_padding,
+  as_tuple,
+  explicit_padding,
+  geometry,
+  output_sizes,
+  spatial_rank,
+  window_rank,
+)
 
 
 def _pool(kind: str, window, stride, padding) -> Layer:

@@ -37,18 +37,29 @@ one as 0.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from fnn import initializers
-from fnn.layers._sequence import RNNInput, check_lengths, is_concrete, split_shape, step_mask
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_integer,
+  check_key,
+  check_last_axis,
+  check_rank,
+  check_train,
+  param_checker,
+)
+from fnn.layers._sequence import RNNInput, check_lengths, is_concrete, split_shape
 from fnn.layers.lstm_scan import lstm_scan
-from fnn.core import (Layer, ShapeError, check_array, check_floating, check_input_shape,
-                      check_integer, check_key, check_last_axis, check_rank, check_train,
-                      param_checker)
 
 PyTree = Any
 
@@ -139,7 +150,7 @@ class Cell(NamedTuple):
   output: Callable[[PyTree], jax.Array]
   hidden_size: int
   name: str
-  scan: Optional[Callable] = None
+  scan: Callable | None = None
 
   def __repr__(self) -> str:
     return self.name
@@ -247,7 +258,7 @@ def GRUCell(hidden_size: int, *, w_init=initializers.lecun_normal,
 
 
 def rnn_scan(cell: Cell, params, carry, x, *, lengths=None, reverse: bool = False,
-             return_sequences: bool = True, truncate: Optional[int] = None,
+             return_sequences: bool = True, truncate: int | None = None,
              unroll: int = 1):
   """Runs ``cell`` over the time axis of ``x`` with ``lax.scan``: the function under RNN.
 
@@ -391,7 +402,8 @@ def _check_options(name, truncate, unroll):
 
 def _rnn_input_shape(name, input_shape):
   """``(x_shape, lengths_shape)`` of an input shape: a plain ``(N, T, F)`` or the
-  shapes of an RNNInput ``(x, lengths, carry)``."""
+  shapes of an RNNInput ``(x, lengths, carry)``.
+  """
   shape, lengths, _ = split_shape(input_shape)
   shape = check_input_shape(name, shape)
   check_rank(name, shape, 3, "(N, T, F)")
@@ -407,7 +419,7 @@ def _wrap_output(y, lengths, final_carry, return_sequences, return_carry):
 
 
 def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
-        return_carry: bool = False, truncate: Optional[int] = None, unroll: int = 1) -> Layer:
+        return_carry: bool = False, truncate: int | None = None, unroll: int = 1) -> Layer:
   """Scans ``cell`` over the time axis of ``(N, T, F)`` input: a Layer trained by BPTT.
 
   Input: an ``(N, T, F)`` array, or an :class:`RNNInput` with ``lengths`` (padded
@@ -473,9 +485,9 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
   return Layer(init, apply, name)
 
 
-def Bidirectional(cell: Cell, backward_cell: Optional[Cell] = None, *,
+def Bidirectional(cell: Cell, backward_cell: Cell | None = None, *,
                   return_sequences: bool = True, return_carry: bool = False,
-                  truncate: Optional[int] = None, unroll: int = 1) -> Layer:
+                  truncate: int | None = None, unroll: int = 1) -> Layer:
   """A forward and a backward RNN over the same input, outputs concatenated.
 
   With ``lengths`` the backward direction starts at each sequence's own last step.

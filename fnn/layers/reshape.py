@@ -1,6 +1,6 @@
 """Layers that only change the shape of their input."""
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -18,7 +18,7 @@ Examples:
   {'b': (2,), 'w': (128, 2)}
 """
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from fnn import initializers
 from fnn.core import Layer, ShapeError, named_serial
@@ -65,7 +65,7 @@ def dense_encoder(in_features: int, hidden: Sequence[int], code_size: int, *,
 
 def dense_decoder(code_size: int, hidden: Sequence[int], out_features: int, *,
                   activation: Callable[[], Layer] = Relu,
-                  output_activation: Optional[Callable[[], Layer]] = Sigmoid,
+                  output_activation: Callable[[], Layer] | None = Sigmoid,
                   w_init=initializers.lecun_normal) -> Layer:
   """``Dense -> activation`` per hidden size, then ``Dense(out_features)`` and
   ``output_activation`` (``Sigmoid`` for data in [0, 1]; ``None`` to output logits).
@@ -111,7 +111,7 @@ def conv_encoder(image_shape: Sequence[int], channels: Sequence[int], code_size:
 
 def conv_decoder(code_size: int, image_shape: Sequence[int], channels: Sequence[int], *,
                  kernel_size: int = 3, activation: Callable[[], Layer] = Relu,
-                 output_activation: Optional[Callable[[], Layer]] = Sigmoid) -> Layer:
+                 output_activation: Callable[[], Layer] | None = Sigmoid) -> Layer:
   """The mirror of :func:`conv_encoder`: ``Dense`` to an ``(H/2^L, W/2^L, channels[0])``
   map, then stride-2 ``ConvTranspose -> activation`` through ``channels[1:]``, a last
   stride-2 ``ConvTranspose`` to the image's C channels and ``output_activation``.

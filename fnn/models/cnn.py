@@ -1,6 +1,6 @@
 """Convolutional models: LeNet-5, VGG-style blocks, ResNet basic blocks and a small ResNet."""
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from fnn.core import Layer, named_serial, residual, serial
 from fnn.layers import AvgPool, BatchNorm, Conv, Dense, Flatten, GlobalAvgPool, MaxPool, Relu

@@ -1,6 +1,6 @@
 """Multi-layer perceptron."""
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from fnn import initializers
 from fnn.core import Layer, named_serial

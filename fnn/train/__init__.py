@@ -31,14 +31,12 @@ Example::
 
 from fnn.train import early_stopping, sharding
 from fnn.train.early_stopping import EarlyStopping
-from fnn.train.epochs import (StepStatus, epoch_fn, epoch_order, evaluate, num_examples,
-                              scan_epochs)
-from fnn.train.supervised import fit
-from fnn.train.loop import (IN_MEMORY_LIMIT_BYTES, FitResult, NonFiniteLossError,
-                            train_loop)
-from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key, step_key
+from fnn.train.epochs import StepStatus, epoch_fn, epoch_order, evaluate, num_examples, scan_epochs
+from fnn.train.loop import IN_MEMORY_LIMIT_BYTES, FitResult, NonFiniteLossError, train_loop
 from fnn.train.sharding import global_data, process_share
+from fnn.train.state import TrainState, eval_key, init_train_state, shuffle_key, step_key
 from fnn.train.steps import advance, eval_step, supervised_step, train_step
+from fnn.train.supervised import fit
 from fnn.train.vmap import VmapFitResult, vmap_apply, vmap_evaluate, vmap_fit
 
 __all__ = ["IN_MEMORY_LIMIT_BYTES", "EarlyStopping", "FitResult", "NonFiniteLossError", "StepStatus", "TrainState", "VmapFitResult", "advance", "early_stopping", "epoch_fn", "epoch_order", "eval_key", "eval_step", "evaluate", "fit", "global_data", "init_train_state", "num_examples", "process_share", "scan_epochs", "sharding", "shuffle_key", "step_key", "supervised_step", "train_loop", "train_step", "vmap_apply", "vmap_evaluate", "vmap_fit"]

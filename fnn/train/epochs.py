@@ -115,7 +115,8 @@ def guarded(step: Step):
 
 def _unguarded_status(start, ts: TrainState, losses) -> StepStatus:
   """The first non-finite loss; failing that the last step if the parameters are not
-  finite (the guarded replay then finds the step that made them so)."""
+  finite (the guarded replay then finds the step that made them so).
+  """
   bad = ~jnp.isfinite(losses)
   first = jnp.argmax(bad)
   params_bad = ~all_finite(ts.params)

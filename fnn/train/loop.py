@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import pathlib
 import time
-from typing import Any, Callable, NamedTuple, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +23,16 @@ from tqdm.auto import tqdm
 from fnn.checkpoint import CheckpointManager, tree_signature
 from fnn.train import early_stopping as es
 from fnn.train import sharding
-from fnn.train.epochs import (epoch_fn, epoch_order, guarded, nbytes, num_examples,
-                              ok_status, remainder_order, take)
+from fnn.train.epochs import (
+  epoch_fn,
+  epoch_order,
+  guarded,
+  nbytes,
+  num_examples,
+  ok_status,
+  remainder_order,
+  take,
+)
 from fnn.train.state import TrainState
 from fnn.train.steps import Step
 
@@ -75,7 +84,8 @@ class _Epochs(NamedTuple):
 def _compiled(step: Step, batch_size: int, shuffle: bool, drop_remainder: bool,
               batch_sharding=None) -> _Epochs:
   """The jitted epochs of ``step``, cached so that repeated calls with the same step
-  object reuse one compilation (``jax.jit`` caches by function identity)."""
+  object reuse one compilation (``jax.jit`` caches by function identity).
+  """
   build = functools.partial(epoch_fn, step, batch_size, shuffle=shuffle,
                             drop_remainder=drop_remainder, batch_sharding=batch_sharding)
   return _Epochs(jax.jit(build(guard=False)), jax.jit(build(guard=True)), jax.jit(guarded(step)))
@@ -85,7 +95,8 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
                   mesh=None):
   """``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
   ``mesh``, the state and an in-memory training set are replicated over it and each
-  streamed batch is split over its ``"data"`` axis."""
+  streamed batch is split over its ``"data"`` axis.
+  """
   n = num_examples(data)
   if in_memory:
     data = sharding.replicate(data, mesh)
@@ -146,7 +157,8 @@ def _open_manager(checkpoint_dir, resume, keep: int, best_metric, mode, must_exi
 
 def _resume(manager, run: _Run, config: dict, patience) -> _Run:
   """The run as the newest readable checkpoint left it (``run`` itself when there is
-  none). A checkpoint saved with other settings (``config``) is an error."""
+  none). A checkpoint saved with other settings (``config``) is an error.
+  """
   if manager is None or manager.latest_step() is None:
     return run
   ts, meta = manager.restore(like=run.ts, config=config)
@@ -158,7 +170,7 @@ def _resume(manager, run: _Run, config: dict, patience) -> _Run:
   return _Run(ts, best_ts, history, meta["epochs_done"], stopping)
 
 
-def _save(manager, run: _Run, config: dict, metrics: Optional[dict], ts=None, **extra) -> None:
+def _save(manager, run: _Run, config: dict, metrics: dict | None, ts=None, **extra) -> None:
   if manager is None:
     return
   ts = run.ts if ts is None else ts
@@ -199,9 +211,9 @@ def check_monitor(where: str, monitor: str, names: Sequence[str]) -> None:
 
 def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int,
                shuffle: bool = True, drop_remainder: bool = True,
-               in_memory: Optional[bool] = None,
-               evaluate: Optional[Callable[[TrainState], dict]] = None,
-               monitor: Optional[str] = None, patience: Optional[int] = None,
+               in_memory: bool | None = None,
+               evaluate: Callable[[TrainState], dict] | None = None,
+               monitor: str | None = None, patience: int | None = None,
                mode: str = "min", min_delta: float = 0.0,
                callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
                progress: bool = True, desc: str = "fit", checkpoint_dir=None,

@@ -46,7 +46,7 @@ class TrainState(NamedTuple):
 
   @classmethod
   def create(cls, params: PyTree, state: PyTree, optimizer: optax.GradientTransformation, *,
-             key: jax.Array) -> "TrainState":
+             key: jax.Array) -> TrainState:
     """A TrainState at step 0 for given parameters, with ``optimizer.init(params)``.
 
     Args:

@@ -16,7 +16,8 @@ through the same epochs (:mod:`fnn.train.epochs`) and the same loop (:func:`fnn.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -39,8 +40,8 @@ def metric_values(metrics: Mapping[str, MetricFn], outputs, targets) -> dict:
 
 
 def supervised_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
-                    metrics: Optional[Mapping[str, MetricFn]] = None,
-                    penalty: Optional[Callable[[PyTree], jax.Array]] = None) -> Step:
+                    metrics: Mapping[str, MetricFn] | None = None,
+                    penalty: Callable[[PyTree], jax.Array] | None = None) -> Step:
   """The step of supervised learning, ``(ts, (x, y), key) -> (ts, logs)``.
 
   The objective is ``mean(loss(model(x), y)) + penalty(params)``; its gradient goes
@@ -90,8 +91,8 @@ def advance(step: Step) -> Callable[[TrainState, Any], tuple[TrainState, dict]]:
 
 
 def train_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
-               metrics: Optional[Mapping[str, MetricFn]] = None,
-               penalty: Optional[Callable[[PyTree], jax.Array]] = None, jit: bool = True):
+               metrics: Mapping[str, MetricFn] | None = None,
+               penalty: Callable[[PyTree], jax.Array] | None = None, jit: bool = True):
   """Builds the per-step function ``(ts, x, y) -> (new_ts, logs)`` of supervised learning.
 
   It is :func:`supervised_step` with ``key=step_key(ts)`` and ``ts.step`` counted: the
@@ -109,7 +110,7 @@ def train_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformati
   return jax.jit(step) if jit else step
 
 
-def eval_step(model: Layer, loss: LossFn, *, metrics: Optional[Mapping[str, MetricFn]] = None,
+def eval_step(model: Layer, loss: LossFn, *, metrics: Mapping[str, MetricFn] | None = None,
               jit: bool = True):
   """Builds ``(params, state, x, y) -> logs``: loss and metrics with ``train=False``.
 

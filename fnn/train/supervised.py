@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -14,7 +15,7 @@ from fnn.data.splits import split
 from fnn.layers._sequence import RNNInput, check_lengths, step_mask
 from fnn.train import early_stopping as es
 from fnn.train import sharding
-from fnn.train.epochs import evaluate, num_examples, take
+from fnn.train.epochs import evaluate, num_examples
 from fnn.train.loop import FitResult, check_monitor, train_loop
 from fnn.train.state import TrainState, init_train_state
 from fnn.train.steps import eval_step, supervised_step
@@ -24,7 +25,8 @@ WHERE = "train.fit"
 
 def input_shape_of(x):
   """The shape(s) ``init`` takes for inputs like ``x``, batch axis 1, keeping tuple
-  structure (NamedTuples such as ``RNNInput`` included; a ``None`` field stays None)."""
+  structure (NamedTuples such as ``RNNInput`` included; a ``None`` field stays None).
+  """
   if x is None:
     return None
   if isinstance(x, (tuple, list)):
@@ -35,8 +37,9 @@ def input_shape_of(x):
 
 @functools.lru_cache(maxsize=64)
 def _steps(model, loss, optimizer, metrics_items, penalty):
-  """fit's step and eval step, one object per configuration, so that repeated fit calls
-  with the same model, loss and optimizer reuse one compilation."""
+  """Fit's step and eval step, one object per configuration, so that repeated fit calls
+  with the same model, loss and optimizer reuse one compilation.
+  """
   metrics = dict(metrics_items)
   return (supervised_step(model, loss, optimizer, metrics=metrics, penalty=penalty),
           eval_step(model, loss, metrics=metrics))
@@ -53,7 +56,8 @@ def _check_hashable(**arguments) -> None:
 
 def _check_data(name: str, tree, step_mask=None) -> None:
   """Host checks on concrete data: arrays with a leading axis, finite floats (only at the
-  real steps of padded sequences, when ``step_mask`` ``(N, T)`` says which they are)."""
+  real steps of padded sequences, when ``step_mask`` ``(N, T)`` says which they are).
+  """
   if isinstance(tree, list):
     raise TypeError(f"{WHERE}: {name} is a Python list; pass an array (np.asarray({name})) or "
                     "a tuple of arrays")
@@ -78,7 +82,8 @@ def _check_data(name: str, tree, step_mask=None) -> None:
 
 def _sequence_mask(x):
   """For an ``RNNInput`` with lengths: check them on the host and give the ``(N, T)``
-  mask of real steps; otherwise None."""
+  mask of real steps; otherwise None.
+  """
   lengths = getattr(x, "lengths", None)
   if not isinstance(x, RNNInput) or lengths is None:
     return None
@@ -126,7 +131,8 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
 
 def split_validation(x, y, fraction):
   """The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order
-  (:func:`fnn.data.split` without a seed); ``None`` for the held-out part when empty."""
+  (:func:`fnn.data.split` without a seed); ``None`` for the held-out part when empty.
+  """
   if not 0.0 <= fraction < 1.0:
     raise ValueError(f"{WHERE}: validation_split must be in [0, 1), got {fraction!r}")
   if fraction == 0:
@@ -159,13 +165,13 @@ def _training_set(x, y, validation_data, validation_split, batch_size):
 
 
 def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x, y, *,
-        key: Optional[jax.Array] = None, epochs: int, batch_size: int = 32,
-        metrics: Optional[Mapping[str, Callable]] = None,
-        penalty: Optional[Callable[[PyTree], jax.Array]] = None,
-        train_state: Optional[TrainState] = None,
-        validation_data: Optional[tuple] = None, validation_split: float = 0.0,
-        patience: Optional[int] = None, monitor: str = "val_loss", mode: str = "min",
-        min_delta: float = 0.0, shuffle: bool = True, in_memory: Optional[bool] = None,
+        key: jax.Array | None = None, epochs: int, batch_size: int = 32,
+        metrics: Mapping[str, Callable] | None = None,
+        penalty: Callable[[PyTree], jax.Array] | None = None,
+        train_state: TrainState | None = None,
+        validation_data: tuple | None = None, validation_split: float = 0.0,
+        patience: int | None = None, monitor: str = "val_loss", mode: str = "min",
+        min_delta: float = 0.0, shuffle: bool = True, in_memory: bool | None = None,
         eval_batch_size: int = 1024, progress: bool = True,
         callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
         checkpoint_dir=None, keep_checkpoints: int = 3, resume=None,

@@ -5,8 +5,19 @@ import pytest
 from scipy import ndimage as sp_ndimage
 
 from fnn.data import augment
-from fnn.data.augment import (augment_batch, brightness, compose, crop, gaussian_noise, random_crop,
-                              random_flip, random_rotation, random_shift, rotate, shift)
+from fnn.data.augment import (
+  augment_batch,
+  brightness,
+  compose,
+  crop,
+  gaussian_noise,
+  random_crop,
+  random_flip,
+  random_rotation,
+  random_shift,
+  rotate,
+  shift,
+)
 
 RANDOM = [random_shift, random_flip, random_rotation, random_crop, gaussian_noise, brightness]
 

@@ -1,5 +1,6 @@
 """fnn.energy.BernoulliRBM: scikit-learn's estimator checks, agreement with
-sklearn.neural_network.BernoulliRBM, and fnn.energy without scikit-learn."""
+sklearn.neural_network.BernoulliRBM, and fnn.energy without scikit-learn.
+"""
 
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from fnn.data import load_digits
 from fnn.energy import BernoulliRBM
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
@@ -36,7 +38,8 @@ class _SquashedRBM(BernoulliRBM):
   @staticmethod
   def _squash(X):
     """sigmoid(X) for finite real dense input outside [0, 1]; anything else unchanged, so
-    the checks of NaN, sparse and complex input still reach the estimator."""
+    the checks of NaN, sparse and complex input still reach the estimator.
+    """
     if sp.issparse(X) or not (hasattr(X, "__array__") or isinstance(X, list)):
       return X
     A = np.asarray(X)
@@ -101,7 +104,8 @@ def digits():
 
 def test_pipeline_with_logistic_regression_matches_sklearn_rbm_accuracy(digits):
   """scikit-learn's RBM example (100 components, lr 0.06, 10 epochs, C=6000) on fnn's
-  digits split: the fnn estimator's features give the same accuracy within 3 points."""
+  digits split: the fnn estimator's features give the same accuracy within 3 points.
+  """
   x_train, y_train, x_test, y_test = digits
   scores = {}
   for name, rbm_cls in [("fnn", BernoulliRBM), ("sklearn", SklearnRBM)]:
@@ -128,7 +132,8 @@ def test_score_samples_equals_sklearn_with_the_same_weights(digits, assert_close
 def test_partial_fit_equals_sklearns_update_on_a_deterministic_batch():
   """With all-zero data and fresh chains, p(v|h=0) = sigmoid(0) draws are random, so
   compare the deterministic parts: the hidden-bias and weight updates from the data
-  term are 0, and the visible-bias update is -lr * mean(v_neg) in [-lr, 0]."""
+  term are 0, and the visible-bias update is -lr * mean(v_neg) in [-lr, 0].
+  """
   x = np.zeros((10, 5))
   est = BernoulliRBM(n_components=3, learning_rate=0.1, batch_size=10, random_state=0)
   before = SklearnRBM(n_components=3, n_iter=0, random_state=0).fit(x).components_

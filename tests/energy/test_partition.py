@@ -12,7 +12,7 @@ from fnn.energy import partition, rbm
 
 
 def _brute_log_z(params):
-  """log Σ_{v,h} exp(-E(v, h)) over the full joint, in float64."""
+  """Log Σ_{v,h} exp(-E(v, h)) over the full joint, in float64."""
   W, b, c = (np.asarray(params[k], np.float64) for k in ("w", "b_v", "b_h"))
   v = np.array(list(itertools.product([0, 1], repeat=W.shape[0])), np.float64)
   h = np.array(list(itertools.product([0, 1], repeat=W.shape[1])), np.float64)

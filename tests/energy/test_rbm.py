@@ -1,5 +1,6 @@
 """fnn.energy.rbm against exact enumeration of tiny models, hand-computed gradients and
-scikit-learn."""
+scikit-learn.
+"""
 
 import itertools
 
@@ -84,7 +85,8 @@ def test_gaussian_free_energy_and_conditional_mean_match_enumeration(assert_clos
 def test_long_gibbs_chains_sample_the_exact_joint(tiny, joint):
   """20000 independent chains, 60 sweeps each; the (v, h) pair of the last sweep is
   binned over the 1024 joint states and compared with the exact joint by a chi-square
-  test (states expected < 5 times pooled)."""
+  test (states expected < 5 times pooled).
+  """
   n_chains, key = 20000, jax.random.key(7)
   v0 = jax.random.bernoulli(key, 0.5, (n_chains, N_VISIBLE)).astype(jnp.float32)
   v = rbm.gibbs_chain(jax.random.fold_in(key, 1), tiny, v0, 60)
@@ -176,6 +178,7 @@ def test_an_unshuffled_epoch_takes_sklearns_even_minibatches(tiny):
   # BernoulliRBM.fit's gen_even_slices does: with plain SGD, CD-1 on 25 rows in
   # batches of 10 equals three hand-made updates on rows [0:10], [10:20], [20:25].
   from sklearn.utils import gen_even_slices
+
   from fnn import train
   data = (np.random.default_rng(0).random((25, N_VISIBLE)) < 0.5).astype(np.float32)
   opt = optax.sgd(0.1)

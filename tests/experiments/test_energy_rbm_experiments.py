@@ -76,6 +76,7 @@ def test_k_is_raised_evenly_from_1_to_its_final_value():
 def test_convnetjs_png_rows_are_decoded_with_their_filters(tmp_path):
   """A PNG written with the Sub and Up filters (the ones the convnetjs batches use)."""
   import zlib
+
   from experiments import _rbm_data
   pixels = np.random.default_rng(0).integers(0, 256, (3, 5)).astype(np.uint8)
   sub = np.concatenate([[1], np.diff(pixels[0].astype(int), prepend=0) % 256])

@@ -1,7 +1,8 @@
 """Every layer, listed once, gets the same checks (as stax_test's _CheckShapeAgreement and
 haiku's integration harness): the shape init reports equals jax.eval_shape of apply;
 jit == eager; vmap over a stack of parameters (an ensemble) equals a loop; and a
-finite-difference gradient check in float64. A layer added to LAYERS gets all of them."""
+finite-difference gradient check in float64. A layer added to LAYERS gets all of them.
+"""
 
 import jax
 import jax.numpy as jnp
@@ -213,7 +214,8 @@ def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case):
 
 def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, assert_close):
   """fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
-  layer, float32 gradients, state dtypes kept, and it vmaps over stacked params."""
+  layer, float32 gradients, state dtypes kept, and it vmaps over stacked params.
+  """
   name, layer, params, state, _, x, kwargs = case
   mixed = fnn.mixed_precision(layer)
   run = lambda m: jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(

@@ -8,7 +8,7 @@ from fnn.layers import BatchNorm, LayerNorm
 
 
 def _flax_params(params):
-  """fnn's norm offset ``b`` is flax's ``bias``."""
+  """Fnn's norm offset ``b`` is flax's ``bias``."""
   return {"scale": params["scale"], "bias": params["b"]}
 
 
@@ -68,6 +68,7 @@ def test_frozen_batch_norm_trains_in_eval_mode_and_keeps_its_statistics(batch):
 
 def test_frozen_batch_norm_inside_a_model_fit_leaves_the_state_unchanged():
   import optax
+
   import fnn
   model = fnn.serial(fnn.layers.Dense(3), BatchNorm(frozen=True), fnn.layers.Dense(2))
   x = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)

@@ -10,8 +10,16 @@ import pytest
 from jax.test_util import check_grads
 
 import fnn
-from fnn.layers import (RNN, Bidirectional, Dense, GRUCell, LSTMCell, RNNInput, SimpleRNNCell,
-                        rnn_scan)
+from fnn.layers import (
+  RNN,
+  Bidirectional,
+  Dense,
+  GRUCell,
+  LSTMCell,
+  RNNInput,
+  SimpleRNNCell,
+  rnn_scan,
+)
 from fnn.layers.recurrent import check_lengths
 
 N, T, F, H = 3, 7, 4, 5
@@ -228,7 +236,7 @@ def test_truncated_bptt_with_k_equal_to_t_equals_full_bptt(xs, assert_close):
 
 
 def test_truncated_bptt_equals_a_step_loop_with_stop_gradient_every_k_steps(xs, assert_close):
-  """k = 3 over T = 7: chunks [0, 3), [3, 6), [6, 7), the carry cut at steps 3 and 6."""
+  """K = 3 over T = 7: chunks [0, 3), [3, 6), [6, 7), the carry cut at steps 3 and 6."""
   cell, k = LSTMCell(H), 3
   p = _params(cell)
 
@@ -425,7 +433,7 @@ def test_init_takes_the_shapes_of_an_rnn_input():
 
 
 def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
-  """fit slices RNNInput(x, lengths) per batch; the masked sum of x is learnable."""
+  """Fit slices RNNInput(x, lengths) per batch; the masked sum of x is learnable."""
   import optax
   x = jax.random.normal(jax.random.key(0), (128, 6, 2))
   lengths = jax.random.randint(jax.random.key(1), (128,), 1, 7)

@@ -1,5 +1,6 @@
 """fnn.models.autoencoder: builders' shapes, the dense forward pass against numpy, and a
-short reconstruction fit."""
+short reconstruction fit.
+"""
 
 import jax
 import jax.numpy as jnp

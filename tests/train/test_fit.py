@@ -6,8 +6,18 @@ import pytest
 
 import fnn
 from fnn.layers import Dense, Dropout, Relu
-from fnn.train import (NonFiniteLossError, TrainState, epoch_fn, eval_step, evaluate, fit,
-                       init_train_state, scan_epochs, supervised_step, train_step)
+from fnn.train import (
+  NonFiniteLossError,
+  TrainState,
+  epoch_fn,
+  eval_step,
+  evaluate,
+  fit,
+  init_train_state,
+  scan_epochs,
+  supervised_step,
+  train_step,
+)
 
 mse = fnn.losses.mean_squared_error
 

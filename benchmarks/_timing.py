@@ -13,9 +13,15 @@ from collections.abc import Callable, Mapping
 import jax
 
 
-def interleave(variants: Mapping[str, Callable[[], object]], *, rounds: int, reps: int,
-               block: Callable[[object], object] = lambda out: out, warmup: int = 2,
-               progress: bool = True) -> dict:
+def interleave(
+  variants: Mapping[str, Callable[[], object]],
+  *,
+  rounds: int,
+  reps: int,
+  block: Callable[[object], object] = lambda out: out,
+  warmup: int = 2,
+  progress: bool = True,
+) -> dict:
   """Times each variant ``reps`` calls per round, interleaving variants round by round.
 
   Args:
@@ -37,7 +43,7 @@ def interleave(variants: Mapping[str, Callable[[], object]], *, rounds: int, rep
   for r in range(rounds):
     # Rotate the order each round, so no variant always runs right after the same one
     # (e.g. after PyTorch, whose idle OpenMP threads spin for a while).
-    for name in names[r % len(names):] + names[:r % len(names)]:
+    for name in names[r % len(names) :] + names[: r % len(names)]:
       fn = variants[name]
       start = time.perf_counter()
       out = None
@@ -46,13 +52,17 @@ def interleave(variants: Mapping[str, Callable[[], object]], *, rounds: int, rep
       block(out)
       times[name].append((time.perf_counter() - start) / reps)
     if progress:
-      print(f"  round {r + 1}/{rounds}: " + ", ".join(
-          f"{n} {t[-1] * 1e3:.3f} ms" for n, t in times.items()), flush=True)
+      print(
+        f"  round {r + 1}/{rounds}: "
+        + ", ".join(f"{n} {t[-1] * 1e3:.3f} ms" for n, t in times.items()),
+        flush=True,
+      )
   return times
 
 
-def calibrate_reps(fn: Callable[[], object], block, target_seconds: float = 0.15,
-                   max_reps: int = 1000) -> int:
+def calibrate_reps(
+  fn: Callable[[], object], block, target_seconds: float = 0.15, max_reps: int = 1000
+) -> int:
   """How many calls of ``fn`` take about ``target_seconds`` (at least 1)."""
   block(fn())
   start = time.perf_counter()
@@ -64,19 +74,28 @@ def calibrate_reps(fn: Callable[[], object], block, target_seconds: float = 0.15
 def speedups(times: Mapping[str, list], ours: str = "fnn") -> dict:
   """``{"speedup_vs_<peer>": median(peer) / median(ours)}`` for every other variant."""
   base = statistics.median(times[ours])
-  return {f"speedup_vs_{name}": round(statistics.median(t) / base, 3)
-          for name, t in times.items() if name != ours}
+  return {
+    f"speedup_vs_{name}": round(statistics.median(t) / base, 3)
+    for name, t in times.items()
+    if name != ours
+  }
 
 
 def table(title: str, times: Mapping[str, list], ours: str = "fnn", unit: str = "ms") -> str:
   """A Markdown table: median, min, max per variant and its time relative to ``ours``."""
   scale = 1e3 if unit == "ms" else 1.0
   base = statistics.median(times[ours])
-  lines = [f"### {title}", "", f"| variant | median {unit} | min | max | peer / fnn |",
-           "| --- | ---: | ---: | ---: | ---: |"]
+  lines = [
+    f"### {title}",
+    "",
+    f"| variant | median {unit} | min | max | peer / fnn |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ]
   for name, t in times.items():
-    lines.append(f"| {name} | {statistics.median(t) * scale:.3f} | {min(t) * scale:.3f} | "
-                 f"{max(t) * scale:.3f} | {statistics.median(t) / base:.2f} |")
+    lines.append(
+      f"| {name} | {statistics.median(t) * scale:.3f} | {min(t) * scale:.3f} | "
+      f"{max(t) * scale:.3f} | {statistics.median(t) / base:.2f} |"
+    )
   return "\n".join(lines)
 
 
@@ -88,8 +107,13 @@ def device_info(torch_device: str | None = None) -> dict:
     "device_count", "jax", "cpus"}``, plus ``"torch_device"`` when given.
   """
   devices = jax.devices()
-  info = {"backend": jax.default_backend(), "device_kind": devices[0].device_kind,
-          "device_count": len(devices), "jax": jax.__version__, "cpus": os.cpu_count()}
+  info = {
+    "backend": jax.default_backend(),
+    "device_kind": devices[0].device_kind,
+    "device_count": len(devices),
+    "jax": jax.__version__,
+    "cpus": os.cpu_count(),
+  }
   if torch_device is not None:
     info["torch_device"] = torch_device
   return info
@@ -98,8 +122,10 @@ def device_info(torch_device: str | None = None) -> dict:
 def print_device(torch_device: str | None = None) -> None:
   """Prints :func:`device_info` as one line, e.g. ``backend gpu, device NVIDIA H200 x1``."""
   info = device_info(torch_device)
-  line = (f"backend {info['backend']}, device {info['device_kind']} x{info['device_count']}, "
-          f"jax {info['jax']}, {info['cpus']} cpus")
+  line = (
+    f"backend {info['backend']}, device {info['device_kind']} x{info['device_count']}, "
+    f"jax {info['jax']}, {info['cpus']} cpus"
+  )
   if torch_device is not None:
     line += f", torch on {torch_device}"
   print(line, flush=True)
@@ -121,6 +147,7 @@ def block_any(out):
   if type(out).__module__.startswith("torch"):
     if out.is_cuda:
       import torch
+
       torch.cuda.synchronize(out.device)
     return out
   return jax.block_until_ready(out)

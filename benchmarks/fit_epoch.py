@@ -56,8 +56,18 @@ def make_variants(x, y, hidden, epochs):
   x_dev, y_dev = jax.device_put((x, y))
 
   def run_fit():
-    result = fit(model, loss, opt, x_dev, y_dev, key=None, epochs=epochs, batch_size=BATCH,
-                 progress=False, train_state=fit_state[0])
+    result = fit(
+      model,
+      loss,
+      opt,
+      x_dev,
+      y_dev,
+      key=None,
+      epochs=epochs,
+      batch_size=BATCH,
+      progress=False,
+      train_state=fit_state[0],
+    )
     fit_state[0] = result.state
     jax.block_until_ready(result.state.params)
 
@@ -67,43 +77,61 @@ def make_variants(x, y, hidden, epochs):
 
   def host_loop(step_fn, box):
     """``epochs`` epochs of a per-step Python loop feeding numpy minibatches to ``step_fn``."""
+
     def run():
       state = box[0]
       for _ in range(epochs):
         order = rng.permutation(len(x))
         for b in range(batches):
-          idx = order[b * BATCH:(b + 1) * BATCH]
+          idx = order[b * BATCH : (b + 1) * BATCH]
           state, _ = step_fn(state, x[idx], y[idx])
       box[0] = jax.block_until_ready(state)
+
     return run
 
   flax_model = FlaxMLP(tuple(hidden))
-  flax_state = [flax_train_state.TrainState.create(
-      apply_fn=flax_model.apply, params=flax_model.init(jax.random.key(0), x[:1])["params"],
-      tx=optax.adam(LR))]
+  flax_state = [
+    flax_train_state.TrainState.create(
+      apply_fn=flax_model.apply,
+      params=flax_model.init(jax.random.key(0), x[:1])["params"],
+      tx=optax.adam(LR),
+    )
+  ]
 
   @jax.jit
   def flax_step(state, xb, yb):
     def loss_fn(params):
       logits = state.apply_fn({"params": params}, xb)
       return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
+
     loss_value, grads = jax.value_and_grad(loss_fn)(state.params)
     return state.apply_gradients(grads=grads), loss_value
 
-
-  return {"fnn fit": run_fit, "step loop": host_loop(step, loop_state),
-          "flax loop": host_loop(flax_step, flax_state)}
+  return {
+    "fnn fit": run_fit,
+    "step loop": host_loop(step, loop_state),
+    "flax loop": host_loop(flax_step, flax_state),
+  }
 
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--rounds", type=int, default=30)
-  parser.add_argument("--hidden", type=int, nargs="+", default=[64],
-                      help="hidden sizes (default 64: a small MLP whose step is cheap, so the "
-                      "per-step dispatch that fit removes is visible; the demo uses 256 256)")
-  parser.add_argument("--epochs-per-round", type=int, default=10,
-                      help="epochs per timed call (fit(epochs=E) / E loop epochs); the figure "
-                      "is time / E, so fit's per-call set-up is spread as in a real run")
+  parser.add_argument(
+    "--hidden",
+    type=int,
+    nargs="+",
+    default=[64],
+    help="hidden sizes (default 64: a small MLP whose step is cheap, so the "
+    "per-step dispatch that fit removes is visible; the demo uses 256 256)",
+  )
+  parser.add_argument(
+    "--epochs-per-round",
+    type=int,
+    default=10,
+    help="epochs per timed call (fit(epochs=E) / E loop epochs); the figure "
+    "is time / E, so fit's per-call set-up is spread as in a real run",
+  )
   parser.add_argument("--quick", action="store_true", help="5 rounds (smoke run)")
   parser.add_argument("--json", action="store_true", help="print one JSON object last")
   args = parser.parse_args(argv)
@@ -117,16 +145,21 @@ def main(argv=None):
   median = {name: float(np.median(t)) / epochs for name, t in times.items()}
   arch = "-".join(map(str, [64, *args.hidden, 10]))
   result = {
-      "fit_epoch_s": median["fnn fit"],
-      "step_loop_epoch_s": median["step loop"],
-      "flax_loop_epoch_s": median["flax loop"],
-      "speedup_vs_step_loop": median["step loop"] / median["fnn fit"],
-      "speedup_vs_flax_loop": median["flax loop"] / median["fnn fit"],
-      "rounds": rounds, "epochs_per_round": epochs, "steps_per_epoch": len(x) // BATCH, "mlp": arch,
-      "backend": jax.default_backend(),
+    "fit_epoch_s": median["fnn fit"],
+    "step_loop_epoch_s": median["step loop"],
+    "flax_loop_epoch_s": median["flax loop"],
+    "speedup_vs_step_loop": median["step loop"] / median["fnn fit"],
+    "speedup_vs_flax_loop": median["flax loop"] / median["fnn fit"],
+    "rounds": rounds,
+    "epochs_per_round": epochs,
+    "steps_per_epoch": len(x) // BATCH,
+    "mlp": arch,
+    "backend": jax.default_backend(),
   }
-  print(f"one epoch, MLP {arch}, Adam, batch {BATCH}, "
-        f"{len(x) // BATCH} steps; median of {rounds} interleaved rounds of {epochs} epochs")
+  print(
+    f"one epoch, MLP {arch}, Adam, batch {BATCH}, "
+    f"{len(x) // BATCH} steps; median of {rounds} interleaved rounds of {epochs} epochs"
+  )
   print("| variant | ms / epoch | fit speedup |")
   print("| --- | --- | --- |")
   for name, t in median.items():

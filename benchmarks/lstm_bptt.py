@@ -38,8 +38,8 @@ from benchmarks import _timing
 from fnn.layers import RNN, Dense, LSTMCell
 
 SIZES = {  # name: (input F, hidden H, steps T, batch N)
-    "small": (32, 128, 100, 32),
-    "large": (32, 512, 200, 64),
+  "small": (32, 128, 100, 32),
+  "large": (32, 512, 200, 64),
 }
 QUICK_SIZES = {"small": (8, 16, 10, 4), "large": (8, 32, 20, 8)}
 LR = 1e-3
@@ -72,10 +72,13 @@ def make_fnn(f, h, key):
 def make_raw_jax(f, h, key):
   """The textbook cell: i, f, g, o each from its own W (F, H), U (H, H) and b (H,)."""
   keys = jax.random.split(key, 9)
-  params = {"W": [jax.random.normal(keys[k], (f, h)) / np.sqrt(f) for k in range(4)],
-            "U": [jax.random.normal(keys[4 + k], (h, h)) / np.sqrt(h) for k in range(4)],
-            "b": [jnp.zeros(h) for _ in range(4)],
-            "out_w": jax.random.normal(keys[8], (h, 1)) / np.sqrt(h), "out_b": jnp.zeros(1)}
+  params = {
+    "W": [jax.random.normal(keys[k], (f, h)) / np.sqrt(f) for k in range(4)],
+    "U": [jax.random.normal(keys[4 + k], (h, h)) / np.sqrt(h) for k in range(4)],
+    "b": [jnp.zeros(h) for _ in range(4)],
+    "out_w": jax.random.normal(keys[8], (h, 1)) / np.sqrt(h),
+    "out_b": jnp.zeros(1),
+  }
 
   def loss_fn(params, x, y):
     W, U, b = params["W"], params["U"], params["b"]
@@ -119,6 +122,7 @@ def make_flax(f, h, key):
 
 def make_torch(f, h, seed, device="cpu"):
   import torch
+
   torch.manual_seed(seed)
   lstm = torch.nn.LSTM(f, h, batch_first=True).to(device)
   head = torch.nn.Linear(h, 1).to(device)
@@ -153,13 +157,15 @@ def bench_size(f, h, t, n, rounds, reps, seed=0, progress=False, torch_device="c
     variants[name] = one_step
   try:
     import torch
+
     torch_step = make_torch(f, h, seed, torch_device)
     x_t, y_t = torch.from_numpy(x_np).to(torch_device), torch.from_numpy(y_np).to(torch_device)
     variants["torch"] = lambda: torch_step(x_t, y_t)
   except ImportError:
     print("torch is not installed: skipping it", file=sys.stderr)
-  return _timing.interleave(variants, rounds=rounds, reps=reps, block=_timing.block_any,
-                            warmup=1, progress=progress)
+  return _timing.interleave(
+    variants, rounds=rounds, reps=reps, block=_timing.block_any, warmup=1, progress=progress
+  )
 
 
 def main(argv=None):
@@ -167,23 +173,39 @@ def main(argv=None):
   parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
   parser.add_argument("--json", action="store_true", help="print one JSON object last")
   parser.add_argument("--rounds", type=int, default=None, help="rounds per size")
-  parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES),
-                      help="which sizes to run (default both)")
-  parser.add_argument("--torch-threads", type=int, default=None,
-                      help="torch.set_num_threads (default: torch's own choice). On a "
-                           "machine shared with other jobs, 1 avoids OpenMP spin-waiting")
-  parser.add_argument("--torch-device", default="auto", choices=["auto", "cpu", "cuda"],
-                      help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)")
+  parser.add_argument(
+    "--sizes",
+    nargs="+",
+    choices=list(SIZES),
+    default=list(SIZES),
+    help="which sizes to run (default both)",
+  )
+  parser.add_argument(
+    "--torch-threads",
+    type=int,
+    default=None,
+    help="torch.set_num_threads (default: torch's own choice). On a "
+    "machine shared with other jobs, 1 avoids OpenMP spin-waiting",
+  )
+  parser.add_argument(
+    "--torch-device",
+    default="auto",
+    choices=["auto", "cpu", "cuda"],
+    help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)",
+  )
   args = parser.parse_args(argv)
   torch_device = _timing.resolve_torch_device(args.torch_device)
   _timing.print_device(torch_device)
   if args.torch_threads:
     import torch
+
     torch.set_num_threads(args.torch_threads)
   sizes = QUICK_SIZES if args.quick else SIZES
   results = {}
-  print(f"{'size':6} {'F,H,T,N':>16} " + " ".join(f"{v:>10}" for v in
-                                                  ("fnn ms", "raw_jax ms", "flax ms", "torch ms")))
+  print(
+    f"{'size':6} {'F,H,T,N':>16} "
+    + " ".join(f"{v:>10}" for v in ("fnn ms", "raw_jax ms", "flax ms", "torch ms"))
+  )
   for size, (f, h, t, n) in sizes.items():
     if size not in args.sizes:
       continue
@@ -191,14 +213,24 @@ def main(argv=None):
     reps = 1 if args.quick else (5 if size == "small" else 1)
     times = bench_size(f, h, t, n, rounds, reps, torch_device=torch_device)
     secs = {k: statistics.median(v) for k, v in times.items()}
-    row = {"F": f, "H": h, "T": t, "N": n,
-           "seconds_per_step": {k: round(v, 6) for k, v in secs.items()},
-           **_timing.speedups(times)}
+    row = {
+      "F": f,
+      "H": h,
+      "T": t,
+      "N": n,
+      "seconds_per_step": {k: round(v, 6) for k, v in secs.items()},
+      **_timing.speedups(times),
+    }
     results[size] = row
-    ms = " ".join(f"{secs[k] * 1e3:10.2f}" if k in secs else f"{'-':>10}"
-                  for k in ("fnn", "raw_jax", "flax", "torch"))
-    print(f"{size:6} {f'{f},{h},{t},{n}':>16} {ms}   " +
-          "  ".join(f"{k}={v}" for k, v in row.items() if k.startswith("speedup")), flush=True)
+    ms = " ".join(
+      f"{secs[k] * 1e3:10.2f}" if k in secs else f"{'-':>10}"
+      for k in ("fnn", "raw_jax", "flax", "torch")
+    )
+    print(
+      f"{size:6} {f'{f},{h},{t},{n}':>16} {ms}   "
+      + "  ".join(f"{k}={v}" for k, v in row.items() if k.startswith("speedup")),
+      flush=True,
+    )
   if args.json:
     _timing.print_json(results, torch_device)
   return results

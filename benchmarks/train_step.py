@@ -41,10 +41,10 @@ from benchmarks import _timing
 
 BATCH = 128
 MODELS = {
-    "mlp_tiny": dict(kind="mlp", sizes=(16, 32, 4), batch=8),
-    "mlp_large": dict(kind="mlp", sizes=(784, 512, 512, 10)),
-    "mlp_digits": dict(kind="mlp", sizes=(64, 256, 256, 10)),
-    "lenet5": dict(kind="lenet5"),
+  "mlp_tiny": dict(kind="mlp", sizes=(16, 32, 4), batch=8),
+  "mlp_large": dict(kind="mlp", sizes=(784, 512, 512, 10)),
+  "mlp_digits": dict(kind="mlp", sizes=(64, 256, 256, 10)),
+  "lenet5": dict(kind="lenet5"),
 }
 LR = 1e-3
 
@@ -68,6 +68,7 @@ def _xent(logits, y):
 
 
 # -- fnn ----------------------------------------------------------------------------
+
 
 def make_fnn(spec, x, y):
   if spec["kind"] == "mlp":
@@ -110,6 +111,7 @@ def _optax_runner(apply, params, x, y):
 
 # -- raw JAX + optax -----------------------------------------------------------------
 
+
 def _raw_init(spec, key):
   params = {}
   if spec["kind"] == "mlp":
@@ -119,7 +121,13 @@ def _raw_init(spec, key):
       params[f"w{i}"] = jax.random.normal(k, (a, b)) / np.sqrt(a)
       params[f"b{i}"] = jnp.zeros(b)
     return params
-  shapes = {"c1": (5, 5, 1, 6), "c2": (5, 5, 6, 16), "f1": (400, 120), "f2": (120, 84), "f3": (84, 10)}
+  shapes = {
+    "c1": (5, 5, 1, 6),
+    "c2": (5, 5, 6, 16),
+    "f1": (400, 120),
+    "f2": (120, 84),
+    "f3": (84, 10),
+  }
   for name, shape in shapes.items():
     key, k = jax.random.split(key)
     params[name + "_w"] = jax.random.normal(k, shape) / np.sqrt(np.prod(shape[:-1]))
@@ -140,11 +148,15 @@ def _raw_apply(spec, params, x):
   def pool(x):
     return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
 
-  x = jax.nn.relu(jax.lax.conv_general_dilated(x, params["c1_w"], (1, 1), "SAME",
-                                               dimension_numbers=dn) + params["c1_b"])
+  x = jax.nn.relu(
+    jax.lax.conv_general_dilated(x, params["c1_w"], (1, 1), "SAME", dimension_numbers=dn)
+    + params["c1_b"]
+  )
   x = pool(x)
-  x = jax.nn.relu(jax.lax.conv_general_dilated(x, params["c2_w"], (1, 1), "VALID",
-                                               dimension_numbers=dn) + params["c2_b"])
+  x = jax.nn.relu(
+    jax.lax.conv_general_dilated(x, params["c2_w"], (1, 1), "VALID", dimension_numbers=dn)
+    + params["c2_b"]
+  )
   x = pool(x).reshape(x.shape[0], -1)
   x = jax.nn.relu(x @ params["f1_w"] + params["f1_b"])
   x = jax.nn.relu(x @ params["f2_w"] + params["f2_b"])
@@ -157,6 +169,7 @@ def make_raw_jax(spec, x, y):
 
 
 # -- flax.linen ----------------------------------------------------------------------
+
 
 def make_flax_linen(spec, x, y):
   import flax.linen as nn
@@ -189,6 +202,7 @@ def make_flax_linen(spec, x, y):
 
 # -- flax.nnx ------------------------------------------------------------------------
 
+
 def make_flax_nnx(spec, x, y):
   from flax import nnx
 
@@ -207,6 +221,7 @@ def make_flax_nnx(spec, x, y):
             x = jax.nn.relu(x)
         return x
   else:
+
     class Model(nnx.Module):
       def __init__(self):
         self.c1 = nnx.Conv(1, 6, (5, 5), padding="SAME", rngs=rngs)
@@ -217,6 +232,7 @@ def make_flax_nnx(spec, x, y):
 
       def __call__(self, x):
         from flax import linen as nn
+
         x = nn.max_pool(jax.nn.relu(self.c1(x)), (2, 2), (2, 2))
         x = nn.max_pool(jax.nn.relu(self.c2(x)), (2, 2), (2, 2))
         x = x.reshape(x.shape[0], -1)
@@ -237,26 +253,35 @@ def make_flax_nnx(spec, x, y):
 
 # -- equinox -------------------------------------------------------------------------
 
+
 def make_equinox(spec, x, y):
   import equinox as eqx
 
   key = jax.random.key(0)
   if spec["kind"] == "mlp":
     s = spec["sizes"]
-    model = eqx.nn.MLP(s[0], s[-1], width_size=s[1], depth=len(s) - 2,
-                       activation=jax.nn.relu, key=key)
+    model = eqx.nn.MLP(
+      s[0], s[-1], width_size=s[1], depth=len(s) - 2, activation=jax.nn.relu, key=key
+    )
     xb = jnp.asarray(x)
   else:
     k = jax.random.split(key, 5)
-    model = eqx.nn.Sequential([
-        eqx.nn.Conv2d(1, 6, 5, padding=2, key=k[0]), eqx.nn.Lambda(jax.nn.relu),
+    model = eqx.nn.Sequential(
+      [
+        eqx.nn.Conv2d(1, 6, 5, padding=2, key=k[0]),
+        eqx.nn.Lambda(jax.nn.relu),
         eqx.nn.MaxPool2d(2, 2),
-        eqx.nn.Conv2d(6, 16, 5, key=k[1]), eqx.nn.Lambda(jax.nn.relu),
+        eqx.nn.Conv2d(6, 16, 5, key=k[1]),
+        eqx.nn.Lambda(jax.nn.relu),
         eqx.nn.MaxPool2d(2, 2),
         eqx.nn.Lambda(jnp.ravel),
-        eqx.nn.Linear(400, 120, key=k[2]), eqx.nn.Lambda(jax.nn.relu),
-        eqx.nn.Linear(120, 84, key=k[3]), eqx.nn.Lambda(jax.nn.relu),
-        eqx.nn.Linear(84, 10, key=k[4])])
+        eqx.nn.Linear(400, 120, key=k[2]),
+        eqx.nn.Lambda(jax.nn.relu),
+        eqx.nn.Linear(120, 84, key=k[3]),
+        eqx.nn.Lambda(jax.nn.relu),
+        eqx.nn.Linear(84, 10, key=k[4]),
+      ]
+    )
     xb = jnp.asarray(x.transpose(0, 3, 1, 2))  # equinox convolutions are channels-first
   opt = optax.adam(LR)
   opt_state = opt.init(eqx.filter(model, eqx.is_array))
@@ -278,6 +303,7 @@ def make_equinox(spec, x, y):
 
 
 # -- fnn with bfloat16 compute (opt-in peer) -------------------------------------------
+
 
 def make_fnn_bf16(spec, x, y):
   """Fnn's step with the model in ``fnn.mixed_precision`` (float32 params and Adam)."""
@@ -301,6 +327,7 @@ def make_fnn_bf16(spec, x, y):
 
 # -- PyTorch eager -------------------------------------------------------------------
 
+
 def make_torch(spec, x, y, device="cpu"):
   import torch
   from torch import nn
@@ -317,9 +344,19 @@ def make_torch(spec, x, y, device="cpu"):
     xb = torch.from_numpy(x)
   else:
     model = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+      nn.Conv2d(1, 6, 5, padding=2),
+      nn.ReLU(),
+      nn.MaxPool2d(2),
+      nn.Conv2d(6, 16, 5),
+      nn.ReLU(),
+      nn.MaxPool2d(2),
+      nn.Flatten(),
+      nn.Linear(400, 120),
+      nn.ReLU(),
+      nn.Linear(120, 84),
+      nn.ReLU(),
+      nn.Linear(84, 10),
+    )
     xb = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
   model, xb = model.to(device), xb.to(device)
   yb = torch.from_numpy(y.astype(np.int64)).to(device)
@@ -336,8 +373,14 @@ def make_torch(spec, x, y, device="cpu"):
   return run
 
 
-PEERS = {"raw_jax": make_raw_jax, "flax_linen": make_flax_linen, "flax_nnx": make_flax_nnx,
-         "equinox": make_equinox, "torch": make_torch, "fnn_bf16": make_fnn_bf16}
+PEERS = {
+  "raw_jax": make_raw_jax,
+  "flax_linen": make_flax_linen,
+  "flax_nnx": make_flax_nnx,
+  "equinox": make_equinox,
+  "torch": make_torch,
+  "fnn_bf16": make_fnn_bf16,
+}
 DEFAULT_PEERS = [p for p in PEERS if p != "fnn_bf16"]
 _block = _timing.block_any
 
@@ -365,19 +408,32 @@ def main(argv=None):
   parser.add_argument("--json", action="store_true", help="print the ratios as JSON last")
   parser.add_argument("--rounds", type=int, default=15)
   parser.add_argument("--models", nargs="*", choices=sorted(MODELS), default=list(MODELS))
-  parser.add_argument("--peers", nargs="*", choices=sorted(PEERS), default=DEFAULT_PEERS,
-                      help="default: all but fnn_bf16")
-  parser.add_argument("--torch-device", default="auto", choices=["auto", "cpu", "cuda"],
-                      help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)")
-  parser.add_argument("--torch-threads", type=int, default=None,
-                      help="torch.set_num_threads (default: torch's own); on a loaded "
-                           "machine 1 avoids OpenMP spin-waiting against other jobs")
+  parser.add_argument(
+    "--peers",
+    nargs="*",
+    choices=sorted(PEERS),
+    default=DEFAULT_PEERS,
+    help="default: all but fnn_bf16",
+  )
+  parser.add_argument(
+    "--torch-device",
+    default="auto",
+    choices=["auto", "cpu", "cuda"],
+    help="where the PyTorch peer runs (auto: cuda when torch sees a GPU)",
+  )
+  parser.add_argument(
+    "--torch-threads",
+    type=int,
+    default=None,
+    help="torch.set_num_threads (default: torch's own); on a loaded "
+    "machine 1 avoids OpenMP spin-waiting against other jobs",
+  )
   args = parser.parse_args(argv)
-  torch_device = (_timing.resolve_torch_device(args.torch_device) if "torch" in args.peers
-                  else None)
+  torch_device = _timing.resolve_torch_device(args.torch_device) if "torch" in args.peers else None
   _timing.print_device(torch_device)
   if args.torch_threads and "torch" in args.peers:
     import torch
+
     torch.set_num_threads(args.torch_threads)
   rounds, target = (3, 0.02) if args.quick else (args.rounds, 0.5)
   results = {}

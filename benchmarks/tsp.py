@@ -24,7 +24,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from benchmarks import _timing
 from fnn.energy import tsp, tsplib
 
-SHARED_EIL51 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
+SHARED_EIL51 = (
+  pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tsplib" / "eil51.tsp"
+)
 
 
 def load_eil51():
@@ -47,8 +49,10 @@ def main(argv=None):
   keys = jax.random.split(jax.random.key(0), restarts)
   anneal_cfg = tsp.AnnealConfig(cooling=0.8) if args.quick else tsp.AnnealConfig()
   ht_cfg = tsp.HopfieldTankConfig(steps=500) if args.quick else tsp.HopfieldTankConfig()
-  solvers = {"annealed": (tsp.annealed_run, anneal_cfg),
-             "hopfield-tank": (tsp.hopfield_tank_run, ht_cfg)}
+  solvers = {
+    "annealed": (tsp.annealed_run, anneal_cfg),
+    "hopfield-tank": (tsp.hopfield_tank_run, ht_cfg),
+  }
 
   variants = {}
   for name, (run, cfg) in solvers.items():
@@ -58,12 +62,15 @@ def main(argv=None):
     variants[(name, "loop")] = lambda one=one: [one(d, k) for k in keys]
 
   # one warm-up call each compiles both; then variants interleaved round by round
-  times = _timing.interleave(variants, rounds=rounds, reps=1, block=jax.block_until_ready,
-                             warmup=1, progress=False)
+  times = _timing.interleave(
+    variants, rounds=rounds, reps=1, block=jax.block_until_ready, warmup=1, progress=False
+  )
   median = {v: statistics.median(t) for v, t in times.items()}
 
-  print(f"TSP restarts on eil51 ({source}), {restarts} restarts, {rounds} round(s), "
-        f"jax {jax.__version__}, {jax.devices()[0].platform}")
+  print(
+    f"TSP restarts on eil51 ({source}), {restarts} restarts, {rounds} round(s), "
+    f"jax {jax.__version__}, {jax.devices()[0].platform}"
+  )
   print(f"{'solver':<15}{'vmap (s)':>10}{'loop (s)':>10}{'speedup_vs_loop':>17}")
   speedups = {}
   for name in solvers:
@@ -71,11 +78,13 @@ def main(argv=None):
     speedups[name] = tl / tv
     print(f"{name:<15}{tv:>10.3f}{tl:>10.3f}{speedups[name]:>16.2f}x")
   headline = {
-      "instance": "eil51", "restarts": restarts, "rounds": rounds,
-      "platform": jax.devices()[0].platform,
-      "speedup_vs_loop": round(speedups["annealed"], 3),
-      "speedup_vs_loop_hopfield_tank": round(speedups["hopfield-tank"], 3),
-      "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
+    "instance": "eil51",
+    "restarts": restarts,
+    "rounds": rounds,
+    "platform": jax.devices()[0].platform,
+    "speedup_vs_loop": round(speedups["annealed"], 3),
+    "speedup_vs_loop_hopfield_tank": round(speedups["hopfield-tank"], 3),
+    "seconds": {f"{n}/{v}": round(t, 4) for (n, v), t in median.items()},
   }
   if args.json:
     _timing.print_json(headline)

@@ -26,14 +26,20 @@ matplotlib.use("Agg")
 
 def experiment_parser(name: str, doc: str | None) -> argparse.ArgumentParser:
   """An argument parser with the flags every experiment takes."""
-  parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}",
-                                   description=(doc or "").strip().splitlines()[0] if doc else None,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter,
-                                   epilog=doc)
-  parser.add_argument("--quick", action="store_true",
-                      help="a small, fast run (seconds) for CI and smoke tests")
-  parser.add_argument("--json", action="store_true",
-                      help="print the headline results as one JSON object on the last line")
+  parser = argparse.ArgumentParser(
+    prog=f"python -m experiments.{name}",
+    description=(doc or "").strip().splitlines()[0] if doc else None,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+    epilog=doc,
+  )
+  parser.add_argument(
+    "--quick", action="store_true", help="a small, fast run (seconds) for CI and smoke tests"
+  )
+  parser.add_argument(
+    "--json",
+    action="store_true",
+    help="print the headline results as one JSON object on the last line",
+  )
   parser.add_argument("--out", default=f"runs/{name}", help=f"output folder (default runs/{name})")
   parser.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
   parser.add_argument("--no-progress", action="store_true", help="hide progress bars")

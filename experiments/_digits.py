@@ -20,4 +20,3 @@ def digits_images(split: str, size: int = 8):
   if size != 8:
     x = np.asarray(jax.image.resize(jnp.asarray(x), (len(x), size, size, 1), "bilinear"))
   return x.astype(np.float32), y
-

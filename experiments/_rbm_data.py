@@ -17,13 +17,16 @@ import numpy as np
 from fnn.data import load_digits, load_idx, load_mnist
 
 BINARY_THRESHOLD = 0.5
-CONVNETJS_BATCHES = 20     # mnist_batch_0.png ... mnist_batch_19.png, 3000 images each
+CONVNETJS_BATCHES = 20  # mnist_batch_0.png ... mnist_batch_19.png, 3000 images each
 
 
 def add_data_args(parser) -> None:
-  parser.add_argument("--data", default=None,
-                      help="a binary or [0, 1] matrix (.npy, .npz or headerless CSV), rows = "
-                           "examples; split 80/20 into train/test by --seed")
+  parser.add_argument(
+    "--data",
+    default=None,
+    help="a binary or [0, 1] matrix (.npy, .npz or headerless CSV), rows = "
+    "examples; split 80/20 into train/test by --seed",
+  )
   parser.add_argument("--mnist-dir", default=None, help="a folder with the MNIST IDX files")
 
 
@@ -43,8 +46,10 @@ def load_matrix(path) -> np.ndarray:
   if x.ndim != 2:
     x = x.reshape(len(x), -1)
   if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1:
-    raise ValueError(f"--data: {path.name} must hold values in [0, 1], got range "
-                     f"[{np.nanmin(x):g}, {np.nanmax(x):g}]")
+    raise ValueError(
+      f"--data: {path.name} must hold values in [0, 1], got range "
+      f"[{np.nanmin(x):g}, {np.nanmax(x):g}]"
+    )
   return x
 
 
@@ -59,8 +64,8 @@ def _png_rows(path: pathlib.Path) -> np.ndarray:
     raise ValueError(f"--mnist-dir: {path.name} is not a PNG file")
   pos, idat, header = 8, [], None
   while pos < len(raw):
-    length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
-    body = raw[pos + 8:pos + 8 + length]
+    length, kind = struct.unpack(">I4s", raw[pos : pos + 8])
+    body = raw[pos + 8 : pos + 8 + length]
     pos += 12 + length
     if kind == b"IHDR":
       header = struct.unpack(">IIBBBBB", body)
@@ -70,8 +75,10 @@ def _png_rows(path: pathlib.Path) -> np.ndarray:
       break
   width, height, depth, colour, _, _, interlace = header
   if (depth, colour, interlace) != (8, 0, 0):
-    raise ValueError(f"--mnist-dir: {path.name} must be an 8-bit greyscale non-interlaced PNG, "
-                     f"got bit depth {depth}, colour type {colour}, interlace {interlace}")
+    raise ValueError(
+      f"--mnist-dir: {path.name} must be an 8-bit greyscale non-interlaced PNG, "
+      f"got bit depth {depth}, colour type {colour}, interlace {interlace}"
+    )
   rows = np.frombuffer(zlib.decompress(b"".join(idat)), np.uint8).reshape(height, width + 1)
   out, previous = np.empty((height, width), np.uint8), np.zeros(width, np.uint8)
   for i, (kind, row) in enumerate(zip(rows[:, 0], rows[:, 1:])):
@@ -82,8 +89,9 @@ def _png_rows(path: pathlib.Path) -> np.ndarray:
     elif kind == 2:
       previous = row + previous  # uint8 arithmetic wraps modulo 256, as PNG's Up filter
     else:
-      raise ValueError(f"--mnist-dir: {path.name} row {i} uses PNG filter {kind}; only 0-2 "
-                       "are supported")
+      raise ValueError(
+        f"--mnist-dir: {path.name} row {i} uses PNG filter {kind}; only 0-2 are supported"
+      )
     out[i] = previous
   return out
 
@@ -101,13 +109,19 @@ def load_mnist_files(directory, split: str):
   if split == "test" or has_idx or not pngs.is_dir():
     images, labels = load_mnist(directory, split)
     return images.reshape(len(images), -1), labels
-  images = np.concatenate([_png_rows(pngs / f"mnist_batch_{k}.png")
-                           for k in range(CONVNETJS_BATCHES)])
-  labels = next(load_idx(directory / f"train-labels-idx1-ubyte{s}")
-                for s in ("", ".gz") if (directory / f"train-labels-idx1-ubyte{s}").exists())
+  images = np.concatenate(
+    [_png_rows(pngs / f"mnist_batch_{k}.png") for k in range(CONVNETJS_BATCHES)]
+  )
+  labels = next(
+    load_idx(directory / f"train-labels-idx1-ubyte{s}")
+    for s in ("", ".gz")
+    if (directory / f"train-labels-idx1-ubyte{s}").exists()
+  )
   if images.shape != (len(labels), 784):
-    raise ValueError(f"--mnist-dir: the convnetjs PNGs hold {images.shape} pixels for "
-                     f"{len(labels)} labels; expected ({len(labels)}, 784)")
+    raise ValueError(
+      f"--mnist-dir: the convnetjs PNGs hold {images.shape} pixels for "
+      f"{len(labels)} labels; expected ({len(labels)}, 784)"
+    )
   return images.astype(np.float32) / 255.0, labels.astype(np.int32)
 
 
@@ -128,8 +142,7 @@ def binarize(x, how: str, seed: int = 0) -> np.ndarray:
   raise ValueError(f"binarize: expected 'threshold' or 'stochastic', got {how!r}")
 
 
-def load(args, *, binary: bool, limit_train=None, limit_test=None,
-         binarization: str = "threshold"):
+def load(args, *, binary: bool, limit_train=None, limit_test=None, binarization: str = "threshold"):
   """``(x_train, y_train, x_test, y_test, name)``; labels are None for ``--data``.
 
   Args:
@@ -157,5 +170,10 @@ def load(args, *, binary: bool, limit_train=None, limit_test=None,
   if binary and not args.data:
     x_train, x_test = binarize(x_train, binarization, 0), binarize(x_test, binarization, 1)
   cut = lambda a, n: a if a is None or n is None else a[:n]
-  return (cut(x_train, limit_train), cut(y_train, limit_train), cut(x_test, limit_test),
-          cut(y_test, limit_test), name)
+  return (
+    cut(x_train, limit_train),
+    cut(y_train, limit_train),
+    cut(x_test, limit_test),
+    cut(y_test, limit_test),
+    name,
+  )

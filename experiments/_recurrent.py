@@ -13,13 +13,15 @@ CELLS = {"rnn": SimpleRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 LABELS = {"rnn": "simple RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
 
 
-def sequence_model(cell_name: str, hidden: int, outputs: int, *,
-                   return_sequences: bool = False) -> fnn.Layer:
+def sequence_model(
+  cell_name: str, hidden: int, outputs: int, *, return_sequences: bool = False
+) -> fnn.Layer:
   """``serial(RNN(cell(hidden)), Dense(outputs))``: a read-out of the last output
   ``(N, outputs)``, or of every step ``(N, T, outputs)`` with ``return_sequences``.
   """
-  return fnn.serial(RNN(CELLS[cell_name](hidden), return_sequences=return_sequences),
-                    Dense(outputs))
+  return fnn.serial(
+    RNN(CELLS[cell_name](hidden), return_sequences=return_sequences), Dense(outputs)
+  )
 
 
 def clipped_adam(learning_rate: float, clip_norm: float) -> optax.GradientTransformation:

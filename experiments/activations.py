@@ -21,11 +21,20 @@ from experiments._digits import digits_flat
 from fnn import initializers
 from fnn.layers import Dense, Relu, Sigmoid, Tanh, activations
 
-CURVES = {"sigmoid": activations.sigmoid, "tanh": activations.tanh, "relu": activations.relu,
-          "leaky_relu": activations.leaky_relu, "elu": activations.elu,
-          "gelu": activations.gelu, "softplus": activations.softplus}
-INITS = {"N(0, 0.01^2)": initializers.normal(0.01), "Xavier": initializers.glorot_normal,
-         "He": initializers.he_normal}
+CURVES = {
+  "sigmoid": activations.sigmoid,
+  "tanh": activations.tanh,
+  "relu": activations.relu,
+  "leaky_relu": activations.leaky_relu,
+  "elu": activations.elu,
+  "gelu": activations.gelu,
+  "softplus": activations.softplus,
+}
+INITS = {
+  "N(0, 0.01^2)": initializers.normal(0.01),
+  "Xavier": initializers.glorot_normal,
+  "He": initializers.he_normal,
+}
 LAYER_ACTS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": Relu}
 
 
@@ -38,7 +47,9 @@ def plot_curves(out):
   ax[0].set(title="activation", xlabel="z", ylim=(-1.5, 5))
   ax[1].set(title="derivative", xlabel="z", ylim=(-0.2, 1.3))
   ax[0].legend(fontsize=8)
-  fig.tight_layout(); fig.savefig(out / "activations.png", dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "activations.png", dpi=100)
+  plt.close(fig)
 
 
 def deep_net(depth, width, act, w_init):
@@ -51,8 +62,10 @@ def deep_net(depth, width, act, w_init):
 def gradient_norms(depth, x, y, seed):
   """``{act: [|dL/dW_l|] for l = 1..depth}`` at initialisation."""
   norms = {}
-  for name, act, w_init in [("sigmoid", Sigmoid, initializers.glorot_normal),
-                            ("relu", Relu, initializers.he_normal)]:
+  for name, act, w_init in [
+    ("sigmoid", Sigmoid, initializers.glorot_normal),
+    ("relu", Relu, initializers.he_normal),
+  ]:
     model = deep_net(depth, 64, act, w_init)
     params, state, _ = model.init(jax.random.key(seed), (1, 64))
 
@@ -84,7 +97,9 @@ def activation_histograms(x, seed, out):
       axes[row, 0].set_ylabel(f"{act_name}\n{init_name}", fontsize=8)
       stds[f"{act_name} / {init_name}"] = layer_stds
       row += 1
-  fig.tight_layout(); fig.savefig(out / "activation_histograms.png", dpi=80); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "activation_histograms.png", dpi=80)
+  plt.close(fig)
   return stds
 
 
@@ -101,18 +116,32 @@ def main(argv=None):
   fig, ax = plt.subplots(figsize=(5.5, 3.8))
   for name, values in norms.items():
     ax.plot(range(1, depth + 1), values, "o-", label=name)
-  ax.set(xlabel="layer", ylabel="|dL/dW|", yscale="log",
-         title=f"gradient norms at init, {depth} x 64 net")
-  ax.legend(); fig.tight_layout(); fig.savefig(out / "gradient_norms.png", dpi=100); plt.close(fig)
+  ax.set(
+    xlabel="layer",
+    ylabel="|dL/dW|",
+    yscale="log",
+    title=f"gradient norms at init, {depth} x 64 net",
+  )
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out / "gradient_norms.png", dpi=100)
+  plt.close(fig)
   random_inputs = np.asarray(jax.random.normal(jax.random.key(args.seed), (1000, 100)))
   stds = activation_histograms(random_inputs[: 200 if args.quick else 1000], args.seed, out)
   ratio = {k: v[0] / v[-1] for k, v in norms.items()}
-  headline = {"sigmoid_first_to_last_grad_ratio": ratio["sigmoid"],
-              "relu_first_to_last_grad_ratio": ratio["relu"],
-              "relu_last_layer_std": {k.split(" / ")[1]: v[-1] for k, v in stds.items()
-                                      if k.startswith("relu")}}
-  return finish(args, out, {**headline, "gradient_norms": norms, "activation_stds": stds,
-                            "depth": depth}, headline)
+  headline = {
+    "sigmoid_first_to_last_grad_ratio": ratio["sigmoid"],
+    "relu_first_to_last_grad_ratio": ratio["relu"],
+    "relu_last_layer_std": {
+      k.split(" / ")[1]: v[-1] for k, v in stds.items() if k.startswith("relu")
+    },
+  }
+  return finish(
+    args,
+    out,
+    {**headline, "gradient_norms": norms, "activation_stds": stds, "depth": depth},
+    headline,
+  )
 
 
 if __name__ == "__main__":

@@ -38,16 +38,31 @@ def run_length(length, args, key):
   for name in args.models:
     model = sequence_model(name, args.hidden, 1)
     start = time.perf_counter()
-    fit = fnn.train.fit(model, fnn.losses.mean_squared_error, clipped_adam(args.lr, args.clip),
-                        x, y, key=k_fit, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_data=val, progress=not args.no_progress)
+    fit = fnn.train.fit(
+      model,
+      fnn.losses.mean_squared_error,
+      clipped_adam(args.lr, args.clip),
+      x,
+      y,
+      key=k_fit,
+      epochs=args.epochs,
+      batch_size=args.batch_size,
+      validation_data=val,
+      progress=not args.no_progress,
+    )
     pred, _ = jax.jit(model.apply)(fit.state.params, fit.state.state, x_test)
     test_mse = float(jnp.mean((pred - y_test) ** 2))
-    out[name] = {"test_mse": test_mse, "solved": test_mse < SOLVED_MSE,
-                 "val_mse_per_epoch": np.asarray(fit.history["val_loss"]),
-                 "seconds": round(time.perf_counter() - start, 1)}
-    print(f"T={length} {name}: test MSE {test_mse:.4f} (baseline {baseline:.4f}) "
-          f"in {out[name]['seconds']} s", flush=True)
+    out[name] = {
+      "test_mse": test_mse,
+      "solved": test_mse < SOLVED_MSE,
+      "val_mse_per_epoch": np.asarray(fit.history["val_loss"]),
+      "seconds": round(time.perf_counter() - start, 1),
+    }
+    print(
+      f"T={length} {name}: test MSE {test_mse:.4f} (baseline {baseline:.4f}) "
+      f"in {out[name]['seconds']} s",
+      flush=True,
+    )
   return out
 
 
@@ -69,8 +84,13 @@ def plot(results, args, path):
 
 def main(argv=None):
   parser = experiment_parser("adding_problem", __doc__)
-  parser.add_argument("--lengths", type=int, nargs="+", default=None,
-                      help="sequence lengths (default 100 200; --quick: 10 20)")
+  parser.add_argument(
+    "--lengths",
+    type=int,
+    nargs="+",
+    default=None,
+    help="sequence lengths (default 100 200; --quick: 10 20)",
+  )
   parser.add_argument("--models", nargs="+", choices=list(CELLS), default=list(CELLS))
   parser.add_argument("--hidden", type=int, default=None, help="units (default 64)")
   parser.add_argument("--epochs", type=int, default=None, help="epochs (default 8)")
@@ -90,12 +110,26 @@ def main(argv=None):
   key = jax.random.key(args.seed)
   results = {f"T{t}": run_length(t, args, jax.random.fold_in(key, t)) for t in args.lengths}
   plot(results, args, out / "adding_problem.png")
-  headline = {tag: {name: {"test_mse": round(res[name]["test_mse"], 5)} for name in args.models}
-              for tag, res in results.items()}
-  config = {k: getattr(args, k) for k in ("lengths", "models", "hidden", "epochs", "train_size",
-                                          "test_size", "batch_size", "lr", "clip", "seed")}
-  return finish(args, out, {"config": config, "solved_threshold": SOLVED_MSE, **results},
-                headline)
+  headline = {
+    tag: {name: {"test_mse": round(res[name]["test_mse"], 5)} for name in args.models}
+    for tag, res in results.items()
+  }
+  config = {
+    k: getattr(args, k)
+    for k in (
+      "lengths",
+      "models",
+      "hidden",
+      "epochs",
+      "train_size",
+      "test_size",
+      "batch_size",
+      "lr",
+      "clip",
+      "seed",
+    )
+  }
+  return finish(args, out, {"config": config, "solved_threshold": SOLVED_MSE, **results}, headline)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,23 @@ from fnn.data import augment
 from fnn.layers import Conv, Dense, Flatten, MaxPool, Relu
 from fnn.train import eval_step, evaluate, fit
 
-AUGMENTATION = augment.compose(lambda k, x: augment.random_shift(k, x, 1),
-                               lambda k, x: augment.random_rotation(k, x, 12.0))
+AUGMENTATION = augment.compose(
+  lambda k, x: augment.random_shift(k, x, 1), lambda k, x: augment.random_rotation(k, x, 12.0)
+)
 
 
 def cnn(augmented):
-  body = [Conv(16, 3), Relu(), MaxPool(2), Conv(32, 3), Relu(), Flatten(), Dense(64), Relu(),
-          Dense(10)]
+  body = [
+    Conv(16, 3),
+    Relu(),
+    MaxPool(2),
+    Conv(32, 3),
+    Relu(),
+    Flatten(),
+    Dense(64),
+    Relu(),
+    Dense(10),
+  ]
   return fnn.serial(augment.Augment(AUGMENTATION), *body) if augmented else fnn.serial(*body)
 
 
@@ -53,26 +63,54 @@ def main(argv=None):
         batch = min(32, len(idx))
         epochs = 2 if args.quick else max(1, args.steps // (len(idx) // batch))
         model = cnn(augmented)
-        result = fit(model, loss, optax.adam(1e-3), x[idx], y[idx], key=jax.random.key(seed),
-                     epochs=epochs, batch_size=batch, progress=not args.no_progress)
-        test = evaluate(eval_step(model, loss, metrics=metrics), result.state.params,
-                        result.state.state, x_test, y_test)
+        result = fit(
+          model,
+          loss,
+          optax.adam(1e-3),
+          x[idx],
+          y[idx],
+          key=jax.random.key(seed),
+          epochs=epochs,
+          batch_size=batch,
+          progress=not args.no_progress,
+        )
+        test = evaluate(
+          eval_step(model, loss, metrics=metrics),
+          result.state.params,
+          result.state.state,
+          x_test,
+          y_test,
+        )
         accuracy[name].append(test["accuracy"])
       print(f"{name}: test accuracy {np.mean(accuracy[name]):.4f} over {len(seeds)} seeds")
   fig, ax = plt.subplots(figsize=(5.5, 3.8))
   for augmented, color in ((False, "tab:gray"), (True, "tab:blue")):
     means = [np.mean(accuracy[f"{s}/class {'augmented' if augmented else 'plain'}"]) for s in sizes]
-    ax.plot([10 * s for s in sizes], means, "o-", color=color,
-            label="shift + rotation" if augmented else "no augmentation")
-  ax.set(xlabel="training images", ylabel="test accuracy", xscale="log",
-         title="small CNN on digits, few labels")
-  ax.legend(); fig.tight_layout(); fig.savefig(out / "augmentation.png", dpi=100); plt.close(fig)
+    ax.plot(
+      [10 * s for s in sizes],
+      means,
+      "o-",
+      color=color,
+      label="shift + rotation" if augmented else "no augmentation",
+    )
+  ax.set(
+    xlabel="training images",
+    ylabel="test accuracy",
+    xscale="log",
+    title="small CNN on digits, few labels",
+  )
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out / "augmentation.png", dpi=100)
+  plt.close(fig)
   sample = augment.augment_batch(jax.random.key(args.seed), AUGMENTATION, np.repeat(x[:1], 8, 0))
   fig, axes = plt.subplots(1, 9, figsize=(9, 1.3))
   for ax, img in zip(axes, [x[0]] + list(np.asarray(sample))):
-    ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1); ax.axis("off")
+    ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1)
+    ax.axis("off")
   axes[0].set_title("original", fontsize=8)
-  fig.savefig(out / "augmented_examples.png", dpi=100); plt.close(fig)
+  fig.savefig(out / "augmented_examples.png", dpi=100)
+  plt.close(fig)
   headline = {"test_accuracy": {k: float(np.mean(v)) for k, v in accuracy.items()}}
   return finish(args, out, {**headline, "per_seed": accuracy, "sizes": sizes}, headline)
 

@@ -36,8 +36,12 @@ def build(kind, width):
   image = (side[0], side[1], 1)
   encoder = ae.conv_encoder(image, [16, 32], 2)
   decoder = ae.conv_decoder(2, image, [32, 16], output_activation=None)
-  return (ae.autoencoder(encoder, decoder), encoder, (1,) + image,
-          lambda x: x.reshape((len(x),) + image))
+  return (
+    ae.autoencoder(encoder, decoder),
+    encoder,
+    (1,) + image,
+    lambda x: x.reshape((len(x),) + image),
+  )
 
 
 @functools.lru_cache(maxsize=4)
@@ -51,8 +55,9 @@ def make_epoch(model, n, batch_size, lr):
 
   @jax.jit
   def epoch(params, state, opt_state, x, key):
-    batches = x[jax.random.permutation(key, n)[:n_batches * batch_size]].reshape(
-        (n_batches, batch_size) + x.shape[1:])
+    batches = x[jax.random.permutation(key, n)[: n_batches * batch_size]].reshape(
+      (n_batches, batch_size) + x.shape[1:]
+    )
 
     def step(carry, batch):
       p, s = carry
@@ -81,15 +86,22 @@ def main(argv=None):
   args = parser.parse_args(argv)
   out = output_dir(args)
   x_train, _, x_test, y_test, name = _rbm_data.load(
-      args, binary=False, limit_train=256 if args.quick else None,
-      limit_test=100 if args.quick else None)
+    args,
+    binary=False,
+    limit_train=256 if args.quick else None,
+    limit_test=100 if args.quick else None,
+  )
   epochs = 3 if args.quick else args.epochs
   width = x_train.shape[1]
   shape = _rbm_data.image_shape(width)
   kinds = ["dense"] + (["conv"] if shape[0] > 1 and shape[0] % 4 == 0 and shape[1] % 4 == 0 else [])
   key = jax.random.key(args.seed)
-  results = {"data": name, "epochs": epochs, "pca_2_test_mse": pca_mse(x_train, x_test),
-             "models": {}}
+  results = {
+    "data": name,
+    "epochs": epochs,
+    "pca_2_test_mse": pca_mse(x_train, x_test),
+    "models": {},
+  }
   fig_codes, ax_codes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 4.2), squeeze=False)
   for i, kind in enumerate(kinds):
     model, encoder, in_shape, to_input = build(kind, width)
@@ -99,30 +111,41 @@ def main(argv=None):
     xt, xs = jnp.asarray(to_input(x_train)), jnp.asarray(to_input(x_test))
     curve = []
     for e in tqdm(range(epochs), desc=f"{kind} autoencoder", disable=args.no_progress):
-      params, opt_state, value = epoch(params, state, opt_state, xt, jax.random.fold_in(key, 1000 * i + e))
+      params, opt_state, value = epoch(
+        params, state, opt_state, xt, jax.random.fold_in(key, 1000 * i + e)
+      )
       curve.append(float(value))
     logits, _ = model.apply(params, state, xs)
     recon = np.asarray(jax.nn.sigmoid(logits)).reshape(len(x_test), -1)
     codes = np.asarray(encoder.apply(params["encoder"], state["encoder"], xs)[0])
     mse = float(np.mean((recon - x_test) ** 2))
     results["models"][kind] = {"test_mse": mse, "train_loss_curve": curve, "codes": codes}
-    print(f"{kind}: test reconstruction MSE {mse:.4f} (PCA-2 {results['pca_2_test_mse']:.4f})",
-          flush=True)
+    print(
+      f"{kind}: test reconstruction MSE {mse:.4f} (PCA-2 {results['pca_2_test_mse']:.4f})",
+      flush=True,
+    )
     pairs = np.concatenate([x_test[:16], recon[:16]])
-    pictures.save_image_grid(out / f"reconstructions_{kind}.png", pairs, shape, n_cols=16,
-                             title=f"{kind}: test digits (top) and reconstructions (bottom)")
+    pictures.save_image_grid(
+      out / f"reconstructions_{kind}.png",
+      pairs,
+      shape,
+      n_cols=16,
+      title=f"{kind}: test digits (top) and reconstructions (bottom)",
+    )
     a = ax_codes[0, i]
-    sc = a.scatter(codes[:, 0], codes[:, 1], c=y_test if y_test is not None else None,
-                   cmap="tab10", s=8)
-    a.set(title=f"{kind} autoencoder: 2-D codes of the test set", xlabel="code 1",
-          ylabel="code 2")
+    sc = a.scatter(
+      codes[:, 0], codes[:, 1], c=y_test if y_test is not None else None, cmap="tab10", s=8
+    )
+    a.set(title=f"{kind} autoencoder: 2-D codes of the test set", xlabel="code 1", ylabel="code 2")
     if y_test is not None:
       fig_codes.colorbar(sc, ax=a, label="digit")
   fig_codes.tight_layout()
   fig_codes.savefig(out / "codes_2d.png", dpi=100)
   plt.close(fig_codes)
-  headline = {"test_mse": {k: round(v["test_mse"], 4) for k, v in results["models"].items()},
-              "pca_2_test_mse": round(results["pca_2_test_mse"], 4)}
+  headline = {
+    "test_mse": {k: round(v["test_mse"], 4) for k, v in results["models"].items()},
+    "pca_2_test_mse": round(results["pca_2_test_mse"], 4),
+  }
   return finish(args, out, results, headline)
 
 

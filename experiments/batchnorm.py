@@ -50,10 +50,19 @@ def main(argv=None):
     for bn in (False, True):
       name = f"scale={scale} {'BN' if bn else 'plain'}"
       try:
-        result = fit(net(scale, bn), fnn.losses.softmax_cross_entropy, optax.sgd(args.lr),
-                     x, y, key=jax.random.key(args.seed), epochs=epochs, batch_size=100,
-                     metrics={"accuracy": fnn.metrics.accuracy},
-                     validation_data=(x_test, y_test), progress=not args.no_progress)
+        result = fit(
+          net(scale, bn),
+          fnn.losses.softmax_cross_entropy,
+          optax.sgd(args.lr),
+          x,
+          y,
+          key=jax.random.key(args.seed),
+          epochs=epochs,
+          batch_size=100,
+          metrics={"accuracy": fnn.metrics.accuracy},
+          validation_data=(x_test, y_test),
+          progress=not args.no_progress,
+        )
         curves[name] = result.history["accuracy"]
         test_acc[name] = float(result.history["val_accuracy"][-1])
       except NonFiniteLossError as err:  # a diverged run is a result, not a crash
@@ -67,13 +76,24 @@ def main(argv=None):
     ax.set(title=f"weight std {scale}", xlabel="epoch", ylim=(0, 1))
   np.atleast_1d(axes)[0].set(ylabel="training accuracy")
   np.atleast_1d(axes)[0].legend()
-  fig.tight_layout(); fig.savefig(out / "batchnorm.png", dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "batchnorm.png", dpi=100)
+  plt.close(fig)
   final_train = {k: None if np.isnan(v[-1]) else float(v[-1]) for k, v in curves.items()}
   headline = {"final_train_accuracy": final_train, "test_accuracy": test_acc}
-  return finish(args, out, {**headline, "epochs": epochs, "lr": args.lr,
-                            "curves": {k: [None if np.isnan(a) else a for a in np.asarray(v).tolist()]
-                                       for k, v in curves.items()}},
-                headline)
+  return finish(
+    args,
+    out,
+    {
+      **headline,
+      "epochs": epochs,
+      "lr": args.lr,
+      "curves": {
+        k: [None if np.isnan(a) else a for a in np.asarray(v).tolist()] for k, v in curves.items()
+      },
+    },
+    headline,
+  )
 
 
 if __name__ == "__main__":

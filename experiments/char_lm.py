@@ -75,8 +75,12 @@ def main(argv=None):
   parser.add_argument("--hidden", type=int, default=None, help="LSTM units (default 128)")
   parser.add_argument("--embed", type=int, default=32, help="embedding size")
   parser.add_argument("--epochs", type=int, default=None, help="epochs (default 40)")
-  parser.add_argument("--bptt", type=int, default=None,
-                      help="truncated BPTT chunk length (default: full BPTT over the window)")
+  parser.add_argument(
+    "--bptt",
+    type=int,
+    default=None,
+    help="truncated BPTT chunk length (default: full BPTT over the window)",
+  )
   parser.add_argument("--lr", type=float, default=3e-3)
   parser.add_argument("--sample-len", type=int, default=300)
   args = parser.parse_args(argv)
@@ -87,8 +91,10 @@ def main(argv=None):
   path = pathlib.Path(args.text) if args.text else shipped_file(DEFAULT_TEXT)
   ids, vocab = load_text(path)
   if len(ids) < 20 * seq_len:
-    raise ValueError(f"char_lm: {path} has {len(ids)} characters; need at least "
-                     f"{20 * seq_len} for --seq-len {seq_len}")
+    raise ValueError(
+      f"char_lm: {path} has {len(ids)} characters; need at least "
+      f"{20 * seq_len} for --seq-len {seq_len}"
+    )
   split = int(0.9 * len(ids))
   x, y = windows(ids[:split], seq_len, seq_len // 2)
   x_held, y_held = windows(ids[split:], seq_len, seq_len)
@@ -96,26 +102,41 @@ def main(argv=None):
   cell = LSTMCell(hidden)
   embed, head = Embedding(len(vocab), args.embed), Dense(len(vocab))
   model = fnn.serial(embed, RNN(cell, truncate=args.bptt), head)
-  fit = fnn.train.fit(model, per_step_cross_entropy, clipped_adam(args.lr, 1.0), x, y,
-                      key=jax.random.key(args.seed), epochs=epochs, batch_size=32,
-                      validation_data=(x_held, y_held), progress=not args.no_progress)
+  fit = fnn.train.fit(
+    model,
+    per_step_cross_entropy,
+    clipped_adam(args.lr, 1.0),
+    x,
+    y,
+    key=jax.random.key(args.seed),
+    epochs=epochs,
+    batch_size=32,
+    validation_data=(x_held, y_held),
+    progress=not args.no_progress,
+  )
   params = fit.state.params
   logits, _ = jax.jit(model.apply)(params, fit.state.state, x_held)
   bits = float(jnp.mean(per_step_cross_entropy(logits, y_held)) / np.log(2))
   counts = np.bincount(ids[:split], minlength=len(vocab)) / split
   unigram = float(-np.sum(counts[counts > 0] * np.log2(counts[counts > 0])))
-  print(f"held-out bits per character {bits:.3f} (unigram entropy {unigram:.3f}) "
-        f"on {len(x_held) * seq_len} characters of {path.name}")
+  print(
+    f"held-out bits per character {bits:.3f} (unigram entropy {unigram:.3f}) "
+    f"on {len(x_held) * seq_len} characters of {path.name}"
+  )
 
   sample = make_sampler(embed, cell, head)
-  prompt = ids[split:split + 32]
+  prompt = ids[split : split + 32]
   samples = {}
   for temperature in TEMPERATURES:
-    tokens = sample(params, jax.random.key(args.seed + 1), jnp.asarray(prompt), args.sample_len,
-                    temperature)
+    tokens = sample(
+      params, jax.random.key(args.seed + 1), jnp.asarray(prompt), args.sample_len, temperature
+    )
     samples[str(temperature)] = "".join(vocab[i] for i in np.asarray(tokens))
-    print(f"\n--- temperature {temperature}, after {''.join(vocab[i] for i in prompt)!r}:\n"
-          f"{samples[str(temperature)]}\n", flush=True)
+    print(
+      f"\n--- temperature {temperature}, after {''.join(vocab[i] for i in prompt)!r}:\n"
+      f"{samples[str(temperature)]}\n",
+      flush=True,
+    )
 
   history = fit.history
   fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -129,14 +150,29 @@ def main(argv=None):
   fig.savefig(out / "char_lm.png", dpi=100)
   plt.close(fig)
 
-  headline = {"heldout_bits_per_char": round(bits, 4), "unigram_bits_per_char": round(unigram, 4),
-              "samples": samples}
-  config = {"text": str(path), "characters": len(ids), "vocab": len(vocab), "seq_len": seq_len,
-            "hidden": hidden, "embed": args.embed, "epochs": epochs, "bptt": args.bptt,
-            "lr": args.lr, "seed": args.seed}
-  results = {"config": config, **headline,
-             "train_bits_per_epoch": np.asarray(history["loss"]) / np.log(2),
-             "heldout_bits_per_epoch": np.asarray(history["val_loss"]) / np.log(2)}
+  headline = {
+    "heldout_bits_per_char": round(bits, 4),
+    "unigram_bits_per_char": round(unigram, 4),
+    "samples": samples,
+  }
+  config = {
+    "text": str(path),
+    "characters": len(ids),
+    "vocab": len(vocab),
+    "seq_len": seq_len,
+    "hidden": hidden,
+    "embed": args.embed,
+    "epochs": epochs,
+    "bptt": args.bptt,
+    "lr": args.lr,
+    "seed": args.seed,
+  }
+  results = {
+    "config": config,
+    **headline,
+    "train_bits_per_epoch": np.asarray(history["loss"]) / np.log(2),
+    "heldout_bits_per_epoch": np.asarray(history["val_loss"]) / np.log(2),
+  }
   return finish(args, out, results, headline)
 
 

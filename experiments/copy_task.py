@@ -26,17 +26,25 @@ from fnn.losses import per_step_cross_entropy
 
 def answer_accuracy(length):
   """Accuracy over the last ``length`` steps (the answer) of logits ``(N, T, K)``."""
+
   def metric(logits, labels):
     return jnp.mean(jnp.argmax(logits[:, -length:], axis=-1) == labels[:, -length:])
+
   return metric
 
 
 def main(argv=None):
   parser = experiment_parser("copy_task", __doc__)
-  parser.add_argument("--delays", type=int, nargs="+", default=None,
-                      help="delays (default 10 20 40; --quick 2 5)")
-  parser.add_argument("--models", nargs="+", choices=list(CELLS), default=None,
-                      help="default rnn gru lstm (--quick: lstm)")
+  parser.add_argument(
+    "--delays", type=int, nargs="+", default=None, help="delays (default 10 20 40; --quick 2 5)"
+  )
+  parser.add_argument(
+    "--models",
+    nargs="+",
+    choices=list(CELLS),
+    default=None,
+    help="default rnn gru lstm (--quick: lstm)",
+  )
   parser.add_argument("--length", type=int, default=5, help="symbols to remember")
   parser.add_argument("--symbols", type=int, default=8, help="alphabet size")
   parser.add_argument("--hidden", type=int, default=None, help="units (default 64)")
@@ -60,34 +68,66 @@ def main(argv=None):
     for name in models:
       model = sequence_model(name, hidden, args.symbols + 1, return_sequences=True)
       start = time.perf_counter()
-      fit = fnn.train.fit(model, per_step_cross_entropy, clipped_adam(args.lr, 1.0), x, y,
-                          key=k_fit, epochs=epochs, batch_size=64,
-                          progress=not args.no_progress)
+      fit = fnn.train.fit(
+        model,
+        per_step_cross_entropy,
+        clipped_adam(args.lr, 1.0),
+        x,
+        y,
+        key=k_fit,
+        epochs=epochs,
+        batch_size=64,
+        progress=not args.no_progress,
+      )
       logits, _ = jax.jit(model.apply)(fit.state.params, fit.state.state, x_test)
       acc = float(metric(logits, y_test))
-      results[name][f"delay_{delay}"] = {"answer_accuracy": acc,
-                                         "seconds": round(time.perf_counter() - start, 1),
-                                         "train_loss_per_epoch": np.asarray(fit.history["loss"])}
-      print(f"delay {delay} {name}: answer accuracy {acc:.3f} (chance {1 / args.symbols:.3f})",
-            flush=True)
+      results[name][f"delay_{delay}"] = {
+        "answer_accuracy": acc,
+        "seconds": round(time.perf_counter() - start, 1),
+        "train_loss_per_epoch": np.asarray(fit.history["loss"]),
+      }
+      print(
+        f"delay {delay} {name}: answer accuracy {acc:.3f} (chance {1 / args.symbols:.3f})",
+        flush=True,
+      )
 
   fig, ax = plt.subplots(figsize=(5.5, 3.8))
   for name in models:
-    ax.plot(delays, [results[name][f"delay_{d}"]["answer_accuracy"] for d in delays],
-            marker="o", label=LABELS[name])
+    ax.plot(
+      delays,
+      [results[name][f"delay_{d}"]["answer_accuracy"] for d in delays],
+      marker="o",
+      label=LABELS[name],
+    )
   ax.axhline(1 / args.symbols, color="gray", ls="--", label="chance")
-  ax.set(xlabel="delay (steps)", ylabel="answer accuracy (test)", ylim=(0, 1.05),
-         title=f"copy {args.length} of {args.symbols} symbols")
+  ax.set(
+    xlabel="delay (steps)",
+    ylabel="answer accuracy (test)",
+    ylim=(0, 1.05),
+    title=f"copy {args.length} of {args.symbols} symbols",
+  )
   ax.legend(fontsize=8)
   fig.tight_layout()
   fig.savefig(out / "copy_task.png", dpi=100)
   plt.close(fig)
 
-  headline = {name: {d: round(r["answer_accuracy"], 4) for d, r in res.items()}
-              for name, res in results.items()}
-  config = {"delays": delays, "models": models, "length": args.length, "symbols": args.symbols,
-            "hidden": hidden, "epochs": epochs, "lr": args.lr, "train_size": train_size,
-            "test_size": test_size, "seed": args.seed, "chance": 1 / args.symbols}
+  headline = {
+    name: {d: round(r["answer_accuracy"], 4) for d, r in res.items()}
+    for name, res in results.items()
+  }
+  config = {
+    "delays": delays,
+    "models": models,
+    "length": args.length,
+    "symbols": args.symbols,
+    "hidden": hidden,
+    "epochs": epochs,
+    "lr": args.lr,
+    "train_size": train_size,
+    "test_size": test_size,
+    "seed": args.seed,
+    "chance": 1 / args.symbols,
+  }
   return finish(args, out, {"config": config, **results}, headline)
 
 

@@ -33,8 +33,7 @@ def read_column(path, column):
   """The named numeric column of a CSV file with a header row, as float64 ``(n,)``."""
   columns = load_csv(path)
   if column not in columns:
-    raise ValueError(f"forecast: {path} has no column {column!r}; its columns are "
-                     f"{list(columns)}")
+    raise ValueError(f"forecast: {path} has no column {column!r}; its columns are {list(columns)}")
   if columns[column].dtype.kind != "f":
     raise ValueError(f"forecast: column {column!r} of {path} is not numeric")
   return columns[column]
@@ -72,19 +71,29 @@ def main(argv=None):
   x, y = windows((series - mean) / std, window)
   is_train = np.arange(window, len(series)) < n_train  # by the target's position
   model = sequence_model("lstm", hidden, 1)
-  fit = fnn.train.fit(model, fnn.losses.mean_squared_error, clipped_adam(args.lr, 1.0),
-                      x[is_train], y[is_train], key=jax.random.key(args.seed), epochs=epochs,
-                      batch_size=min(32, int(is_train.sum())), progress=not args.no_progress)
+  fit = fnn.train.fit(
+    model,
+    fnn.losses.mean_squared_error,
+    clipped_adam(args.lr, 1.0),
+    x[is_train],
+    y[is_train],
+    key=jax.random.key(args.seed),
+    epochs=epochs,
+    batch_size=min(32, int(is_train.sum())),
+    progress=not args.no_progress,
+  )
   pred, _ = jax.jit(model.apply)(fit.state.params, fit.state.state, jnp.asarray(x))
   pred = np.asarray(pred[:, 0]) * std + mean
   truth = series[window:]
-  persistence = series[window - 1:-1]
+  persistence = series[window - 1 : -1]
   test = ~is_train
   rmse = float(np.sqrt(np.mean((pred[test] - truth[test]) ** 2)))
   mae = float(np.mean(np.abs(pred[test] - truth[test])))
   persistence_rmse = float(np.sqrt(np.mean((persistence[test] - truth[test]) ** 2)))
-  print(f"{path.name}[{column}]: test RMSE {rmse:.3f}, MAE {mae:.3f}; naive persistence "
-        f"RMSE {persistence_rmse:.3f} on {int(test.sum())} test points")
+  print(
+    f"{path.name}[{column}]: test RMSE {rmse:.3f}, MAE {mae:.3f}; naive persistence "
+    f"RMSE {persistence_rmse:.3f} on {int(test.sum())} test points"
+  )
 
   fig, ax = plt.subplots(figsize=(9, 3.8))
   t = np.arange(window, len(series))
@@ -92,21 +101,39 @@ def main(argv=None):
   ax.plot(t[is_train], pred[is_train], color="tab:blue", lw=1, label="LSTM (train windows)")
   ax.plot(t[test], pred[test], color="tab:red", lw=1.5, label="LSTM one step ahead (test)")
   ax.axvline(n_train - 0.5, color="gray", ls="--")
-  ax.set(xlabel="index in series", ylabel=column,
-         title=f"{path.name}: test RMSE {rmse:.2f} (persistence {persistence_rmse:.2f})")
+  ax.set(
+    xlabel="index in series",
+    ylabel=column,
+    title=f"{path.name}: test RMSE {rmse:.2f} (persistence {persistence_rmse:.2f})",
+  )
   ax.legend(fontsize=8)
   fig.tight_layout()
   fig.savefig(out / "forecast.png", dpi=100)
   plt.close(fig)
 
-  headline = {"test_rmse": round(rmse, 4), "test_mae": round(mae, 4),
-              "persistence_rmse": round(persistence_rmse, 4)}
-  config = {"csv": str(path), "column": column, "values": len(series), "window": window,
-            "hidden": hidden, "epochs": epochs, "lr": args.lr, "seed": args.seed,
-            "train_fraction": TRAIN_FRACTION}
-  results = {"config": config, **headline,
-             "train_loss_per_epoch": np.asarray(fit.history["loss"]),
-             "test_predictions": pred[test], "test_truth": truth[test]}
+  headline = {
+    "test_rmse": round(rmse, 4),
+    "test_mae": round(mae, 4),
+    "persistence_rmse": round(persistence_rmse, 4),
+  }
+  config = {
+    "csv": str(path),
+    "column": column,
+    "values": len(series),
+    "window": window,
+    "hidden": hidden,
+    "epochs": epochs,
+    "lr": args.lr,
+    "seed": args.seed,
+    "train_fraction": TRAIN_FRACTION,
+  }
+  results = {
+    "config": config,
+    **headline,
+    "train_loss_per_epoch": np.asarray(fit.history["loss"]),
+    "test_predictions": pred[test],
+    "test_truth": truth[test],
+  }
   return finish(args, out, results, headline)
 
 

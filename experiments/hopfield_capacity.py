@@ -82,22 +82,34 @@ def theory_curve(alpha_max, points=400):
 def plot(path, sizes, loads, overlap, overlap_sem, exact, theory):
   alphas, m_theory, alpha_c = theory
   fig, (ax_m, ax_exact) = plt.subplots(1, 2, figsize=(12, 4.5))
-  styles = dict(zip(sizes, [":", "--", "-"][-len(sizes):], strict=True))
+  styles = dict(zip(sizes, [":", "--", "-"][-len(sizes) :], strict=True))
   for n in sizes:
-    ax_m.errorbar(loads, overlap[n], yerr=overlap_sem[n], fmt="o" + styles[n], ms=3,
-                  capsize=2, label=f"simulation, N = {n}")
+    ax_m.errorbar(
+      loads,
+      overlap[n],
+      yerr=overlap_sem[n],
+      fmt="o" + styles[n],
+      ms=3,
+      capsize=2,
+      label=f"simulation, N = {n}",
+    )
     ax_exact.plot(loads, exact[n], "o" + styles[n], ms=3, label=f"N = {n}")
-  ax_m.plot(alphas, m_theory, color="black", lw=1.5,
-            label=f"mean-field (RS, T = 0), alpha_c = {alpha_c}")
+  ax_m.plot(
+    alphas, m_theory, color="black", lw=1.5, label=f"mean-field (RS, T = 0), alpha_c = {alpha_c}"
+  )
   ax_m.axhline(OVERLAP_THRESHOLD, color="gray", lw=0.8, ls="--")
   for ax in (ax_m, ax_exact):
     ax.axvline(alpha_c, color="gray", lw=0.8)
     ax.set(xlabel="load alpha = P/N", ylim=(-0.02, 1.02))
     ax.legend(fontsize=7)
-  ax_m.set(ylabel="final overlap m (mean over probes)",
-           title="retrieval overlap (Hebbian; async recall from a stored pattern)")
-  ax_exact.set(ylabel="fraction of runs ending exactly on the pattern",
-               title="the same runs: exact recall of every bit")
+  ax_m.set(
+    ylabel="final overlap m (mean over probes)",
+    title="retrieval overlap (Hebbian; async recall from a stored pattern)",
+  )
+  ax_exact.set(
+    ylabel="fraction of runs ending exactly on the pattern",
+    title="the same runs: exact recall of every bit",
+  )
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
@@ -105,8 +117,9 @@ def plot(path, sizes, loads, overlap, overlap_sem, exact, theory):
 
 def main(argv=None):
   parser = experiment_parser("hopfield_capacity", __doc__)
-  parser.add_argument("--probes", type=int, default=96,
-                      help="stored patterns recalled per (N, alpha) (default 96)")
+  parser.add_argument(
+    "--probes", type=int, default=96, help="stored patterns recalled per (N, alpha) (default 96)"
+  )
   parser.add_argument("--max-sweeps", type=int, default=50, help="sweep budget per recall")
   args = parser.parse_args(argv)
   out = output_dir(args)
@@ -130,22 +143,33 @@ def main(argv=None):
   plot(out / "capacity.png", sizes, loads, overlap, overlap_sem, exact, theory)
   big = sizes[-1]
   headline = {
-      "N": big,
-      "alpha_c_estimate": crossing(loads, overlap[big]),
-      "alpha_c_estimate_by_N": {n: crossing(loads, overlap[n]) for n in sizes},
-      "mean_field_alpha_c": theory[2],
-      "mean_overlap": dict(zip(map(str, loads), np.round(overlap[big], 4).tolist(), strict=True)),
-      "max_load_exact_recall_ge_0.9": {
-          n: max([a for a, e in zip(loads, exact[n], strict=True) if e >= 0.9], default=None)
-          for n in sizes},
-      "probes": probes, "max_sweeps": max_sweeps,
+    "N": big,
+    "alpha_c_estimate": crossing(loads, overlap[big]),
+    "alpha_c_estimate_by_N": {n: crossing(loads, overlap[n]) for n in sizes},
+    "mean_field_alpha_c": theory[2],
+    "mean_overlap": dict(zip(map(str, loads), np.round(overlap[big], 4).tolist(), strict=True)),
+    "max_load_exact_recall_ge_0.9": {
+      n: max([a for a, e in zip(loads, exact[n], strict=True) if e >= 0.9], default=None)
+      for n in sizes
+    },
+    "probes": probes,
+    "max_sweeps": max_sweeps,
   }
-  results = {"sizes": sizes, "loads": loads, "mean_overlap": overlap,
-             "overlap_standard_error": overlap_sem, "exact_recall": exact,
-             "converged_fraction": converged, "overlaps": raw,
-             "mean_field": {"alpha": theory[0], "alpha_c": theory[2],  # m: None above alpha_c
-                            "m": [None if np.isnan(v) else float(v) for v in theory[1]]},
-             "headline": headline}
+  results = {
+    "sizes": sizes,
+    "loads": loads,
+    "mean_overlap": overlap,
+    "overlap_standard_error": overlap_sem,
+    "exact_recall": exact,
+    "converged_fraction": converged,
+    "overlaps": raw,
+    "mean_field": {
+      "alpha": theory[0],
+      "alpha_c": theory[2],  # m: None above alpha_c
+      "m": [None if np.isnan(v) else float(v) for v in theory[1]],
+    },
+    "headline": headline,
+  }
   return finish(args, out, results, headline)
 
 

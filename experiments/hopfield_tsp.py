@@ -43,14 +43,18 @@ def load_instance(args):
   if path.suffix == ".json":
     info = json.loads(path.read_text())
     coords = np.asarray(info["coordinates"], np.float64)
-    return (info.get("name", path.stem), tsp.euclidean_distances(coords), coords,
-            info.get("optimal_length"))
+    return (
+      info.get("name", path.stem),
+      tsp.euclidean_distances(coords),
+      coords,
+      info.get("optimal_length"),
+    )
   inst = tsplib.read_tsplib(path)
   optimum = None
   optima_file = path.parent / "optima.json"
   if optima_file.is_file():
-    optimum = json.loads(optima_file.read_text()).get(path.name[:-len(".tsp")])
-  return path.name[:-len(".tsp")], inst.distances, inst.coords, optimum
+    optimum = json.loads(optima_file.read_text()).get(path.name[: -len(".tsp")])
+  return path.name[: -len(".tsp")], inst.distances, inst.coords, optimum
 
 
 def main(argv=None):
@@ -60,8 +64,11 @@ def main(argv=None):
   source.add_argument("--random", type=int, metavar="N", help="N random cities (from --seed)")
   parser.add_argument("--restarts", type=int, default=64)
   parser.add_argument("--method", choices=["hopfield-tank", "annealed"], default="annealed")
-  parser.add_argument("--two-opt", action="store_true",
-                      help="also polish each valid tour with 2-opt (reported separately)")
+  parser.add_argument(
+    "--two-opt",
+    action="store_true",
+    help="also polish each valid tour with 2-opt (reported separately)",
+  )
   parser.add_argument("--optimum", type=float, help="the optimal tour length, for the gaps")
   args = parser.parse_args(argv)
   if args.instance is None and args.random is None:
@@ -105,43 +112,71 @@ def main(argv=None):
   best = float(valid_lengths.min()) if valid.any() else None
   median = float(np.median(valid_lengths)) if valid.any() else None
   headline = {
-      "instance": name, "n": n, "method": args.method, "restarts": restarts,
-      "valid_rate": float(valid.mean()),
-      "best_length": best, "median_length": median, "optimum": optimum,
-      "best_gap": gap(best), "median_gap": gap(median),
-      "wall_time_s": round(wall, 3), "cpu_time_s": round(cpu, 3),
+    "instance": name,
+    "n": n,
+    "method": args.method,
+    "restarts": restarts,
+    "valid_rate": float(valid.mean()),
+    "best_length": best,
+    "median_length": median,
+    "optimum": optimum,
+    "best_gap": gap(best),
+    "median_gap": gap(median),
+    "wall_time_s": round(wall, 3),
+    "cpu_time_s": round(cpu, 3),
   }
-  results = dict(headline, optimum_source=optimum_source, config=config._asdict(),
-                 lengths=lengths, valid=valid, best_tour=None if best_i is None else tours[best_i])
+  results = dict(
+    headline,
+    optimum_source=optimum_source,
+    config=config._asdict(),
+    lengths=lengths,
+    valid=valid,
+    best_tour=None if best_i is None else tours[best_i],
+  )
   if args.two_opt:
     polished = tsp.two_opt(d, tours[valid])
     polished_lengths = d[polished, np.roll(polished, -1, axis=1)].sum(1)
     best_polished = float(polished_lengths.min()) if len(polished) else None
     headline["best_gap_after_two_opt"] = gap(best_polished)
-    results.update(best_length_after_two_opt=best_polished,
-                   best_gap_after_two_opt=gap(best_polished),
-                   lengths_after_two_opt=polished_lengths)
+    results.update(
+      best_length_after_two_opt=best_polished,
+      best_gap_after_two_opt=gap(best_polished),
+      lengths_after_two_opt=polished_lengths,
+    )
 
-  print(f"{name}: n={n}, {args.method}, {restarts} restarts in {wall:.2f} s wall "
-        f"({cpu:.2f} s CPU, compile included): valid {valid.mean():.0%}, best {best}, "
-        f"median {median}, optimum {optimum} ({optimum_source})")
+  print(
+    f"{name}: n={n}, {args.method}, {restarts} restarts in {wall:.2f} s wall "
+    f"({cpu:.2f} s CPU, compile included): valid {valid.mean():.0%}, best {best}, "
+    f"median {median}, optimum {optimum} ({optimum_source})"
+  )
 
   energies = np.asarray(result.energies)
   fig, ax = plt.subplots(figsize=(6, 3.5))
   if args.method == "annealed":
-    steps, xlabel, ylabel = config.temperatures / config.t_start, "T / T_start", "expected tour length"
-    ax.set_xscale("log"); ax.invert_xaxis()
+    steps, xlabel, ylabel = (
+      config.temperatures / config.t_start,
+      "T / T_start",
+      "expected tour length",
+    )
+    ax.set_xscale("log")
+    ax.invert_xaxis()
   else:
     steps = np.arange(1, config.records + 1) * max(config.steps // config.records, 1)
     xlabel, ylabel = "Euler step", "Hopfield-Tank energy"
   for e, ok in zip(energies, valid):
     ax.plot(steps, e, color="tab:blue" if ok else "tab:red", alpha=0.3, lw=0.8)
   ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{name}, {args.method}: blue = valid, red = invalid")
-  fig.tight_layout(); fig.savefig(out / "energy_curves.png", dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "energy_curves.png", dpi=100)
+  plt.close(fig)
   if coords is not None and best_i is not None:
     gap_text = "" if optimum is None else f", gap {gap(best):.1%}"
-    pictures.save_tour(out / "best_tour.png", coords, tours[best_i],
-                       title=f"{name}: best {args.method} tour, {best:.4g}{gap_text}")
+    pictures.save_tour(
+      out / "best_tour.png",
+      coords,
+      tours[best_i],
+      title=f"{name}: best {args.method} tour, {best:.4g}{gap_text}",
+    )
   return finish(args, out, results, headline)
 
 

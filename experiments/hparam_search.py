@@ -61,51 +61,97 @@ def main(argv=None):
     ranges.append({"learning_rate": lr_range, "weight_decay": wd_range})
     key_sample, key_init = jax.random.split(jax.random.fold_in(key, r))
     lr, wd = sample(key_sample, k, lr_range, wd_range)
-    result = vmap_fit(model, loss, opt, x_train, y_train, keys=jax.random.split(key_init, k),
-                      epochs=epochs, batch_size=32, hyperparams={"learning_rate": lr,
-                                                                 "weight_decay": wd},
-                      metrics={"accuracy": fnn.metrics.accuracy},
-                      validation_data=(x_val, y_val), progress=not args.no_progress)
+    result = vmap_fit(
+      model,
+      loss,
+      opt,
+      x_train,
+      y_train,
+      keys=jax.random.split(key_init, k),
+      epochs=epochs,
+      batch_size=32,
+      hyperparams={"learning_rate": lr, "weight_decay": wd},
+      metrics={"accuracy": fnn.metrics.accuracy},
+      validation_data=(x_val, y_val),
+      progress=not args.no_progress,
+    )
     val = {name: result.history[f"val_{name}"][:, -1] for name in ("loss", "accuracy")}
     # a candidate whose loss became nan/inf (bad_step >= 0) ranks last
     val_loss = np.where(np.isfinite(val["loss"]) & (result.bad_step < 0), val["loss"], np.inf)
     for i in range(k):
-      trials.append({"round": r, "learning_rate": float(lr[i]), "weight_decay": float(wd[i]),
-                     "val_loss": float(val_loss[i]), "val_accuracy": float(val["accuracy"][i])})
+      trials.append(
+        {
+          "round": r,
+          "learning_rate": float(lr[i]),
+          "weight_decay": float(wd[i]),
+          "val_loss": float(val_loss[i]),
+          "val_accuracy": float(val["accuracy"][i]),
+        }
+      )
     i_best = int(np.argmin(val_loss))
     if best is None or val_loss[i_best] < best["val_loss"]:
       chosen = jax.tree.map(lambda a: a[i_best], result.states)
       best = {**trials[-k + i_best], "params": chosen.params, "state": chosen.state}
-    top = np.argsort(val_loss)[:max(2, k // 4)]
+    top = np.argsort(val_loss)[: max(2, k // 4)]
     lr_range = narrow(np.asarray(lr)[top], LR_RANGE)
     wd_range = narrow(np.asarray(wd)[top], WD_RANGE)
-    print(f"round {r}: best val loss {val_loss[i_best]:.4f} at lr {float(lr[i_best]):.3g}, "
-          f"wd {float(wd[i_best]):.3g}; next ranges lr {lr_range}, wd {wd_range}")
+    print(
+      f"round {r}: best val loss {val_loss[i_best]:.4f} at lr {float(lr[i_best]):.3g}, "
+      f"wd {float(wd[i_best]):.3g}; next ranges lr {lr_range}, wd {wd_range}"
+    )
 
   test = eval_step(model, loss, metrics={"accuracy": fnn.metrics.accuracy})(
-      best["params"], best["state"], x_test, y_test)
+    best["params"], best["state"], x_test, y_test
+  )
   fig, ax = plt.subplots(figsize=(6, 4.5))
   for r in range(rounds):
     pts = [t for t in trials if t["round"] == r]
-    sc = ax.scatter([t["learning_rate"] for t in pts], [t["weight_decay"] for t in pts],
-                    c=[min(t["val_loss"], 2.5) for t in pts], cmap="viridis_r", vmin=0, vmax=1,
-                    marker="os^Dv"[r % 5], edgecolors="k", label=f"round {r}")
+    sc = ax.scatter(
+      [t["learning_rate"] for t in pts],
+      [t["weight_decay"] for t in pts],
+      c=[min(t["val_loss"], 2.5) for t in pts],
+      cmap="viridis_r",
+      vmin=0,
+      vmax=1,
+      marker="os^Dv"[r % 5],
+      edgecolors="k",
+      label=f"round {r}",
+    )
     lo, hi = ranges[r]["learning_rate"], ranges[r]["weight_decay"]
-    ax.add_patch(plt.Rectangle((lo[0], hi[0]), lo[1] - lo[0], hi[1] - hi[0], fill=False,
-                               ls="--", ec=f"C{r}"))
-  ax.scatter([best["learning_rate"]], [best["weight_decay"]], marker="*", s=300, c="red",
-             label="chosen (validation)")
+    ax.add_patch(
+      plt.Rectangle((lo[0], hi[0]), lo[1] - lo[0], hi[1] - hi[0], fill=False, ls="--", ec=f"C{r}")
+    )
+  ax.scatter(
+    [best["learning_rate"]],
+    [best["weight_decay"]],
+    marker="*",
+    s=300,
+    c="red",
+    label="chosen (validation)",
+  )
   fig.colorbar(sc, label="validation loss")
-  ax.set(xscale="log", yscale="log", xlabel="learning rate", ylabel="weight decay",
-         title="random search, ranges narrowed per round")
-  ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(out / "hparam_search.png", dpi=100)
+  ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="learning rate",
+    ylabel="weight decay",
+    title="random search, ranges narrowed per round",
+  )
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(out / "hparam_search.png", dpi=100)
   plt.close(fig)
-  headline = {"best_learning_rate": best["learning_rate"],
-              "best_weight_decay": best["weight_decay"],
-              "best_val_loss": best["val_loss"], "best_val_accuracy": best["val_accuracy"],
-              "test_accuracy": float(test["accuracy"]), "candidates": len(trials)}
-  return finish(args, out, {**headline, "trials": trials, "ranges": ranges, "epochs": epochs},
-                headline)
+  headline = {
+    "best_learning_rate": best["learning_rate"],
+    "best_weight_decay": best["weight_decay"],
+    "best_val_loss": best["val_loss"],
+    "best_val_accuracy": best["val_accuracy"],
+    "test_accuracy": float(test["accuracy"]),
+    "candidates": len(trials),
+  }
+  return finish(
+    args, out, {**headline, "trials": trials, "ranges": ranges, "epochs": epochs}, headline
+  )
 
 
 if __name__ == "__main__":

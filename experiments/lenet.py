@@ -33,10 +33,19 @@ def plot_confusion(matrix, path, title):
   ax.imshow(matrix, cmap="Blues")
   for (i, j), v in np.ndenumerate(matrix):
     if v:
-      ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-              color="white" if v > matrix.max() / 2 else "black")
+      ax.text(
+        j,
+        i,
+        str(v),
+        ha="center",
+        va="center",
+        fontsize=7,
+        color="white" if v > matrix.max() / 2 else "black",
+      )
   ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10), title=title)
-  fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
 
 
 def main(argv=None):
@@ -52,25 +61,53 @@ def main(argv=None):
   model = fnn.models.lenet5()
   loss = fnn.losses.softmax_cross_entropy
   metrics = {"accuracy": fnn.metrics.accuracy}
-  result = fit(model, loss, optax.adam(1e-3), x, y, key=jax.random.key(args.seed),
-               epochs=epochs, batch_size=32, metrics=metrics, progress=not args.no_progress)
+  result = fit(
+    model,
+    loss,
+    optax.adam(1e-3),
+    x,
+    y,
+    key=jax.random.key(args.seed),
+    epochs=epochs,
+    batch_size=32,
+    metrics=metrics,
+    progress=not args.no_progress,
+  )
   params, state = result.state.params, result.state.state
-  test = evaluate(eval_step(model, loss, metrics=metrics), params, state, x_test, y_test,
-                  batch_size=500)
-  logits = np.concatenate([np.asarray(model.apply(params, state, x_test[i:i + 500])[0])
-                           for i in range(0, len(x_test), 500)])
+  test = evaluate(
+    eval_step(model, loss, metrics=metrics), params, state, x_test, y_test, batch_size=500
+  )
+  logits = np.concatenate(
+    [
+      np.asarray(model.apply(params, state, x_test[i : i + 500])[0])
+      for i in range(0, len(x_test), 500)
+    ]
+  )
   confusion = np.asarray(fnn.metrics.confusion_matrix(logits, y_test, 10))
-  plot_confusion(confusion, out / "confusion_matrix.png",
-                 f"LeNet-5, {dataset}: test accuracy {test['accuracy']:.4f}")
+  plot_confusion(
+    confusion,
+    out / "confusion_matrix.png",
+    f"LeNet-5, {dataset}: test accuracy {test['accuracy']:.4f}",
+  )
   fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
-  ax[0].plot(result.history["loss"]); ax[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
-  ax[1].plot(result.history["accuracy"]); ax[1].set(xlabel="epoch", ylabel="training accuracy")
-  fig.suptitle(f"LeNet-5 on {dataset}"); fig.tight_layout()
-  fig.savefig(out / "learning_curve.png", dpi=100); plt.close(fig)
-  headline = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
-              "dataset": dataset, "epochs": epochs, "test_size": len(y_test)}
-  return finish(args, out, {**headline, "confusion_matrix": confusion,
-                            "history": result.history}, headline)
+  ax[0].plot(result.history["loss"])
+  ax[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+  ax[1].plot(result.history["accuracy"])
+  ax[1].set(xlabel="epoch", ylabel="training accuracy")
+  fig.suptitle(f"LeNet-5 on {dataset}")
+  fig.tight_layout()
+  fig.savefig(out / "learning_curve.png", dpi=100)
+  plt.close(fig)
+  headline = {
+    "test_accuracy": test["accuracy"],
+    "test_loss": test["loss"],
+    "dataset": dataset,
+    "epochs": epochs,
+    "test_size": len(y_test),
+  }
+  return finish(
+    args, out, {**headline, "confusion_matrix": confusion, "history": result.history}, headline
+  )
 
 
 if __name__ == "__main__":

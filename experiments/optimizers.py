@@ -21,18 +21,18 @@ from fnn.train import fit
 
 # Learning rates for the 2-D paths (as in Saitoh, "Deep Learning from Scratch", ch. 6).
 PATH_OPTIMIZERS = {
-    "SGD": optax.sgd(0.95),
-    "Momentum": optax.sgd(0.1, momentum=0.9),
-    "AdaGrad": optax.adagrad(1.5),
-    "RMSProp": optax.rmsprop(0.2),
-    "Adam": optax.adam(0.3),
+  "SGD": optax.sgd(0.95),
+  "Momentum": optax.sgd(0.1, momentum=0.9),
+  "AdaGrad": optax.adagrad(1.5),
+  "RMSProp": optax.rmsprop(0.2),
+  "Adam": optax.adam(0.3),
 }
 NET_OPTIMIZERS = {
-    "SGD": optax.sgd(0.05),
-    "Momentum": optax.sgd(0.05, momentum=0.9),
-    "AdaGrad": optax.adagrad(0.05),
-    "RMSProp": optax.rmsprop(1e-3),
-    "Adam": optax.adam(1e-3),
+  "SGD": optax.sgd(0.05),
+  "Momentum": optax.sgd(0.05, momentum=0.9),
+  "AdaGrad": optax.adagrad(0.05),
+  "RMSProp": optax.rmsprop(1e-3),
+  "Adam": optax.adam(1e-3),
 }
 SGD_RATES = (0.3, 0.05, 0.01)
 
@@ -64,11 +64,13 @@ def main(argv=None):
   fig, axes = plt.subplots(1, len(paths), figsize=(4 * len(paths), 3.4))
   gx, gy = np.meshgrid(np.linspace(-10, 10, 200), np.linspace(-5, 5, 200))
   for ax, (name, path) in zip(axes, paths.items()):
-    ax.contour(gx, gy, gx ** 2 / 20 + gy ** 2, levels=20, colors="0.8")
+    ax.contour(gx, gy, gx**2 / 20 + gy**2, levels=20, colors="0.8")
     ax.plot(path[:, 0], path[:, 1], "o-", color="tab:red", markersize=3)
     ax.plot(0, 0, "+", color="k", markersize=12)
     ax.set(title=name, xlim=(-10, 10), ylim=(-5, 5), xlabel="x", ylabel="y")
-  fig.tight_layout(); fig.savefig(out / "optimizer_paths.png", dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "optimizer_paths.png", dpi=100)
+  plt.close(fig)
   final_distance = {k: float(np.linalg.norm(p[-1])) for k, p in paths.items()}
 
   x, y = digits_flat("train")
@@ -82,8 +84,17 @@ def main(argv=None):
   if args.quick:  # the learning-rate comparison and Adam only
     runs = {k: v for k, v in runs.items() if k.startswith("SGD") or k == "Adam"}
   for name, opt in runs.items():
-    result = fit(model, loss, opt, x, y, key=jax.random.key(args.seed), epochs=epochs,
-                 batch_size=32, progress=not args.no_progress)
+    result = fit(
+      model,
+      loss,
+      opt,
+      x,
+      y,
+      key=jax.random.key(args.seed),
+      epochs=epochs,
+      batch_size=32,
+      progress=not args.no_progress,
+    )
     curves[name] = result.history["loss"]
   curves["SGD lr=0.05"] = curves["SGD"]  # NET_OPTIMIZERS["SGD"] is SGD at 0.05
   fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -92,15 +103,23 @@ def main(argv=None):
       ax[0].plot(curves[name], label=name)
   for lr in SGD_RATES:
     ax[1].plot(curves[f"SGD lr={lr}"], label=f"lr = {lr}")
-  ax[0].set(title="64-32-10 MLP on digits, per optimizer", xlabel="epoch",
-            ylabel="training loss", yscale="log")
+  ax[0].set(
+    title="64-32-10 MLP on digits, per optimizer",
+    xlabel="epoch",
+    ylabel="training loss",
+    yscale="log",
+  )
   ax[1].set(title="SGD, per learning rate", xlabel="epoch", ylabel="training loss", yscale="log")
-  ax[0].legend(); ax[1].legend()
-  fig.tight_layout(); fig.savefig(out / "learning_curves.png", dpi=100); plt.close(fig)
+  ax[0].legend()
+  ax[1].legend()
+  fig.tight_layout()
+  fig.savefig(out / "learning_curves.png", dpi=100)
+  plt.close(fig)
   final_loss = {k: float(v[-1]) for k, v in curves.items()}
   headline = {"path_final_distance": final_distance, "final_train_loss": final_loss}
-  return finish(args, out, {**headline, "paths": paths, "curves": curves, "epochs": epochs},
-                headline)
+  return finish(
+    args, out, {**headline, "paths": paths, "curves": curves, "epochs": epochs}, headline
+  )
 
 
 if __name__ == "__main__":

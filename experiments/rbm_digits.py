@@ -41,12 +41,23 @@ def parse_method(method: str, betas=None) -> dict:
 
 
 def train(x_train, n_hidden, method, key, *, epochs, lr, batch_size, progress, betas=None):
-  params = rbm.init(jax.random.fold_in(key, 0), x_train.shape[1], n_hidden,
-                    visible_bias=rbm.data_visible_bias(x_train))
-  return rbm.fit(params, x_train, key=jax.random.fold_in(key, 1),
-                 optimizer=rbm.practical_guide_optimizer(lr), epochs=epochs,
-                 batch_size=batch_size, progress=progress, desc=method,
-                 **parse_method(method, betas))
+  params = rbm.init(
+    jax.random.fold_in(key, 0),
+    x_train.shape[1],
+    n_hidden,
+    visible_bias=rbm.data_visible_bias(x_train),
+  )
+  return rbm.fit(
+    params,
+    x_train,
+    key=jax.random.fold_in(key, 1),
+    optimizer=rbm.practical_guide_optimizer(lr),
+    epochs=epochs,
+    batch_size=batch_size,
+    progress=progress,
+    desc=method,
+    **parse_method(method, betas),
+  )
 
 
 def sample_grid(params, key, n, n_gibbs):
@@ -57,39 +68,55 @@ def sample_grid(params, key, n, n_gibbs):
   return np.asarray(rbm.visible_mean(params, h))
 
 
-def evaluate(params, x_train, x_test, key, *, ais_runs, ais_betas,
-             exact_max_units=partition.MAX_EXACT_UNITS) -> dict:
+def evaluate(
+  params, x_train, x_test, key, *, ais_runs, ais_betas, exact_max_units=partition.MAX_EXACT_UNITS
+) -> dict:
   """AIS test log-likelihood (±3σ̂ range, base rate from the training data), and the
   exact one when the hidden layer is small enough to enumerate.
   """
-  ais = partition.ais_log_likelihood(key, params, jnp.asarray(x_test), n_runs=ais_runs,
-                                     betas=partition.ais_betas(ais_betas),
-                                     base_visible_bias=rbm.data_visible_bias(x_train))
-  row = {"ais_test_log_likelihood": ais["mean_log_likelihood"],
-         "ais_test_log_likelihood_range": [ais["lower"], ais["upper"]],
-         "ais_log_z": ais["log_z"], "ais_log_z_range": [ais["log_z_lower"], ais["log_z_upper"]]}
+  ais = partition.ais_log_likelihood(
+    key,
+    params,
+    jnp.asarray(x_test),
+    n_runs=ais_runs,
+    betas=partition.ais_betas(ais_betas),
+    base_visible_bias=rbm.data_visible_bias(x_train),
+  )
+  row = {
+    "ais_test_log_likelihood": ais["mean_log_likelihood"],
+    "ais_test_log_likelihood_range": [ais["lower"], ais["upper"]],
+    "ais_log_z": ais["log_z"],
+    "ais_log_z_range": [ais["log_z_lower"], ais["log_z_upper"]],
+  }
   if rbm.n_hidden(params) <= exact_max_units:
     exact_z = float(partition.log_partition_exact(params, max_units=exact_max_units))
     row["exact_log_z"] = exact_z
-    row["exact_test_log_likelihood"] = float(jnp.mean(
-        partition.log_likelihood(params, jnp.asarray(x_test), exact_z)))
+    row["exact_test_log_likelihood"] = float(
+      jnp.mean(partition.log_likelihood(params, jnp.asarray(x_test), exact_z))
+    )
   return row
 
 
 def describe(label, row) -> str:
-  return (f"{label}: PLL {row['final_pseudo_log_likelihood']:.2f}, recon "
-          f"{row['final_reconstruction_error']:.3f}, AIS test log-lik "
-          f"{row['ais_test_log_likelihood']:.2f} (log Z {row['ais_log_z']:.2f}"
-          + (f", exact {row['exact_log_z']:.2f})" if "exact_log_z" in row else ")"))
+  return (
+    f"{label}: PLL {row['final_pseudo_log_likelihood']:.2f}, recon "
+    f"{row['final_reconstruction_error']:.3f}, AIS test log-lik "
+    f"{row['ais_test_log_likelihood']:.2f} (log Z {row['ais_log_z']:.2f}"
+    + (f", exact {row['exact_log_z']:.2f})" if "exact_log_z" in row else ")")
+  )
 
 
 def save_pictures(out, label, params, key, shape, gibbs):
   safe = label.replace("(", "_").replace(")", "").replace(" ", "")
-  pictures.save_image_grid(out / f"samples_{safe}.png", sample_grid(params, key, 64, gibbs), shape,
-                           title=f"{label}: mean visibles after {gibbs} Gibbs sweeps from "
-                                 "random bits")
-  pictures.save_filters(out / f"filters_{safe}.png", params["w"], shape,
-                        title=f"{label}: filters (columns of w)")
+  pictures.save_image_grid(
+    out / f"samples_{safe}.png",
+    sample_grid(params, key, 64, gibbs),
+    shape,
+    title=f"{label}: mean visibles after {gibbs} Gibbs sweeps from random bits",
+  )
+  pictures.save_filters(
+    out / f"filters_{safe}.png", params["w"], shape, title=f"{label}: filters (columns of w)"
+  )
 
 
 def plot_curves(path, histories: dict, title: str):
@@ -107,24 +134,63 @@ def plot_curves(path, histories: dict, title: str):
   plt.close(fig)
 
 
-def run_comparison(args, out, x_train, x_test, methods, *, hidden, epochs, lr, ais_runs,
-                   ais_betas, gibbs, betas=None, progress=True, title=""):
+def run_comparison(
+  args,
+  out,
+  x_train,
+  x_test,
+  methods,
+  *,
+  hidden,
+  epochs,
+  lr,
+  ais_runs,
+  ais_betas,
+  gibbs,
+  betas=None,
+  progress=True,
+  title="",
+):
   """Trains ``methods`` ({label: (method, n_hidden)}) and evaluates them."""
   key = jax.random.key(args.seed)
   shape = _rbm_data.image_shape(x_train.shape[1])
-  results = {"methods": {}, "n_hidden": hidden, "epochs": epochs, "learning_rate": lr,
-             "ais": {"n_runs": ais_runs, "n_intermediate": ais_betas},
-             "pt_betas": list(betas) if betas else None}
+  results = {
+    "methods": {},
+    "n_hidden": hidden,
+    "epochs": epochs,
+    "learning_rate": lr,
+    "ais": {"n_runs": ais_runs, "n_intermediate": ais_betas},
+    "pt_betas": list(betas) if betas else None,
+  }
   histories = {}
   for i, (label, (method, n_hidden)) in enumerate(methods.items()):
-    fitted = train(x_train, n_hidden, method, jax.random.fold_in(key, i), epochs=epochs, lr=lr,
-                   batch_size=100, progress=progress, betas=betas)
+    fitted = train(
+      x_train,
+      n_hidden,
+      method,
+      jax.random.fold_in(key, i),
+      epochs=epochs,
+      lr=lr,
+      batch_size=100,
+      progress=progress,
+      betas=betas,
+    )
     params, histories[label] = fitted.state.params, fitted.history
-    row = {"method": method, "n_hidden": n_hidden, "history": fitted.history,
-           "final_pseudo_log_likelihood": fitted.history["pseudo_log_likelihood"][-1],
-           "final_reconstruction_error": fitted.history["reconstruction_error"][-1],
-           **evaluate(params, x_train, x_test, jax.random.fold_in(key, 100 + i),
-                      ais_runs=ais_runs, ais_betas=ais_betas)}
+    row = {
+      "method": method,
+      "n_hidden": n_hidden,
+      "history": fitted.history,
+      "final_pseudo_log_likelihood": fitted.history["pseudo_log_likelihood"][-1],
+      "final_reconstruction_error": fitted.history["reconstruction_error"][-1],
+      **evaluate(
+        params,
+        x_train,
+        x_test,
+        jax.random.fold_in(key, 100 + i),
+        ais_runs=ais_runs,
+        ais_betas=ais_betas,
+      ),
+    }
     if "swap_acceptance" in fitted.history:
       row["final_swap_acceptance"] = fitted.history["swap_acceptance"][-1]
       row["final_swap_acceptance_min"] = fitted.history["swap_acceptance_min"][-1]
@@ -142,33 +208,53 @@ def main(argv=None):
   parser.add_argument("--epochs", type=int, default=100)
   parser.add_argument("--lr", type=float, default=0.01, help="SGD step (momentum 0.9)")
   parser.add_argument("--gibbs", type=int, default=1000, help="Gibbs sweeps for the samples")
-  parser.add_argument("--pt-temperatures", type=int, default=PT_TEMPERATURES,
-                      help=f"replicas of PT-1 (default {PT_TEMPERATURES})")
-  parser.add_argument("--pt-beta-min", type=float, default=PT_BETA_MIN,
-                      help=f"PT-1's lowest inverse temperature (default {PT_BETA_MIN})")
+  parser.add_argument(
+    "--pt-temperatures",
+    type=int,
+    default=PT_TEMPERATURES,
+    help=f"replicas of PT-1 (default {PT_TEMPERATURES})",
+  )
+  parser.add_argument(
+    "--pt-beta-min",
+    type=float,
+    default=PT_BETA_MIN,
+    help=f"PT-1's lowest inverse temperature (default {PT_BETA_MIN})",
+  )
   args = parser.parse_args(argv)
   out = output_dir(args)
   quick = args.quick
-  x_train, _, x_test, _, name = _rbm_data.load(args, binary=True,
-                                               limit_train=500 if quick else None,
-                                               limit_test=100 if quick else None)
+  x_train, _, x_test, _, name = _rbm_data.load(
+    args, binary=True, limit_train=500 if quick else None, limit_test=100 if quick else None
+  )
   methods = {m: (m, args.hidden) for m in METHODS}
   methods["PCD-1 (20 hidden)"] = ("PCD-1", 20)
   results = run_comparison(
-      args, out, x_train, x_test, methods, hidden=args.hidden,
-      epochs=3 if quick else args.epochs, lr=args.lr, ais_runs=20 if quick else 100,
-      ais_betas=500 if quick else 14500, gibbs=50 if quick else args.gibbs,
-      betas=tempering.inverse_temperatures(args.pt_temperatures, beta_min=args.pt_beta_min),
-      progress=not args.no_progress, title=f"RBMs on {name}")
+    args,
+    out,
+    x_train,
+    x_test,
+    methods,
+    hidden=args.hidden,
+    epochs=3 if quick else args.epochs,
+    lr=args.lr,
+    ais_runs=20 if quick else 100,
+    ais_betas=500 if quick else 14500,
+    gibbs=50 if quick else args.gibbs,
+    betas=tempering.inverse_temperatures(args.pt_temperatures, beta_min=args.pt_beta_min),
+    progress=not args.no_progress,
+    title=f"RBMs on {name}",
+  )
   results["data"] = {"name": name, "train": list(x_train.shape), "test": list(x_test.shape)}
   small = results["methods"]["PCD-1 (20 hidden)"]
   headline = {
-      "ais_test_log_likelihood": {k: round(v["ais_test_log_likelihood"], 2)
-                                  for k, v in results["methods"].items()},
-      "final_pseudo_log_likelihood": {k: round(v["final_pseudo_log_likelihood"], 2)
-                                      for k, v in results["methods"].items()},
-      "ais_vs_exact_log_z_20_hidden": [round(small["ais_log_z"], 3), round(small["exact_log_z"], 3)],
-      "pt_swap_acceptance": round(results["methods"]["PT-1"]["final_swap_acceptance"], 3),
+    "ais_test_log_likelihood": {
+      k: round(v["ais_test_log_likelihood"], 2) for k, v in results["methods"].items()
+    },
+    "final_pseudo_log_likelihood": {
+      k: round(v["final_pseudo_log_likelihood"], 2) for k, v in results["methods"].items()
+    },
+    "ais_vs_exact_log_z_20_hidden": [round(small["ais_log_z"], 3), round(small["exact_log_z"], 3)],
+    "pt_swap_acceptance": round(results["methods"]["PT-1"]["final_swap_acceptance"], 3),
   }
   return finish(args, out, results, headline)
 

@@ -39,23 +39,35 @@ from fnn.energy import rbm, tempering
 # Salakhutdinov & Murray (2008), "On the quantitative analysis of deep belief networks"
 # (ICML), Table 2: average test log-probability (nats) estimated with AIS. See
 # docs/energy_rbm.md for what of it could be verified.
-PUBLISHED_TEST_LOG_PROB = {"CD1(25)": -143.20, "CD1(500)": -125.53, "CD3(500)": -105.50,
-                           "CD25(500)": -86.34}
+PUBLISHED_TEST_LOG_PROB = {
+  "CD1(25)": -143.20,
+  "CD1(500)": -125.53,
+  "CD3(500)": -105.50,
+  "CD25(500)": -86.34,
+}
 
 
 class Model(NamedTuple):
   n_hidden: int
-  method: str          # "CD", "PCD" or "PT"
-  k: int               # Gibbs (tempering) sweeps per update; the final k when ramped
-  ramp: bool = False   # raise k from 1 to k over the run
+  method: str  # "CD", "PCD" or "PT"
+  k: int  # Gibbs (tempering) sweeps per update; the final k when ramped
+  ramp: bool = False  # raise k from 1 to k over the run
 
 
-MODELS = {"CD1(25)": Model(25, "CD", 1), "CD1(500)": Model(500, "CD", 1),
-          "CD3(500)": Model(500, "CD", 3), "CD25(500)": Model(500, "CD", 25, ramp=True),
-          "PCD(500)": Model(500, "PCD", 1), "PT(500)": Model(500, "PT", 1)}
-QUICK_MODELS = {"CD1(16)": Model(16, "CD", 1), "CD25(16)": Model(16, "CD", 25, ramp=True),
-                "PT(16)": Model(16, "PT", 1)}
-MOMENTUM_SWITCH_EPOCH = 5   # momentum 0.5 before, 0.9 after (rbm.m)
+MODELS = {
+  "CD1(25)": Model(25, "CD", 1),
+  "CD1(500)": Model(500, "CD", 1),
+  "CD3(500)": Model(500, "CD", 3),
+  "CD25(500)": Model(500, "CD", 25, ramp=True),
+  "PCD(500)": Model(500, "PCD", 1),
+  "PT(500)": Model(500, "PT", 1),
+}
+QUICK_MODELS = {
+  "CD1(16)": Model(16, "CD", 1),
+  "CD25(16)": Model(16, "CD", 25, ramp=True),
+  "PT(16)": Model(16, "PT", 1),
+}
+MOMENTUM_SWITCH_EPOCH = 5  # momentum 0.5 before, 0.9 after (rbm.m)
 WEIGHT_DECAY = 2e-4
 BATCH_SIZE = 100
 PT_TEMPERATURES, PT_BETA_MIN = 10, 0.6
@@ -76,11 +88,11 @@ def k_stages(model: Model, epochs: int) -> list:
 def optimizer(lr: float, epochs: int, steps_per_epoch: int) -> optax.GradientTransformation:
   """rbm.m's momentum and weight decay, with the learning rate decayed linearly to 0."""
   switch = MOMENTUM_SWITCH_EPOCH * steps_per_epoch
-  momentum = optax.join_schedules([optax.constant_schedule(0.5), optax.constant_schedule(0.9)],
-                                  [switch])
+  momentum = optax.join_schedules(
+    [optax.constant_schedule(0.5), optax.constant_schedule(0.9)], [switch]
+  )
   learning_rate = optax.linear_schedule(lr, 0.0, max(1, epochs * steps_per_epoch))
-  return rbm.practical_guide_optimizer(learning_rate, momentum=momentum,
-                                       weight_decay=WEIGHT_DECAY)
+  return rbm.practical_guide_optimizer(learning_rate, momentum=momentum, weight_decay=WEIGHT_DECAY)
 
 
 def safe_name(label: str) -> str:
@@ -91,44 +103,82 @@ def train(label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, 
   """Trains one model through its k stages, checkpointing every epoch in ``checkpoints``
   (which it resumes from when it holds a run); returns the final FitResult.
   """
-  params = rbm.init(jax.random.fold_in(key, 0), x_train.shape[1], model.n_hidden,
-                    visible_bias=rbm.data_visible_bias(x_train))
+  params = rbm.init(
+    jax.random.fold_in(key, 0),
+    x_train.shape[1],
+    model.n_hidden,
+    visible_bias=rbm.data_visible_bias(x_train),
+  )
   steps_per_epoch = -(-len(x_train) // BATCH_SIZE)
   opt = optimizer(lr, epochs, steps_per_epoch)
-  sampler = ({"betas": betas} if model.method == "PT"
-             else {"persistent": model.method == "PCD"})
+  sampler = {"betas": betas} if model.method == "PT" else {"persistent": model.method == "PCD"}
   result = None
   for k, last_epoch in k_stages(model, epochs):
-    result = rbm.fit(params, x_train, key=jax.random.fold_in(key, 1), optimizer=opt,
-                     epochs=last_epoch, batch_size=BATCH_SIZE, k=k, progress=progress,
-                     desc=f"{label} k={k}", checkpoint_dir=checkpoints, resume=checkpoints,
-                     keep_checkpoints=2, **sampler)
+    result = rbm.fit(
+      params,
+      x_train,
+      key=jax.random.fold_in(key, 1),
+      optimizer=opt,
+      epochs=last_epoch,
+      batch_size=BATCH_SIZE,
+      k=k,
+      progress=progress,
+      desc=f"{label} k={k}",
+      checkpoint_dir=checkpoints,
+      resume=checkpoints,
+      keep_checkpoints=2,
+      **sampler,
+    )
   return result
 
 
-def run_model(label, model, args, out, x_train, x_test, key, *, epochs, ais_runs, ais_betas,
-              betas, gibbs):
+def run_model(
+  label, model, args, out, x_train, x_test, key, *, epochs, ais_runs, ais_betas, betas, gibbs
+):
   checkpoints = out / "checkpoints" / safe_name(label)
   if not args.resume:
     shutil.rmtree(checkpoints, ignore_errors=True)
-  fitted = train(label, model, x_train, key, epochs=epochs, lr=args.lr, betas=betas,
-                 checkpoints=checkpoints, progress=not args.no_progress)
+  fitted = train(
+    label,
+    model,
+    x_train,
+    key,
+    epochs=epochs,
+    lr=args.lr,
+    betas=betas,
+    checkpoints=checkpoints,
+    progress=not args.no_progress,
+  )
   history, params = fitted.history, fitted.state.params
-  row = {"n_hidden": model.n_hidden, "method": model.method, "k": model.k,
-         "k_stages": k_stages(model, epochs), "epochs": len(history["loss"]),
-         "train_seconds": float(np.sum(history["time"])), "history": history,
-         "final_pseudo_log_likelihood": history["pseudo_log_likelihood"][-1],
-         "final_reconstruction_error": history["reconstruction_error"][-1],
-         **evaluate(params, x_train, x_test, jax.random.fold_in(key, 100), ais_runs=ais_runs,
-                    ais_betas=ais_betas, exact_max_units=25)}
+  row = {
+    "n_hidden": model.n_hidden,
+    "method": model.method,
+    "k": model.k,
+    "k_stages": k_stages(model, epochs),
+    "epochs": len(history["loss"]),
+    "train_seconds": float(np.sum(history["time"])),
+    "history": history,
+    "final_pseudo_log_likelihood": history["pseudo_log_likelihood"][-1],
+    "final_reconstruction_error": history["reconstruction_error"][-1],
+    **evaluate(
+      params,
+      x_train,
+      x_test,
+      jax.random.fold_in(key, 100),
+      ais_runs=ais_runs,
+      ais_betas=ais_betas,
+      exact_max_units=25,
+    ),
+  }
   if "swap_acceptance" in history:
     row["final_swap_acceptance"] = history["swap_acceptance"][-1]
     row["final_swap_acceptance_min"] = history["swap_acceptance_min"][-1]
   if label in PUBLISHED_TEST_LOG_PROB:
     row["published"] = PUBLISHED_TEST_LOG_PROB[label]
     row["gap_to_published"] = row["ais_test_log_likelihood"] - row["published"]
-  print(describe(label, row) + f", {row['epochs']} epochs in {row['train_seconds']:.0f} s",
-        flush=True)
+  print(
+    describe(label, row) + f", {row['epochs']} epochs in {row['train_seconds']:.0f} s", flush=True
+  )
   save_pictures(out, label, params, jax.random.fold_in(key, 7), (28, 28), gibbs)
   return row
 
@@ -136,17 +186,29 @@ def run_model(label, model, args, out, x_train, x_test, key, *, epochs, ais_runs
 def main(argv=None):
   parser = experiment_parser("rbm_mnist", __doc__)
   _rbm_data.add_data_args(parser)
-  parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS),
-                      metavar="MODEL", help=f"models to train (default all: {', '.join(MODELS)})")
+  parser.add_argument(
+    "--models",
+    nargs="+",
+    default=list(MODELS),
+    choices=list(MODELS),
+    metavar="MODEL",
+    help=f"models to train (default all: {', '.join(MODELS)})",
+  )
   parser.add_argument("--epochs", type=int, default=100, help="epochs per model (default 100)")
-  parser.add_argument("--lr", type=float, default=0.05,
-                      help="initial SGD step, decayed linearly to 0 (default 0.05)")
+  parser.add_argument(
+    "--lr", type=float, default=0.05, help="initial SGD step, decayed linearly to 0 (default 0.05)"
+  )
   parser.add_argument("--binarize", choices=["stochastic", "threshold"], default="stochastic")
-  parser.add_argument("--resume", action="store_true",
-                      help="continue the runs checkpointed under --out/checkpoints")
+  parser.add_argument(
+    "--resume", action="store_true", help="continue the runs checkpointed under --out/checkpoints"
+  )
   parser.add_argument("--ais-runs", type=int, default=100)
-  parser.add_argument("--ais-betas", type=int, default=14500,
-                      help="AIS intermediate distributions (default the paper's 14,500)")
+  parser.add_argument(
+    "--ais-betas",
+    type=int,
+    default=14500,
+    help="AIS intermediate distributions (default the paper's 14,500)",
+  )
   parser.add_argument("--pt-temperatures", type=int, default=PT_TEMPERATURES)
   parser.add_argument("--pt-beta-min", type=float, default=PT_BETA_MIN)
   parser.add_argument("--gibbs", type=int, default=1000, help="Gibbs sweeps for the samples")
@@ -155,44 +217,78 @@ def main(argv=None):
     parser.error("rbm_mnist needs --mnist-dir DIR (MNIST files) or --data FILE")
   out = output_dir(args)
   quick = args.quick
-  x_train, _, x_test, _, name = _rbm_data.load(args, binary=True, binarization=args.binarize,
-                                               limit_train=2000 if quick else None,
-                                               limit_test=500 if quick else None)
+  x_train, _, x_test, _, name = _rbm_data.load(
+    args,
+    binary=True,
+    binarization=args.binarize,
+    limit_train=2000 if quick else None,
+    limit_test=500 if quick else None,
+  )
   models = QUICK_MODELS if quick else {label: MODELS[label] for label in args.models}
   epochs = 2 if quick else args.epochs
   betas = tempering.inverse_temperatures(args.pt_temperatures, beta_min=args.pt_beta_min)
   key = jax.random.key(args.seed)
-  results = {"data": {"name": name, "train": list(x_train.shape), "test": list(x_test.shape),
-                      "binarize": args.binarize},
-             "schedule": {"epochs": epochs, "lr": args.lr, "lr_decay": "linear to 0",
-                          "momentum": f"0.5 for {MOMENTUM_SWITCH_EPOCH} epochs, then 0.9",
-                          "weight_decay": WEIGHT_DECAY, "batch_size": BATCH_SIZE,
-                          "pt_betas": list(betas)},
-             "ais": {"n_runs": 20 if quick else args.ais_runs,
-                     "n_intermediate": 500 if quick else args.ais_betas},
-             "published_test_log_prob": PUBLISHED_TEST_LOG_PROB, "models": {}}
+  results = {
+    "data": {
+      "name": name,
+      "train": list(x_train.shape),
+      "test": list(x_test.shape),
+      "binarize": args.binarize,
+    },
+    "schedule": {
+      "epochs": epochs,
+      "lr": args.lr,
+      "lr_decay": "linear to 0",
+      "momentum": f"0.5 for {MOMENTUM_SWITCH_EPOCH} epochs, then 0.9",
+      "weight_decay": WEIGHT_DECAY,
+      "batch_size": BATCH_SIZE,
+      "pt_betas": list(betas),
+    },
+    "ais": {
+      "n_runs": 20 if quick else args.ais_runs,
+      "n_intermediate": 500 if quick else args.ais_betas,
+    },
+    "published_test_log_prob": PUBLISHED_TEST_LOG_PROB,
+    "models": {},
+  }
   for label, model in models.items():
     results["models"][label] = run_model(
-        label, model, args, out, x_train, x_test, jax.random.fold_in(key, list(MODELS).index(label)
-                                                                     if label in MODELS else 99),
-        epochs=epochs, ais_runs=results["ais"]["n_runs"],
-        ais_betas=results["ais"]["n_intermediate"], betas=betas,
-        gibbs=50 if quick else args.gibbs)
-  plot_curves(out / "learning_curves.png",
-              {label: row["history"] for label, row in results["models"].items()},
-              f"RBMs on {args.binarize}-binarised {name}")
+      label,
+      model,
+      args,
+      out,
+      x_train,
+      x_test,
+      jax.random.fold_in(key, list(MODELS).index(label) if label in MODELS else 99),
+      epochs=epochs,
+      ais_runs=results["ais"]["n_runs"],
+      ais_betas=results["ais"]["n_intermediate"],
+      betas=betas,
+      gibbs=50 if quick else args.gibbs,
+    )
+  plot_curves(
+    out / "learning_curves.png",
+    {label: row["history"] for label, row in results["models"].items()},
+    f"RBMs on {args.binarize}-binarised {name}",
+  )
   rows = results["models"]
   headline = {
-      "ais_test_log_likelihood": {k: round(v["ais_test_log_likelihood"], 2) for k, v in rows.items()},
-      "ais_range_3_sigma": {k: [round(x, 2) for x in v["ais_test_log_likelihood_range"]]
-                            for k, v in rows.items()},
-      "published": {k: PUBLISHED_TEST_LOG_PROB.get(k) for k in rows},
-      "epochs": {k: v["epochs"] for k, v in rows.items()},
-      "train_seconds": {k: round(v["train_seconds"]) for k, v in rows.items()},
-      "log_z_ais_vs_exact": {k: [round(v["ais_log_z"], 3), round(v["exact_log_z"], 3)]
-                             for k, v in rows.items() if "exact_log_z" in v}}
-  swap = {k: round(v["final_swap_acceptance"], 3) for k, v in rows.items()
-          if "final_swap_acceptance" in v}
+    "ais_test_log_likelihood": {k: round(v["ais_test_log_likelihood"], 2) for k, v in rows.items()},
+    "ais_range_3_sigma": {
+      k: [round(x, 2) for x in v["ais_test_log_likelihood_range"]] for k, v in rows.items()
+    },
+    "published": {k: PUBLISHED_TEST_LOG_PROB.get(k) for k in rows},
+    "epochs": {k: v["epochs"] for k, v in rows.items()},
+    "train_seconds": {k: round(v["train_seconds"]) for k, v in rows.items()},
+    "log_z_ais_vs_exact": {
+      k: [round(v["ais_log_z"], 3), round(v["exact_log_z"], 3)]
+      for k, v in rows.items()
+      if "exact_log_z" in v
+    },
+  }
+  swap = {
+    k: round(v["final_swap_acceptance"], 3) for k, v in rows.items() if "final_swap_acceptance" in v
+  }
   if swap:
     headline["pt_swap_acceptance"] = swap
   return finish(args, out, results, headline)

@@ -46,39 +46,63 @@ def main(argv=None):
   x, y = digits_flat("train")
   val = 300 / len(y)
   (x_rest, y_rest), (x_val, y_val) = fnn.data.split(x, y, fractions=(1 - val, val), seed=args.seed)
-  x_train, y_train = x_rest[:args.train_size], y_rest[:args.train_size]
+  x_train, y_train = x_rest[: args.train_size], y_rest[: args.train_size]
   x_test, y_test = digits_flat("test")
   epochs = 4 if args.quick else args.epochs
   loss = fnn.losses.softmax_cross_entropy
   chosen = variants()
   if args.quick:
-    chosen = {k: chosen[k] for k in ("none", "L2 0.001", "AdamW 0.1", "dropout 0.5", "early stopping")}
+    chosen = {
+      k: chosen[k] for k in ("none", "L2 0.001", "AdamW 0.1", "dropout 0.5", "early stopping")
+    }
   histories, summary = {}, {}
   for name, (rate, opt, penalty, patience) in chosen.items():
     model = fnn.models.mlp(64, [256, 256], 10, dropout=rate)
-    result = fit(model, loss, opt, x_train, y_train, key=jax.random.key(args.seed),
-                 epochs=epochs, batch_size=32, penalty=penalty, patience=patience,
-                 validation_data=(x_val, y_val), metrics={"accuracy": fnn.metrics.accuracy},
-                 progress=not args.no_progress)
+    result = fit(
+      model,
+      loss,
+      opt,
+      x_train,
+      y_train,
+      key=jax.random.key(args.seed),
+      epochs=epochs,
+      batch_size=32,
+      penalty=penalty,
+      patience=patience,
+      validation_data=(x_val, y_val),
+      metrics={"accuracy": fnn.metrics.accuracy},
+      progress=not args.no_progress,
+    )
     h = result.history
-    test = evaluate(eval_step(model, loss, metrics={"accuracy": fnn.metrics.accuracy}),
-                    result.state.params, result.state.state, x_test, y_test)
+    test = evaluate(
+      eval_step(model, loss, metrics={"accuracy": fnn.metrics.accuracy}),
+      result.state.params,
+      result.state.state,
+      x_test,
+      y_test,
+    )
     histories[name] = {k: h[k] for k in ("loss", "val_loss")}
-    summary[name] = {"min_val_loss_epoch": int(np.argmin(h["val_loss"])),
-                     "min_val_loss": float(h["val_loss"].min()),
-                     "final_val_loss": float(h["val_loss"][-1]),
-                     "epochs_run": len(h["val_loss"]),
-                     "test_accuracy": test["accuracy"]}
+    summary[name] = {
+      "min_val_loss_epoch": int(np.argmin(h["val_loss"])),
+      "min_val_loss": float(h["val_loss"].min()),
+      "final_val_loss": float(h["val_loss"][-1]),
+      "epochs_run": len(h["val_loss"]),
+      "test_accuracy": test["accuracy"],
+    }
   print("| variant | lowest val loss at epoch | lowest val loss | final val loss | test accuracy |")
   print("| --- | --- | --- | --- | --- |")
   for name, s in summary.items():
-    print(f"| {name} | {s['min_val_loss_epoch']} | {s['min_val_loss']:.3f} | "
-          f"{s['final_val_loss']:.3f} | {s['test_accuracy']:.3f} |")
+    print(
+      f"| {name} | {s['min_val_loss_epoch']} | {s['min_val_loss']:.3f} | "
+      f"{s['final_val_loss']:.3f} | {s['test_accuracy']:.3f} |"
+    )
 
-  groups = [("L2", [k for k in chosen if k.startswith("L2")]),
-            ("AdamW", [k for k in chosen if k.startswith("AdamW")]),
-            ("dropout", [k for k in chosen if k.startswith("dropout")]),
-            ("early stopping", ["early stopping"])]
+  groups = [
+    ("L2", [k for k in chosen if k.startswith("L2")]),
+    ("AdamW", [k for k in chosen if k.startswith("AdamW")]),
+    ("dropout", [k for k in chosen if k.startswith("dropout")]),
+    ("early stopping", ["early stopping"]),
+  ]
   fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), sharey=True)
   for ax, (title, names) in zip(axes, groups):
     for i, name in enumerate(["none"] + names):
@@ -88,12 +112,23 @@ def main(argv=None):
     ax.set(title=f"{title} (dashed: train)", xlabel="epoch", yscale="log")
     ax.legend(fontsize=8)
   axes[0].set(ylabel="cross-entropy")
-  fig.tight_layout(); fig.savefig(out / "regularization.png", dpi=100); plt.close(fig)
-  headline = {name: {"min_val_loss_epoch": s["min_val_loss_epoch"],
-                     "final_val_loss": round(s["final_val_loss"], 4),
-                     "test_accuracy": round(s["test_accuracy"], 4)} for name, s in summary.items()}
-  return finish(args, out, {"summary": summary, "histories": histories, "epochs": epochs,
-                            "train_size": len(y_train)}, headline)
+  fig.tight_layout()
+  fig.savefig(out / "regularization.png", dpi=100)
+  plt.close(fig)
+  headline = {
+    name: {
+      "min_val_loss_epoch": s["min_val_loss_epoch"],
+      "final_val_loss": round(s["final_val_loss"], 4),
+      "test_accuracy": round(s["test_accuracy"], 4),
+    }
+    for name, s in summary.items()
+  }
+  return finish(
+    args,
+    out,
+    {"summary": summary, "histories": histories, "epochs": epochs, "train_size": len(y_train)},
+    headline,
+  )
 
 
 if __name__ == "__main__":

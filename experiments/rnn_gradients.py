@@ -84,8 +84,7 @@ def simple_rnn_jacobian_norms(params, x):
   """
   w_h = params[0]["w_h"]
   hidden = w_h.shape[0]
-  _, hs = fnn.layers.rnn_scan(SimpleRNNCell(hidden), params[0],
-                              jnp.zeros((x.shape[0], hidden)), x)
+  _, hs = fnn.layers.rnn_scan(SimpleRNNCell(hidden), params[0], jnp.zeros((x.shape[0], hidden)), x)
   jacobians = (1.0 - jnp.swapaxes(hs, 0, 1) ** 2)[..., :, None] * w_h.T  # M_t: (T, N, H, H)
   spectral = lambda m: jnp.linalg.norm(m, ord=2, axis=(-2, -1))
 
@@ -99,8 +98,11 @@ def simple_rnn_jacobian_norms(params, x):
 
 def summary(norms):
   first, last = float(norms[0]), float(norms[-1])
-  return {"grad_norm_first": first, "grad_norm_last": last,
-          "log10_first_over_last": float(np.log10(max(first, 1e-38) / last))}
+  return {
+    "grad_norm_first": first,
+    "grad_norm_last": last,
+    "log10_first_over_last": float(np.log10(max(first, 1e-38) / last)),
+  }
 
 
 def main(argv=None):
@@ -127,19 +129,33 @@ def main(argv=None):
     params, _, _ = model.init(k_fit, (1, length, 2))
     per_seq_init = hidden_gradient_norms(cell, params, x_probe, y_probe)
     norms_init = per_seq_init.mean(axis=1)
-    fit = fnn.train.fit(model, fnn.losses.mean_squared_error, clipped_adam(args.lr, 1.0), x, y,
-                        key=k_fit, epochs=epochs, batch_size=64, progress=not args.no_progress)
+    fit = fnn.train.fit(
+      model,
+      fnn.losses.mean_squared_error,
+      clipped_adam(args.lr, 1.0),
+      x,
+      y,
+      key=k_fit,
+      epochs=epochs,
+      batch_size=64,
+      progress=not args.no_progress,
+    )
     norms_trained = hidden_gradient_norms(cell, fit.state.params, x_probe, y_probe).mean(axis=1)
     curves[name] = {"init": norms_init, "trained": norms_trained}
-    results[name] = {"init": summary(norms_init), "trained": summary(norms_trained),
-                     "train_mse_last_epoch": float(fit.history["loss"][-1])}
+    results[name] = {
+      "init": summary(norms_init),
+      "trained": summary(norms_trained),
+      "train_mse_last_epoch": float(fit.history["loss"][-1]),
+    }
     if name == "rnn":  # the bound from the derivation, on the trajectory at init
       jacobian_norms = simple_rnn_jacobian_norms(params, x_probe)
       curves[name]["jacobian_norm"] = jacobian_norms.mean(axis=1)
       curves[name]["bound"] = (per_seq_init[-1][None, :] * jacobian_norms).mean(axis=1)
-    print(f"{name}: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ = 10^{results[name]['init']['log10_first_over_last']:.1f}"
-          f" at init, 10^{results[name]['trained']['log10_first_over_last']:.1f} trained",
-          flush=True)
+    print(
+      f"{name}: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ = 10^{results[name]['init']['log10_first_over_last']:.1f}"
+      f" at init, 10^{results[name]['trained']['log10_first_over_last']:.1f} trained",
+      flush=True,
+    )
 
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
   k = np.arange(1, length + 1)
@@ -147,23 +163,37 @@ def main(argv=None):
     for name in MODELS:
       ax.plot(k, curves[name][phase], label=LABELS[name])
     if phase == "init":
-      ax.plot(k, curves["rnn"]["bound"], "k--", lw=1,
-              label="RNN bound ‖∂L/∂h_T‖·‖Π diag(tanh′) W_hᵀ‖₂")
-    ax.set(yscale="log", xlabel="step k", ylabel="mean ‖∂L/∂h_k‖",
-           title=f"adding problem T={length}, {phase}")
+      ax.plot(
+        k, curves["rnn"]["bound"], "k--", lw=1, label="RNN bound ‖∂L/∂h_T‖·‖Π diag(tanh′) W_hᵀ‖₂"
+      )
+    ax.set(
+      yscale="log",
+      xlabel="step k",
+      ylabel="mean ‖∂L/∂h_k‖",
+      title=f"adding problem T={length}, {phase}",
+    )
     ax.legend(fontsize=8)
   fig.tight_layout()
   fig.savefig(out / "gradients.png", dpi=100)
   plt.close(fig)
 
-  headline = {name: {phase: {k: float(f"{v:.4g}") for k, v in results[name][phase].items()}
-                     for phase in ("init", "trained")}
-              for name in MODELS}
-  config = {"length": length, "hidden": hidden, "epochs": epochs, "lr": args.lr,
-            "train_size": train_size, "seed": args.seed}
+  headline = {
+    name: {
+      phase: {k: float(f"{v:.4g}") for k, v in results[name][phase].items()}
+      for phase in ("init", "trained")
+    }
+    for name in MODELS
+  }
+  config = {
+    "length": length,
+    "hidden": hidden,
+    "epochs": epochs,
+    "lr": args.lr,
+    "train_size": train_size,
+    "seed": args.seed,
+  }
   curves_json = {m: {p: np.asarray(v) for p, v in c.items()} for m, c in curves.items()}
-  return finish(args, out, {"config": config, "summary": results, "curves": curves_json},
-                headline)
+  return finish(args, out, {"config": config, "summary": results, "curves": curves_json}, headline)
 
 
 if __name__ == "__main__":

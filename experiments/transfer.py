@@ -41,10 +41,20 @@ def main(argv=None):
   loss = fnn.losses.softmax_cross_entropy
   metrics = {"accuracy": fnn.metrics.accuracy}
   evaluator = eval_step(model, loss, metrics=metrics)
-  pre = fit(model, loss, optax.adam(1e-3), x_pre, y_pre, key=jax.random.key(args.seed),
-            epochs=2 if args.quick else 30, batch_size=32, progress=not args.no_progress)
-  pre_acc = evaluate(evaluator, pre.state.params, pre.state.state,
-                     *classes(x_test, y_test, 0))["accuracy"]
+  pre = fit(
+    model,
+    loss,
+    optax.adam(1e-3),
+    x_pre,
+    y_pre,
+    key=jax.random.key(args.seed),
+    epochs=2 if args.quick else 30,
+    batch_size=32,
+    progress=not args.no_progress,
+  )
+  pre_acc = evaluate(evaluator, pre.state.params, pre.state.state, *classes(x_test, y_test, 0))[
+    "accuracy"
+  ]
   print(f"pretrained on 0-4: test accuracy {pre_acc:.4f}")
 
   sizes = [3] if args.quick else args.per_class
@@ -53,8 +63,8 @@ def main(argv=None):
   variants = ("frozen features", "fine-tune", "scratch")
   accuracy = {name: {s: [] for s in sizes} for name in variants}
   frozen_opt = optax.multi_transform(
-      {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()},
-      fnn.masks.freeze("fc1", "fc2"))
+    {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()}, fnn.masks.freeze("fc1", "fc2")
+  )
   for per_class in sizes:
     for seed in seeds:
       idx = fnn.data.balanced_subset(y_new, per_class, seed=seed)
@@ -65,29 +75,63 @@ def main(argv=None):
       params = {**pre.state.params, "out": fresh.params["out"]}
       tuned = init_train_state(key, model, opt, (1, 64), params=params)
       frozen = init_train_state(key, model, frozen_opt, (1, 64), params=params)
-      for name, ts, run_opt in (("frozen features", frozen, frozen_opt),
-                                ("fine-tune", tuned, opt), ("scratch", fresh, opt)):
-        result = fit(model, loss, run_opt, x_new[idx], y_new[idx], key=key, epochs=steps,
-                     batch_size=len(idx), train_state=ts, progress=False)
-        acc = evaluate(evaluator, result.state.params, result.state.state, x_new_test,
-                       y_new_test)["accuracy"]
+      for name, ts, run_opt in (
+        ("frozen features", frozen, frozen_opt),
+        ("fine-tune", tuned, opt),
+        ("scratch", fresh, opt),
+      ):
+        result = fit(
+          model,
+          loss,
+          run_opt,
+          x_new[idx],
+          y_new[idx],
+          key=key,
+          epochs=steps,
+          batch_size=len(idx),
+          train_state=ts,
+          progress=False,
+        )
+        acc = evaluate(evaluator, result.state.params, result.state.state, x_new_test, y_new_test)[
+          "accuracy"
+        ]
         accuracy[name][per_class].append(acc)
-    print(f"{per_class}/class: " + ", ".join(
-        f"{name} {np.mean(accuracy[name][per_class]):.4f}" for name in variants))
-  mean = {name: {s: float(np.mean(v)) for s, v in by_size.items()} for name, by_size in accuracy.items()}
+    print(
+      f"{per_class}/class: "
+      + ", ".join(f"{name} {np.mean(accuracy[name][per_class]):.4f}" for name in variants)
+    )
+  mean = {
+    name: {s: float(np.mean(v)) for s, v in by_size.items()} for name, by_size in accuracy.items()
+  }
   fig, ax = plt.subplots(figsize=(5.5, 3.8))
-  for name, color in (("frozen features", "tab:green"), ("fine-tune", "tab:blue"),
-                      ("scratch", "tab:gray")):
+  for name, color in (
+    ("frozen features", "tab:green"),
+    ("fine-tune", "tab:blue"),
+    ("scratch", "tab:gray"),
+  ):
     ax.plot(sizes, [mean[name][s] for s in sizes], "o-", color=color, label=name)
-  ax.set(xlabel="labelled images per class (digits 5-9)", ylabel="test accuracy on 5-9",
-         xscale="log", title="pretrained on 0-4 vs from scratch")
-  ax.legend(); fig.tight_layout(); fig.savefig(out / "transfer.png", dpi=100); plt.close(fig)
-  headline = {"pretrain_test_accuracy_0_4": pre_acc,
-              "frozen_features_accuracy": {str(s): v for s, v in mean["frozen features"].items()},
-              "fine_tune_accuracy": {str(s): v for s, v in mean["fine-tune"].items()},
-              "scratch_accuracy": {str(s): v for s, v in mean["scratch"].items()}}
-  return finish(args, out, {**headline, "per_seed": {k: {str(s): v for s, v in d.items()}
-                                                     for k, d in accuracy.items()}}, headline)
+  ax.set(
+    xlabel="labelled images per class (digits 5-9)",
+    ylabel="test accuracy on 5-9",
+    xscale="log",
+    title="pretrained on 0-4 vs from scratch",
+  )
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out / "transfer.png", dpi=100)
+  plt.close(fig)
+  headline = {
+    "pretrain_test_accuracy_0_4": pre_acc,
+    "frozen_features_accuracy": {str(s): v for s, v in mean["frozen features"].items()},
+    "fine_tune_accuracy": {str(s): v for s, v in mean["fine-tune"].items()},
+    "scratch_accuracy": {str(s): v for s, v in mean["scratch"].items()},
+  }
+  return finish(
+    args,
+    out,
+    {**headline, "per_seed": {k: {str(s): v for s, v in d.items()} for k, d in accuracy.items()}},
+    headline,
+  )
 
 
 if __name__ == "__main__":

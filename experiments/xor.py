@@ -45,8 +45,14 @@ def plot_regions(ax, model, params, state, title):
   grid = np.linspace(-0.5, 1.5, 101, dtype=np.float32)
   xx, yy = np.meshgrid(grid, grid)
   logits, _ = model.apply(params, state, np.stack([xx.ravel(), yy.ravel()], 1))
-  ax.contourf(xx, yy, np.asarray(jax.nn.sigmoid(logits)).reshape(xx.shape), levels=20,
-              cmap="RdBu_r", alpha=0.7)
+  ax.contourf(
+    xx,
+    yy,
+    np.asarray(jax.nn.sigmoid(logits)).reshape(xx.shape),
+    levels=20,
+    cmap="RdBu_r",
+    alpha=0.7,
+  )
   x, y = xor()
   ax.scatter(x[:, 0], x[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=120)
   ax.set(title=title, xlabel="x1", ylabel="x2")
@@ -65,9 +71,14 @@ def main(argv=None):
 
   perceptron = Dense(1)
   # a small positive bias keeps fewer hidden ReLUs dead at the start
-  hidden = fnn.named_serial(("hidden", Dense(2, w_init=fnn.initializers.he_normal,
-                                             b_init=jax.nn.initializers.constant(0.1))),
-                            ("relu", Relu()), ("out", Dense(1)))
+  hidden = fnn.named_serial(
+    (
+      "hidden",
+      Dense(2, w_init=fnn.initializers.he_normal, b_init=jax.nn.initializers.constant(0.1)),
+    ),
+    ("relu", Relu()),
+    ("out", Dense(1)),
+  )
   p_ts, p_loss = train_seeds(perceptron, x, t, seeds, epochs, 0.05)
   h_ts, h_loss = train_seeds(hidden, x, t, seeds, epochs, 0.05)
   p_acc = accuracies(perceptron, p_ts.params, p_ts.state, x, y)
@@ -77,32 +88,57 @@ def main(argv=None):
   best_params, best_state = take(h_ts.params, best), take(h_ts.state, best)
   h = np.asarray(jax.nn.relu(x @ best_params["hidden"]["w"] + best_params["hidden"]["b"]))
   probs = np.asarray(jax.nn.sigmoid(hidden.apply(best_params, best_state, x)[0]))[:, 0]
-  table = [{"x1": float(a), "x2": float(b), "h1": float(h1), "h2": float(h2),
-            "p(y=1)": float(p), "target": int(tt)}
-           for (a, b), (h1, h2), p, tt in zip(x, h, probs, y)]
+  table = [
+    {
+      "x1": float(a),
+      "x2": float(b),
+      "h1": float(h1),
+      "h2": float(h2),
+      "p(y=1)": float(p),
+      "target": int(tt),
+    }
+    for (a, b), (h1, h2), p, tt in zip(x, h, probs, y)
+  ]
   print("2-2-1 ReLU net (best seed): hidden activations")
   print("| x1 | x2 | h1 | h2 | p(y=1) | target |\n| --- | --- | --- | --- | --- | --- |")
   for row in table:
-    print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v)
-                            for v in row.values()) + " |")
+    print(
+      "| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()) + " |"
+    )
 
   fig, ax = plt.subplots(1, 4, figsize=(17, 4))
-  plot_regions(ax[0], perceptron, take(p_ts.params, 0), take(p_ts.state, 0),
-               f"perceptron: accuracy {p_acc[0]:.2f}")
-  plot_regions(ax[1], hidden, best_params, best_state, f"2 ReLU hidden units: accuracy {h_acc[best]:.2f}")
+  plot_regions(
+    ax[0],
+    perceptron,
+    take(p_ts.params, 0),
+    take(p_ts.state, 0),
+    f"perceptron: accuracy {p_acc[0]:.2f}",
+  )
+  plot_regions(
+    ax[1], hidden, best_params, best_state, f"2 ReLU hidden units: accuracy {h_acc[best]:.2f}"
+  )
   ax[2].scatter(h[:, 0], h[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=120)
   ax[2].set(title="the four points in hidden space", xlabel="h1", ylabel="h2")
   ax[3].plot(np.asarray(p_loss).T, color="tab:orange", alpha=0.4)
   ax[3].plot(np.asarray(h_loss).T, color="tab:blue", alpha=0.4)
   ax[3].set(title="training loss per seed (orange: perceptron)", xlabel="epoch", yscale="log")
-  fig.tight_layout(); fig.savefig(out / "xor.png", dpi=100); plt.close(fig)
+  fig.tight_layout()
+  fig.savefig(out / "xor.png", dpi=100)
+  plt.close(fig)
 
-  headline = {"perceptron_accuracy": float(p_acc.max()),
-              "hidden_relu2_accuracy": float(h_acc.max()),
-              "hidden_relu2_success_rate": float(np.mean(h_acc == 1.0)),
-              "seeds": len(seeds)}
-  results = {**headline, "epochs": epochs, "perceptron_accuracy_per_seed": p_acc,
-             "hidden_relu2_accuracy_per_seed": h_acc, "hidden_table": table}
+  headline = {
+    "perceptron_accuracy": float(p_acc.max()),
+    "hidden_relu2_accuracy": float(h_acc.max()),
+    "hidden_relu2_success_rate": float(np.mean(h_acc == 1.0)),
+    "seeds": len(seeds),
+  }
+  results = {
+    **headline,
+    "epochs": epochs,
+    "perceptron_accuracy_per_seed": p_acc,
+    "hidden_relu2_accuracy_per_seed": h_acc,
+    "hidden_table": table,
+  }
   return finish(args, out, results, headline)
 
 

@@ -5,29 +5,29 @@ Every layer and model is a :class:`Layer`, a pair of pure functions ``init`` and
 """
 
 from fnn import (
-                 checkpoint,
-                 data,
-                 energy,
-                 initializers,
-                 interop,
-                 layers,
-                 losses,
-                 masks,
-                 metrics,
-                 models,
-                 train,
+  checkpoint,
+  data,
+  energy,
+  initializers,
+  interop,
+  layers,
+  losses,
+  masks,
+  metrics,
+  models,
+  train,
 )
 from fnn.checkpoint import load_params, save_params
 from fnn.core import (
-                 Layer,
-                 ShapeError,
-                 fanout,
-                 init_params,
-                 named_serial,
-                 output_shape,
-                 parallel,
-                 residual,
-                 serial,
+  Layer,
+  ShapeError,
+  fanout,
+  init_params,
+  named_serial,
+  output_shape,
+  parallel,
+  residual,
+  serial,
 )
 from fnn.gradcheck import GradcheckResult, gradcheck
 from fnn.precision import mixed_precision
@@ -36,4 +36,36 @@ from fnn.summary import Summary, SummaryRow, summary
 
 __version__ = "0.1.0"
 
-__all__ = ["FieldRow", "GradcheckResult", "Layer", "ShapeError", "Summary", "SummaryRow", "__version__", "checkpoint", "data", "energy", "fanout", "gradcheck", "init_params", "initializers", "interop", "layers", "load_params", "losses", "masks", "metrics", "mixed_precision", "models", "named_serial", "output_shape", "parallel", "receptive_field", "residual", "save_params", "serial", "summary", "train"]
+__all__ = [
+  "FieldRow",
+  "GradcheckResult",
+  "Layer",
+  "ShapeError",
+  "Summary",
+  "SummaryRow",
+  "__version__",
+  "checkpoint",
+  "data",
+  "energy",
+  "fanout",
+  "gradcheck",
+  "init_params",
+  "initializers",
+  "interop",
+  "layers",
+  "load_params",
+  "losses",
+  "masks",
+  "metrics",
+  "mixed_precision",
+  "models",
+  "named_serial",
+  "output_shape",
+  "parallel",
+  "receptive_field",
+  "residual",
+  "save_params",
+  "serial",
+  "summary",
+  "train",
+]

@@ -66,7 +66,6 @@ FILES_NAME = "fnn_files.json"
 
 
 class _DropRecords(logging.Filter):
-
   def filter(self, record) -> bool:
     return False
 
@@ -126,11 +125,14 @@ def _check_fingerprint(folder: pathlib.Path, where: str) -> None:
       raise CorruptCheckpointError(f"{where}: file {name} is missing")
     got = path.stat().st_size
     if got != size:
-      raise CorruptCheckpointError(f"{where}: file {name} is truncated or damaged "
-                                   f"({got} bytes, {size} when saved)")
+      raise CorruptCheckpointError(
+        f"{where}: file {name} is truncated or damaged ({got} bytes, {size} when saved)"
+      )
     if _file_crc32(path) != crc:
-      raise CorruptCheckpointError(f"{where}: file {name} is corrupt (its CRC-32 does not "
-                                   "match the one recorded when it was saved)")
+      raise CorruptCheckpointError(
+        f"{where}: file {name} is corrupt (its CRC-32 does not "
+        "match the one recorded when it was saved)"
+      )
 
 
 # ----------------------------------------------------------------------------
@@ -188,18 +190,21 @@ def check_manifest(saved: list[dict], target: PyTree, where: str) -> None:
   for i, (got, want) in enumerate(zip(saved, expected)):
     if got["path"] != want["path"]:
       raise CheckpointError(
-          f"{where}: leaf {i} is {got['path']} in the checkpoint but {want['path']} in the "
-          "target pytree; the checkpoint was saved from a different model or optimizer")
+        f"{where}: leaf {i} is {got['path']} in the checkpoint but {want['path']} in the "
+        "target pytree; the checkpoint was saved from a different model or optimizer"
+      )
     if list(got["shape"]) != list(want["shape"]) or got["dtype"] != want["dtype"]:
       raise CheckpointError(
-          f"{where}: leaf {got['path']} has shape {tuple(got['shape'])} {got['dtype']} in the "
-          f"checkpoint but {tuple(want['shape'])} {want['dtype']} in the target pytree")
+        f"{where}: leaf {got['path']} has shape {tuple(got['shape'])} {got['dtype']} in the "
+        f"checkpoint but {tuple(want['shape'])} {want['dtype']} in the target pytree"
+      )
   if len(saved) != len(expected):
     longer, name = (saved, "checkpoint") if len(saved) > len(expected) else (expected, "target")
     extra = longer[min(len(saved), len(expected))]["path"]
     raise CheckpointError(
-        f"{where}: the checkpoint has {len(saved)} leaves but the target pytree has "
-        f"{len(expected)}; the first leaf only in the {name} is {extra}")
+      f"{where}: the checkpoint has {len(saved)} leaves but the target pytree has "
+      f"{len(expected)}; the first leaf only in the {name} is {extra}"
+    )
 
 
 def _verify_checksums(saved: list[dict], restored: PyTree, where: str) -> None:
@@ -208,15 +213,18 @@ def _verify_checksums(saved: list[dict], restored: PyTree, where: str) -> None:
       leaf = jax.random.key_data(leaf)
     if "crc32" in entry and _crc32(leaf) != entry["crc32"]:
       raise CorruptCheckpointError(
-          f"{where}: leaf {jax.tree_util.keystr(path)} is corrupt (its CRC-32 does not match "
-          "the one recorded when it was saved)")
+        f"{where}: leaf {jax.tree_util.keystr(path)} is corrupt (its CRC-32 does not match "
+        "the one recorded when it was saved)"
+      )
 
 
 def _restore_keys(target: PyTree, restored: PyTree) -> PyTree:
   """Wraps key data back into typed PRNG keys where ``target`` has them."""
   return jax.tree.map(
-      lambda t, r: jax.random.wrap_key_data(r, impl=jax.random.key_impl(t))
-      if _is_prng_key(t) else r, target, restored)
+    lambda t, r: jax.random.wrap_key_data(r, impl=jax.random.key_impl(t)) if _is_prng_key(t) else r,
+    target,
+    restored,
+  )
 
 
 # ----------------------------------------------------------------------------
@@ -234,7 +242,7 @@ def tree_signature(tree: PyTree) -> str:
 def _first_difference(a: str, b: str, width: int = 60) -> str:
   i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
   lo = max(0, i - width // 2)
-  return f"...{a[lo:lo + width]}... then, ...{b[lo:lo + width]}... now"
+  return f"...{a[lo : lo + width]}... then, ...{b[lo : lo + width]}... now"
 
 
 def check_config(saved: dict, current: dict, where: str) -> None:
@@ -252,8 +260,9 @@ def check_config(saved: dict, current: dict, where: str) -> None:
         changed.append(f"{key}={then!r} then, {now!r} now")
   if changed:
     raise CheckpointError(
-        f"{where}: was saved by a run with other settings: {'; '.join(changed)}. Resume "
-        "with the settings it was saved with, or start afresh in another folder")
+      f"{where}: was saved by a run with other settings: {'; '.join(changed)}. Resume "
+      "with the settings it was saved with, or start afresh in another folder"
+    )
 
 
 class CheckpointManager:
@@ -280,32 +289,46 @@ class CheckpointManager:
       ts, meta = manager.restore(like=ts, config=config)  # the newest readable one
   """
 
-  def __init__(self, directory, *, max_to_keep: int | None = 3,
-               best_metric: str | None = None, best_mode: str = "min",
-               must_exist: bool = False):
+  def __init__(
+    self,
+    directory,
+    *,
+    max_to_keep: int | None = 3,
+    best_metric: str | None = None,
+    best_mode: str = "min",
+    must_exist: bool = False,
+  ):
     import orbax.checkpoint as ocp
     from orbax.checkpoint import checkpoint_managers as policies
+
     if best_mode not in ("min", "max"):
       raise ValueError(f"CheckpointManager: best_mode must be 'min' or 'max', got {best_mode!r}")
     if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 1):
-      raise ValueError(f"CheckpointManager: max_to_keep must be a positive int or None, "
-                       f"got {max_to_keep!r}")
+      raise ValueError(
+        f"CheckpointManager: max_to_keep must be a positive int or None, got {max_to_keep!r}"
+      )
     self.directory = pathlib.Path(directory).absolute()
     if self.directory.exists() and not self.directory.is_dir():
-      raise CheckpointError(f"CheckpointManager: {self.directory} is a file, not a checkpoint "
-                            "folder")
+      raise CheckpointError(
+        f"CheckpointManager: {self.directory} is a file, not a checkpoint folder"
+      )
     if must_exist and not self.directory.is_dir():
       raise CheckpointError(f"CheckpointManager: there is no checkpoint folder {self.directory}")
     self.best_metric, self.best_mode = best_metric, best_mode
     keep = [policies.LatestN(max_to_keep)]  # LatestN(None) keeps all
     if best_metric is not None:
       # BestN sorts ascending and keeps the tail: reverse for "min" puts the smallest last.
-      keep.append(policies.BestN(get_metric_fn=lambda m: m[best_metric], n=1,
-                                 reverse=best_mode == "min",
-                                 keep_checkpoints_without_metrics=False))
+      keep.append(
+        policies.BestN(
+          get_metric_fn=lambda m: m[best_metric],
+          n=1,
+          reverse=best_mode == "min",
+          keep_checkpoints_without_metrics=False,
+        )
+      )
     options = ocp.CheckpointManagerOptions(
-        enable_async_checkpointing=False,
-        preservation_policy=policies.AnyPreservationPolicy(keep))
+      enable_async_checkpointing=False, preservation_policy=policies.AnyPreservationPolicy(keep)
+    )
     self._ocp = ocp
     with _quiet_orbax():
       self._manager = ocp.CheckpointManager(self.directory, options=options)
@@ -346,8 +369,11 @@ class CheckpointManager:
       reason = self.readable_step(step)
       if reason is None:
         return step
-      warnings.warn(f"CheckpointManager.latest_readable_step: skipping {reason}",
-                    CheckpointWarning, stacklevel=2)
+      warnings.warn(
+        f"CheckpointManager.latest_readable_step: skipping {reason}",
+        CheckpointWarning,
+        stacklevel=2,
+      )
     return None
 
   def best_step(self) -> int | None:
@@ -370,8 +396,15 @@ class CheckpointManager:
         best = (step, value)
     return None if best is None else best[0]
 
-  def save(self, step: int, tree: PyTree, *, metrics: dict | None = None,
-           meta: dict | None = None, config: dict | None = None) -> None:
+  def save(
+    self,
+    step: int,
+    tree: PyTree,
+    *,
+    metrics: dict | None = None,
+    meta: dict | None = None,
+    config: dict | None = None,
+  ) -> None:
     """Writes ``tree`` as checkpoint ``step`` (atomically; replaces nothing older).
 
     Args:
@@ -391,9 +424,12 @@ class CheckpointManager:
     with _quiet_orbax():
       if step in self._manager.all_steps():
         self._manager.delete(step)
-      self._manager.save(step, args=args.Composite(state=args.StandardSave(_to_storable(tree)),
-                                                  meta=args.JsonSave(info)),
-                         metrics=metrics if self.best_metric in metrics else None, force=True)
+      self._manager.save(
+        step,
+        args=args.Composite(state=args.StandardSave(_to_storable(tree)), meta=args.JsonSave(info)),
+        metrics=metrics if self.best_metric in metrics else None,
+        force=True,
+      )
       self._manager.wait_until_finished()
     folder = self.directory / str(step)
     _write_json_atomically(folder / FILES_NAME, _fingerprint(folder))
@@ -410,15 +446,18 @@ class CheckpointManager:
         meta = self._manager.restore(step, args=args.Composite(meta=args.JsonRestore()))["meta"]
     except Exception as err:  # orbax raises many types for unreadable files
       raise CorruptCheckpointError(
-          f"{self._where(step)}: its meta data cannot be read ({type(err).__name__}: "
-          f"{err}); the checkpoint is corrupt or truncated, or not a checkpoint") from err
+        f"{self._where(step)}: its meta data cannot be read ({type(err).__name__}: "
+        f"{err}); the checkpoint is corrupt or truncated, or not a checkpoint"
+      ) from err
     if not isinstance(meta, dict) or "manifest" not in meta:
-      raise CorruptCheckpointError(f"{self._where(step)}: its meta data has no manifest; "
-                                   "it was not written by fnn")
+      raise CorruptCheckpointError(
+        f"{self._where(step)}: its meta data has no manifest; it was not written by fnn"
+      )
     return meta
 
-  def restore(self, like: PyTree, step: int | None = None, *,
-              config: dict | None = None) -> tuple[PyTree, dict]:
+  def restore(
+    self, like: PyTree, step: int | None = None, *, config: dict | None = None
+  ) -> tuple[PyTree, dict]:
     """Reads checkpoint ``step`` (default: the newest readable one) into ``like``'s structure.
 
     With ``step=None`` a checkpoint that cannot be read (truncated, corrupt, a junk
@@ -442,8 +481,10 @@ class CheckpointManager:
     """
     if step is not None:
       if step not in self.all_steps():
-        raise CheckpointError(f"CheckpointManager.restore: no checkpoint {step} in "
-                              f"{self.directory}; it has {self.all_steps()}")
+        raise CheckpointError(
+          f"CheckpointManager.restore: no checkpoint {step} in "
+          f"{self.directory}; it has {self.all_steps()}"
+        )
       return self._restore(like, step, config)
     skipped = []
     for candidate in reversed(self.all_steps()):
@@ -452,12 +493,17 @@ class CheckpointManager:
       except CorruptCheckpointError as err:
         reason = str(err).removeprefix("CheckpointManager.restore: ")
         skipped.append(reason)
-        warnings.warn(f"CheckpointManager.restore: skipping {reason}; trying the one before",
-                      CheckpointWarning, stacklevel=2)
+        warnings.warn(
+          f"CheckpointManager.restore: skipping {reason}; trying the one before",
+          CheckpointWarning,
+          stacklevel=2,
+        )
     if not skipped:
       raise CheckpointError(f"CheckpointManager.restore: no checkpoint in {self.directory}")
-    raise CheckpointError(f"CheckpointManager.restore: no readable checkpoint in "
-                          f"{self.directory} ({'; '.join(skipped)})")
+    raise CheckpointError(
+      f"CheckpointManager.restore: no readable checkpoint in "
+      f"{self.directory} ({'; '.join(skipped)})"
+    )
 
   def _restore(self, like, step, config):
     where = f"CheckpointManager.restore: {self._where(step)}"
@@ -470,12 +516,14 @@ class CheckpointManager:
     args = self._ocp.args
     try:
       with _quiet_orbax():
-        restored = self._manager.restore(step, args=args.Composite(
-            state=args.StandardRestore(abstract)))["state"]
+        restored = self._manager.restore(
+          step, args=args.Composite(state=args.StandardRestore(abstract))
+        )["state"]
     except Exception as err:
       raise CorruptCheckpointError(
-          f"{where}: its arrays cannot be read ({type(err).__name__}: {err}); the "
-          "checkpoint is corrupt or truncated") from err
+        f"{where}: its arrays cannot be read ({type(err).__name__}: {err}); the "
+        "checkpoint is corrupt or truncated"
+      ) from err
     restored = jax.tree.unflatten(jax.tree.structure(like), jax.tree.leaves(restored))
     _verify_checksums(meta["manifest"], restored, where)
     return _restore_keys(like, restored), meta
@@ -494,8 +542,9 @@ def _encode(tree, path="") -> Any:
   if isinstance(tree, dict):
     for k in tree:
       if not isinstance(k, str):
-        raise TypeError(f"checkpoint.save_params: dict keys must be strings, got {k!r} at "
-                        f"{path or 'the root'}")
+        raise TypeError(
+          f"checkpoint.save_params: dict keys must be strings, got {k!r} at {path or 'the root'}"
+        )
     return {"dict": {k: _encode(v, f"{path}[{k!r}]") for k, v in tree.items()}}
   if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
     return {"tuple": [_encode(v, f"{path}[{i}]") for i, v in enumerate(tree)]}
@@ -504,8 +553,10 @@ def _encode(tree, path="") -> Any:
   if tree is None:
     return {"none": True}
   if _is_prng_key(tree) or not hasattr(tree, "shape"):
-    raise TypeError(f"checkpoint.save_params: the leaf at {path or 'the root'} is a "
-                    f"{type(tree).__name__}; params files hold dicts, tuples and lists of arrays")
+    raise TypeError(
+      f"checkpoint.save_params: the leaf at {path or 'the root'} is a "
+      f"{type(tree).__name__}; params files hold dicts, tuples and lists of arrays"
+    )
   return {"array": np.asarray(tree)}
 
 
@@ -539,16 +590,24 @@ def save_params(path, params: PyTree) -> None:
   """
   path = pathlib.Path(path)
   if path.is_dir():
-    raise CheckpointError(f"checkpoint.save_params: {path} is a folder; pass a file path such "
-                          f"as {path / 'params.msgpack'}")
+    raise CheckpointError(
+      f"checkpoint.save_params: {path} is a folder; pass a file path such "
+      f"as {path / 'params.msgpack'}"
+    )
   parent = path.parent if str(path.parent) else pathlib.Path(".")
   try:
     parent.mkdir(parents=True, exist_ok=True)
   except (FileExistsError, NotADirectoryError) as err:
-    raise CheckpointError(f"checkpoint.save_params: cannot create the folder {parent} for "
-                          f"{path.name}: a part of that path is a file") from err
-  payload = {"format": PARAMS_FORMAT, "version": PARAMS_VERSION,
-             "manifest": tree_manifest(params), "tree": _encode(params)}
+    raise CheckpointError(
+      f"checkpoint.save_params: cannot create the folder {parent} for "
+      f"{path.name}: a part of that path is a file"
+    ) from err
+  payload = {
+    "format": PARAMS_FORMAT,
+    "version": PARAMS_VERSION,
+    "manifest": tree_manifest(params),
+    "tree": _encode(params),
+  }
   data = serialization.msgpack_serialize(payload)
   fd, tmp = tempfile.mkstemp(dir=parent, prefix=path.name, suffix=".tmp")
   try:
@@ -583,15 +642,21 @@ def load_params(path, like: PyTree = None) -> PyTree:
   try:
     payload = serialization.msgpack_restore(data)
   except Exception as err:
-    raise CheckpointError(f"{where}: the file is truncated or not a msgpack file "
-                          f"({type(err).__name__}: {err})") from err
+    raise CheckpointError(
+      f"{where}: the file is truncated or not a msgpack file ({type(err).__name__}: {err})"
+    ) from err
   if not isinstance(payload, dict) or payload.get("format") != PARAMS_FORMAT:
     raise CheckpointError(f"{where}: not an fnn params file (no format tag {PARAMS_FORMAT!r})")
   if payload.get("version") != PARAMS_VERSION:
-    raise CheckpointError(f"{where}: format version {payload.get('version')} is not "
-                          f"{PARAMS_VERSION}, the one this fnn reads")
-  manifest = list(payload["manifest"].values()) if isinstance(payload["manifest"], dict) \
-      else payload["manifest"]
+    raise CheckpointError(
+      f"{where}: format version {payload.get('version')} is not "
+      f"{PARAMS_VERSION}, the one this fnn reads"
+    )
+  manifest = (
+    list(payload["manifest"].values())
+    if isinstance(payload["manifest"], dict)
+    else payload["manifest"]
+  )
   try:
     tree = _decode(payload["tree"])
   except Exception as err:

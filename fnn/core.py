@@ -45,7 +45,6 @@ class ShapeError(ValueError):
 
 
 class InitFn(Protocol):
-
   def __call__(self, key: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     """Builds the parameters and state for inputs of ``input_shape``.
 
@@ -59,9 +58,15 @@ class InitFn(Protocol):
 
 
 class ApplyFn(Protocol):
-
-  def __call__(self, params: PyTree, state: PyTree, x: Any, *,
-               key: jax.Array | None = None, train: bool = False) -> tuple[Any, PyTree]:
+  def __call__(
+    self,
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     """Runs the layer.
 
     Args:
@@ -89,6 +94,7 @@ class Geometry(NamedTuple):
   1-tuples; readers index them with ``axis % len(kernel)``. Every field is a tuple
   or a str, so a Layer holding a Geometry is hashable.
   """
+
   kernel: tuple
   stride: tuple
   padding: str | tuple
@@ -110,6 +116,7 @@ class Layer(NamedTuple):
   can key a compile cache. Two separately built layers are different keys even when
   they have the same hyper-parameters, since their functions are different closures.
   """
+
   init: InitFn
   apply: ApplyFn
   name: str = "Layer"
@@ -123,8 +130,7 @@ class Layer(NamedTuple):
 # :mod:`fnn.interop`) can see every layer a model initialises, combinators and the
 # layers inside user-written wrappers alike, without each combinator having to list
 # its children. With no observer set (the normal case) it returns the stored function.
-_INIT_OBSERVER: contextvars.ContextVar = contextvars.ContextVar("fnn_init_observer",
-                                                                default=None)
+_INIT_OBSERVER: contextvars.ContextVar = contextvars.ContextVar("fnn_init_observer", default=None)
 _stored_init: Any = Layer.init  # the NamedTuple field's descriptor
 
 
@@ -147,9 +153,10 @@ def check_train(name: str, train: Any) -> None:
   """Raises a TypeError unless ``train`` is a Python bool."""
   if not isinstance(train, (bool, np.bool_)):
     raise TypeError(
-        f"{name}: train must be a Python bool, got {type(train).__name__} {train!r}. "
-        "It selects which program is traced, so it cannot be a traced value; "
-        "pass train=True/False as a literal or mark it static in jax.jit.")
+      f"{name}: train must be a Python bool, got {type(train).__name__} {train!r}. "
+      "It selects which program is traced, so it cannot be a traced value; "
+      "pass train=True/False as a literal or mark it static in jax.jit."
+    )
 
 
 def check_input_shape(name: str, input_shape: Any) -> Shape:
@@ -159,8 +166,7 @@ def check_input_shape(name: str, input_shape: Any) -> Shape:
   ``parallel`` branches or an ``RNNInput`` take; it is returned as it is, for the
   layers that consume its parts to check.
   """
-  if isinstance(input_shape, tuple) and any(isinstance(d, tuple) or d is None
-                                            for d in input_shape):
+  if isinstance(input_shape, tuple) and any(isinstance(d, tuple) or d is None for d in input_shape):
     return input_shape
   try:
     if isinstance(input_shape, (str, bytes)):
@@ -168,8 +174,8 @@ def check_input_shape(name: str, input_shape: Any) -> Shape:
     shape = tuple(int(d) for d in input_shape)
   except (TypeError, ValueError):
     raise ShapeError(
-        f"{name}: input_shape must be a tuple of ints including the batch axis, "
-        f"got {input_shape!r}") from None
+      f"{name}: input_shape must be a tuple of ints including the batch axis, got {input_shape!r}"
+    ) from None
   if any(d < 0 for d in shape):
     raise ShapeError(f"{name}: input_shape has a negative size: {shape}")
   return shape
@@ -187,8 +193,9 @@ def check_rank(name: str, shape: Shape, rank: int | Sequence[int], what: str) ->
   ranks = (rank,) if isinstance(rank, int) else tuple(rank)
   if len(shape) not in ranks:
     raise ShapeError(
-        f"{name}: expected input of rank {' or '.join(map(str, ranks))} {what}, "
-        f"got shape {tuple(shape)} (rank {len(shape)})")
+      f"{name}: expected input of rank {' or '.join(map(str, ranks))} {what}, "
+      f"got shape {tuple(shape)} (rank {len(shape)})"
+    )
 
 
 def check_last_axis(name: str, shape: Shape, size: int) -> None:
@@ -202,8 +209,9 @@ def check_floating(name: str, x: Any) -> None:
   dtype = jnp.result_type(x)
   if not jnp.issubdtype(dtype, jnp.floating):
     raise TypeError(
-        f"{name}: expected a floating-point input, got dtype {dtype}; "
-        "cast it first, e.g. x.astype(jnp.float32)")
+      f"{name}: expected a floating-point input, got dtype {dtype}; "
+      "cast it first, e.g. x.astype(jnp.float32)"
+    )
 
 
 def check_integer(name: str, x: Any) -> None:
@@ -211,8 +219,9 @@ def check_integer(name: str, x: Any) -> None:
   dtype = jnp.result_type(x)
   if not jnp.issubdtype(dtype, jnp.integer):
     raise TypeError(
-        f"{name}: expected integer indices, got dtype {dtype}; "
-        "cast them first, e.g. x.astype(jnp.int32)")
+      f"{name}: expected integer indices, got dtype {dtype}; "
+      "cast them first, e.g. x.astype(jnp.int32)"
+    )
 
 
 def check_array(name: str, x: Any) -> Any:
@@ -220,9 +229,11 @@ def check_array(name: str, x: Any) -> Any:
   if not hasattr(x, "shape") or not hasattr(x, "dtype"):
     hint = ""
     if hasattr(x, "lengths") and hasattr(x, "x"):  # an RNNInput (a padded batch)
-      hint = ("; this layer does not act on each time step alone, so it cannot take a "
-              "padded batch with lengths (Dense, Embedding, LayerNorm, Dropout and the "
-              "activations can)")
+      hint = (
+        "; this layer does not act on each time step alone, so it cannot take a "
+        "padded batch with lengths (Dense, Embedding, LayerNorm, Dropout and the "
+        "activations can)"
+      )
     raise TypeError(f"{name}: expected an array input, got {type(x).__name__}{hint}")
   return x
 
@@ -249,11 +260,13 @@ def check_key(key: Any, name: str, *, allow_none: bool = False) -> Any:
   dtype = getattr(key, "dtype", None)
   typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
   if (typed and jnp.ndim(key) == 0) or (
-      dtype == jnp.uint32 and getattr(key, "shape", None) == (2,)):
+    dtype == jnp.uint32 and getattr(key, "shape", None) == (2,)
+  ):
     return key
   batch = "; that is a batch of keys: pass one (fnn.init_params takes a batch)" if typed else ""
-  raise TypeError(f"{name}: expected a PRNG key such as jax.random.key(0), got "
-                  f"{_describe(key)}{batch}")
+  raise TypeError(
+    f"{name}: expected a PRNG key such as jax.random.key(0), got {_describe(key)}{batch}"
+  )
 
 
 def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
@@ -286,8 +299,10 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
     leaves, treedef = jax.tree.flatten(params)
     if treedef == want_def and [np.shape(l) for l in leaves] == want_shapes:
       return  # the common case, without building the paths
-    paths = lambda tree: [(jax.tree_util.keystr(p), tuple(np.shape(l)))
-                          for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]]
+    paths = lambda tree: [
+      (jax.tree_util.keystr(p), tuple(np.shape(l)))
+      for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]
+    ]
     got = paths(params)
     want = paths(jax.tree.unflatten(want_def, [np.empty(s, bool) for s in want_shapes]))
     if got == want:
@@ -295,12 +310,14 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
     where = f"for input shape {tuple(input_shape)}"
     if [p for p, _ in got] != [p for p, _ in want]:
       raise ShapeError(
-          f"{name}: params have leaves {[p for p, _ in got]} but {name} makes "
-          f"{[p for p, _ in want]} {where}; pass the params this layer's init made")
+        f"{name}: params have leaves {[p for p, _ in got]} but {name} makes "
+        f"{[p for p, _ in want]} {where}; pass the params this layer's init made"
+      )
     path, shape, need = next((p, g, w) for (p, g), (_, w) in zip(got, want) if g != w)
     raise ShapeError(
-        f"{name}: params{path} has shape {shape} but {name} makes {need} {where}; "
-        "these params come from another layer or another input size")
+      f"{name}: params{path} has shape {shape} but {name} makes {need} {where}; "
+      "these params come from another layer or another input size"
+    )
 
   return check
 
@@ -326,8 +343,9 @@ def _as_layer(obj: Any, where: str) -> Layer:
   if callable(obj):
     hint = getattr(obj, "__name__", type(obj).__name__)
     raise TypeError(
-        f"{where} is the function {hint}, not a Layer; did you mean {hint}()? "
-        "Layer constructors are always called.")
+      f"{where} is the function {hint}, not a Layer; did you mean {hint}()? "
+      "Layer constructors are always called."
+    )
   raise TypeError(f"{where} is a {type(obj).__name__}, not a Layer")
 
 
@@ -335,13 +353,13 @@ def _child_key(key, i):
   return None if key is None else jax.random.fold_in(key, i)
 
 
-def _sequence(kind: str, names: Sequence[str | None], layers: Sequence[Layer],
-              wrap: Callable[[list], PyTree]) -> Layer:
+def _sequence(
+  kind: str, names: Sequence[str | None], layers: Sequence[Layer], wrap: Callable[[list], PyTree]
+) -> Layer:
   """Shared body of ``serial`` and ``named_serial``: ``wrap`` builds the params container."""
   if not layers:
     raise ValueError(f"{kind}: needs at least one layer")
-  labels = [f"{kind}[{i}]" + (f" {n!r}" if n is not None else "")
-            for i, n in enumerate(names)]
+  labels = [f"{kind}[{i}]" + (f" {n!r}" if n is not None else "") for i, n in enumerate(names)]
 
   def init(key, input_shape):
     check_key(key, kind, allow_none=True)
@@ -428,10 +446,11 @@ def parallel(*layers: Layer) -> Layer:
   def _check_count(what, got):
     if not isinstance(got, (tuple, list)) or len(got) != n:
       raise ShapeError(
-          f"parallel: expected a tuple of {n} {what} (one per branch), got {got!r}"
-          if not hasattr(got, "shape") else
-          f"parallel: expected a tuple of {n} {what} (one per branch), got one array "
-          f"of shape {got.shape}")
+        f"parallel: expected a tuple of {n} {what} (one per branch), got {got!r}"
+        if not hasattr(got, "shape")
+        else f"parallel: expected a tuple of {n} {what} (one per branch), got one array "
+        f"of shape {got.shape}"
+      )
 
   def init(key, input_shapes):
     check_key(key, "parallel", allow_none=True)
@@ -498,7 +517,8 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
   main = serial(*layers)
   short = None if shortcut is None else _as_layer(shortcut, "residual: shortcut")
   name = f"residual({', '.join(map(repr, layers))}" + (
-      f", shortcut={short!r})" if short is not None else ")")
+    f", shortcut={short!r})" if short is not None else ")"
+  )
 
   def init(key, input_shape):
     check_key(key, "residual", allow_none=True)
@@ -516,8 +536,9 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
         _reraise_with_path(e, "residual shortcut:")
     if tuple(out) != tuple(out_short):
       raise ShapeError(
-          f"{name}: the main branch gives shape {tuple(out)} but the shortcut gives "
-          f"{tuple(out_short)}; pass shortcut= a projection to match them")
+        f"{name}: the main branch gives shape {tuple(out)} but the shortcut gives "
+        f"{tuple(out_short)}; pass shortcut= a projection to match them"
+      )
     return {"main": pm, "shortcut": ps}, {"main": sm, "shortcut": ss}, tuple(out)
 
   def apply(params, state, x, *, key=None, train=False):
@@ -530,8 +551,9 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
       skip, ss = x, state["shortcut"]
     else:
       try:
-        skip, ss = short.apply(params["shortcut"], state["shortcut"], x,
-                               key=_child_key(key, 1), train=train)
+        skip, ss = short.apply(
+          params["shortcut"], state["shortcut"], x, key=_child_key(key, 1), train=train
+        )
       except _PATH_ERRORS as e:
         _reraise_with_path(e, "residual shortcut:")
     if y.shape != skip.shape:
@@ -557,8 +579,10 @@ def init_params(keys: jax.Array, layer: Layer, input_shape: Shape) -> tuple[PyTr
   typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
   raw = dtype == jnp.uint32 and jnp.ndim(keys) == 2 and jnp.shape(keys)[-1] == 2
   if not ((typed and jnp.ndim(keys) == 1) or raw):
-    raise TypeError("core.init_params: keys must be a batch of PRNG keys of shape (M,), "
-                    f"e.g. jax.random.split(jax.random.key(0), M), got {_describe(keys)}")
+    raise TypeError(
+      "core.init_params: keys must be a batch of PRNG keys of shape (M,), "
+      f"e.g. jax.random.split(jax.random.key(0), M), got {_describe(keys)}"
+    )
   input_shape = check_input_shape(layer.name, input_shape)
   return jax.vmap(lambda k: layer.init(k, input_shape)[:2])(keys)
 

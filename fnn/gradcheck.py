@@ -18,6 +18,7 @@ class GradcheckResult(NamedTuple):
     analytic: ``jax.grad``'s value there.
     numeric: the central difference there.
   """
+
   max_rel_error: float
   path: str
   index: tuple
@@ -25,9 +26,15 @@ class GradcheckResult(NamedTuple):
   numeric: float
 
 
-def gradcheck(f: Callable[[Any], Any], params: Any, *, eps: float = 1e-6,
-              floor: float = 1e-8, max_elements_per_leaf: int | None = None,
-              seed: int = 0) -> GradcheckResult:
+def gradcheck(
+  f: Callable[[Any], Any],
+  params: Any,
+  *,
+  eps: float = 1e-6,
+  floor: float = 1e-8,
+  max_elements_per_leaf: int | None = None,
+  seed: int = 0,
+) -> GradcheckResult:
   """Compares ``jax.grad(f)(params)`` with central finite differences, in float64.
 
   Every floating leaf of ``params`` is cast to float64 (inside
@@ -51,9 +58,12 @@ def gradcheck(f: Callable[[Any], Any], params: Any, *, eps: float = 1e-6,
   with jax.enable_x64(True):
     leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
     paths = [jax.tree_util.keystr(p) for p, _ in leaves]
-    values = [jnp.asarray(np.asarray(x, dtype=np.float64))
-              if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.asarray(x)
-              for _, x in leaves]
+    values = [
+      jnp.asarray(np.asarray(x, dtype=np.float64))
+      if jnp.issubdtype(jnp.result_type(x), jnp.floating)
+      else jnp.asarray(x)
+      for _, x in leaves
+    ]
 
     def flat_f(vals):
       return f(jax.tree_util.tree_unflatten(treedef, vals))
@@ -75,8 +85,8 @@ def gradcheck(f: Callable[[Any], Any], params: Any, *, eps: float = 1e-6,
         plus, minus = base.copy(), base.copy()
         plus[idx] += eps
         minus[idx] -= eps
-        hi = float(f64(values[:li] + [jnp.asarray(plus)] + values[li + 1:]))
-        lo = float(f64(values[:li] + [jnp.asarray(minus)] + values[li + 1:]))
+        hi = float(f64(values[:li] + [jnp.asarray(plus)] + values[li + 1 :]))
+        lo = float(f64(values[:li] + [jnp.asarray(minus)] + values[li + 1 :]))
         numeric = (hi - lo) / (2 * eps)
         analytic = float(g[idx])
         err = abs(analytic - numeric) / max(abs(analytic), abs(numeric), floor)

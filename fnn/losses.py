@@ -32,8 +32,10 @@ from fnn.masks import decay_mask
 
 def _check_same_shape(name, a, b):
   if jnp.shape(a) != jnp.shape(b):
-    raise ShapeError(f"{name}: predictions have shape {jnp.shape(a)} but targets have "
-                     f"shape {jnp.shape(b)}; they must match")
+    raise ShapeError(
+      f"{name}: predictions have shape {jnp.shape(a)} but targets have "
+      f"shape {jnp.shape(b)}; they must match"
+    )
 
 
 def _per_example(x):
@@ -55,13 +57,15 @@ def sum_squared_error(predictions, targets):
 def _x_shape(outputs_shape):
   """The array shape in an output shape that may be an ``RNNInput`` of shapes."""
   if isinstance(outputs_shape, RNNInput) or (
-      outputs_shape and isinstance(outputs_shape[0], (tuple, list))):
+    outputs_shape and isinstance(outputs_shape[0], (tuple, list))
+  ):
     return tuple(outputs_shape[0])
   return tuple(outputs_shape)
 
 
-def check_class_labels(outputs_shape, targets, *, mask=None,
-                       name: str = "losses.softmax_cross_entropy") -> None:
+def check_class_labels(
+  outputs_shape, targets, *, mask=None, name: str = "losses.softmax_cross_entropy"
+) -> None:
   """Raises ValueError unless integer ``targets`` are in ``[0, K)``; host-side.
 
   ``K = outputs_shape[-1]``. One-hot or probability targets (not integers) pass.
@@ -85,9 +89,10 @@ def check_class_labels(outputs_shape, targets, *, mask=None,
     where = tuple(int(i) for i in np.argwhere(bad)[0])
     index = where[0] if len(where) == 1 else where
     raise ValueError(
-        f"{name}: label {int(labels[where])} at index {index} is outside [0, {k}) (the "
-        f"model has {k} outputs, one per class); {int(bad.sum())} of {labels.size} labels "
-        "are out of range")
+      f"{name}: label {int(labels[where])} at index {index} is outside [0, {k}) (the "
+      f"model has {k} outputs, one per class); {int(bad.sum())} of {labels.size} labels "
+      "are out of range"
+    )
 
 
 def softmax_cross_entropy(logits, labels):
@@ -111,18 +116,24 @@ def softmax_cross_entropy(logits, labels):
   log_p = jax.nn.log_softmax(logits, axis=-1)
   if labels.ndim == logits.ndim - 1:
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-      raise TypeError("losses.softmax_cross_entropy: labels of shape "
-                      f"{labels.shape} must be integer class indices, got {labels.dtype}")
+      raise TypeError(
+        "losses.softmax_cross_entropy: labels of shape "
+        f"{labels.shape} must be integer class indices, got {labels.dtype}"
+      )
     if labels.shape != logits.shape[:-1]:
-      raise ShapeError(f"losses.softmax_cross_entropy: logits {logits.shape} need labels of "
-                       f"shape {logits.shape[:-1]}, got {labels.shape}")
+      raise ShapeError(
+        f"losses.softmax_cross_entropy: logits {logits.shape} need labels of "
+        f"shape {logits.shape[:-1]}, got {labels.shape}"
+      )
     if is_concrete(labels):
       check_class_labels(logits.shape, labels)
     return -jnp.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
   if labels.shape != logits.shape:
-    raise ShapeError(f"losses.softmax_cross_entropy: logits {logits.shape} need integer "
-                     f"labels of shape {logits.shape[:-1]} or one-hot labels of shape "
-                     f"{logits.shape}, got {labels.shape}")
+    raise ShapeError(
+      f"losses.softmax_cross_entropy: logits {logits.shape} need integer "
+      f"labels of shape {logits.shape[:-1]} or one-hot labels of shape "
+      f"{logits.shape}, got {labels.shape}"
+    )
   return -jnp.sum(labels * log_p, axis=-1)
 
 
@@ -177,13 +188,16 @@ def _split_sequence(where, outputs, targets, mask):
     outputs, lengths = outputs.x, outputs.lengths
   outputs, targets = jnp.asarray(outputs), jnp.asarray(targets)
   if outputs.ndim < 2 or targets.shape[:2] != outputs.shape[:2]:
-    raise ShapeError(f"{where}: expected outputs (N, T, ...) and targets (N, T, ...) with the "
-                     f"same N and T, got {outputs.shape} and {targets.shape}")
+    raise ShapeError(
+      f"{where}: expected outputs (N, T, ...) and targets (N, T, ...) with the "
+      f"same N and T, got {outputs.shape} and {targets.shape}"
+    )
   if mask is None and lengths is not None:
     mask = step_mask(lengths, outputs.shape[1])
   if mask is not None and jnp.shape(mask) != outputs.shape[:2]:
-    raise ShapeError(f"{where}: expected a mask of shape {outputs.shape[:2]} (N, T), got "
-                     f"{jnp.shape(mask)}")
+    raise ShapeError(
+      f"{where}: expected a mask of shape {outputs.shape[:2]} (N, T), got {jnp.shape(mask)}"
+    )
   return outputs, targets, mask
 
 
@@ -221,8 +235,9 @@ def masked(loss: Callable, *, name: str | None = None) -> Callable:
       # from raising in an eager call or making a NaN gradient.
       steps_mask = mask.reshape((n, t) + (1,) * (targets.ndim - 2))
       targets = jnp.where(steps_mask, targets, jnp.zeros_like(targets))
-    steps = loss(outputs.reshape((n * t,) + outputs.shape[2:]),
-                 targets.reshape((n * t,) + targets.shape[2:])).reshape(n, t)
+    steps = loss(
+      outputs.reshape((n * t,) + outputs.shape[2:]), targets.reshape((n * t,) + targets.shape[2:])
+    ).reshape(n, t)
     if mask is None:
       return steps.mean(axis=1)
     total = jnp.where(mask, steps, jnp.zeros_like(steps)).sum(axis=1)
@@ -232,7 +247,8 @@ def masked(loss: Callable, *, name: str | None = None) -> Callable:
   check = getattr(loss, "check_targets", None)
   if check is check_class_labels:
     per_sequence.check_targets = lambda outputs_shape, targets, *, mask=None: check(
-        outputs_shape, targets, mask=mask, name=where)
+      outputs_shape, targets, mask=mask, name=where
+    )
   elif check is not None:
     per_sequence.check_targets = check
   return per_sequence

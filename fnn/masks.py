@@ -16,8 +16,9 @@ Both follow optax's conventions, so they plug into optax as they are:
   elsewhere::
 
       optimizer = optax.multi_transform(
-          {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()},
-          fnn.masks.freeze("fc1", "fc2"))
+        {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()},
+        fnn.masks.freeze("fc1", "fc2"),
+      )
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def _components(selector, where: str) -> tuple[str, ...]:
   elif isinstance(selector, (tuple, list)):
     parts = tuple(str(p) for p in selector)
   else:
-    raise TypeError(f"{where}: a selector is a layer name ('fc1'), a path ('encoder/fc1', "
-                    f"('encoder', 0)), got {type(selector).__name__} {selector!r}")
+    raise TypeError(
+      f"{where}: a selector is a layer name ('fc1'), a path ('encoder/fc1', "
+      f"('encoder', 0)), got {type(selector).__name__} {selector!r}"
+    )
   if not parts:
     raise ValueError(f"{where}: empty selector {selector!r}")
   return parts
@@ -67,7 +70,7 @@ def _key_name(entry) -> str:
 
 def _matches(path: Sequence[str], parts: Sequence[str]) -> bool:
   k = len(parts)
-  return any(tuple(path[i:i + k]) == tuple(parts) for i in range(len(path) - k + 1))
+  return any(tuple(path[i : i + k]) == tuple(parts) for i in range(len(path) - k + 1))
 
 
 def freeze(*selectors) -> Callable[[PyTree], PyTree]:
@@ -99,10 +102,12 @@ def freeze(*selectors) -> Callable[[PyTree], PyTree]:
     for selector, parts in zip(selectors, wanted):
       if not any(_matches(path, parts) for path in paths):
         names = sorted({p[0] for p in paths if p})
-        raise ValueError(f"masks.freeze: {selector!r} names no parameter; the params' "
-                         f"top-level keys are {names}")
-    out = [FROZEN if any(_matches(path, parts) for parts in wanted) else TRAINABLE
-           for path in paths]
+        raise ValueError(
+          f"masks.freeze: {selector!r} names no parameter; the params' top-level keys are {names}"
+        )
+    out = [
+      FROZEN if any(_matches(path, parts) for parts in wanted) else TRAINABLE for path in paths
+    ]
     return jax.tree.unflatten(treedef, out)
 
   return labels

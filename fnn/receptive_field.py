@@ -17,6 +17,7 @@ class FieldRow(NamedTuple):
     receptive_field: input pixels seen by one output, r_out.
     start: centre of the first output's field in input coordinates (0 = first pixel).
   """
+
   name: str
   size: int
   jump: int
@@ -28,8 +29,10 @@ def _window_along(layer: Layer, i: int, axis: int):
   """``(name, dilated kernel, stride, padding)`` of an fnn layer along ``axis``."""
   g = layer.geometry
   if not isinstance(g, Geometry):
-    raise ValueError(f"receptive_field: layer {i} {layer.name} has no window geometry; "
-                     "only convolutions, pools and pointwise layers can be followed")
+    raise ValueError(
+      f"receptive_field: layer {i} {layer.name} has no window geometry; "
+      "only convolutions, pools and pointwise layers can be followed"
+    )
   k = g.dilation[axis % len(g.dilation)] * (g.kernel[axis % len(g.kernel)] - 1) + 1
   pad = g.padding if isinstance(g.padding, str) else g.padding[axis % len(g.padding)]
   return layer.name, k, g.stride[axis % len(g.stride)], pad
@@ -74,6 +77,13 @@ def receptive_field(layers: Sequence, input_size: int, axis: int = 0) -> list[Fi
     pads = explicit_padding(as_padding("receptive_field", one_axis, 1), (prev.size,), (k,), (s,))
     (size,) = output_sizes(f"receptive_field: {name}", (prev.size,), (k,), (s,), pads)
     lo = pads[0][0]
-    rows.append(FieldRow(name, size, prev.jump * s, prev.receptive_field + (k - 1) * prev.jump,
-                         prev.start + ((k - 1) / 2 - lo) * prev.jump))
+    rows.append(
+      FieldRow(
+        name,
+        size,
+        prev.jump * s,
+        prev.receptive_field + (k - 1) * prev.jump,
+        prev.start + ((k - 1) / 2 - lo) * prev.jump,
+      )
+    )
   return rows

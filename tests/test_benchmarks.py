@@ -18,8 +18,9 @@ def _load(name):
 @pytest.mark.slow
 def test_train_step_benchmark_reports_speedup_ratios(capsys):
   bench = _load("train_step")
-  result = bench.main(["--quick", "--json", "--models", "mlp_digits", "--peers", "raw_jax",
-                       "flax_linen"])
+  result = bench.main(
+    ["--quick", "--json", "--models", "mlp_digits", "--peers", "raw_jax", "flax_linen"]
+  )
   assert set(result) == {"mlp_digits"}
   ratios = result["mlp_digits"]
   assert set(ratios) == {"speedup_vs_raw_jax", "speedup_vs_flax_linen"}

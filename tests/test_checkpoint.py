@@ -93,23 +93,34 @@ def test_killed_save_leaves_the_previous_checkpoint_loadable(tmp_path):
 
 def test_restore_into_a_different_shape_names_the_leaf_and_both_shapes(tmp_path):
   CheckpointManager(tmp_path).save(1, _state(hidden=8))
-  with pytest.raises(CheckpointError, match=r"leaf \.params\['fc1'\]\['b'\] has shape \(8,\) "
-                     r"float32 in the checkpoint but \(16,\) float32 in the target"):
+  with pytest.raises(
+    CheckpointError,
+    match=r"leaf \.params\['fc1'\]\['b'\] has shape \(8,\) "
+    r"float32 in the checkpoint but \(16,\) float32 in the target",
+  ):
     CheckpointManager(tmp_path).restore(like=_state(hidden=16))
 
 
 def test_restore_into_a_different_tree_names_the_first_differing_leaf(tmp_path):
   CheckpointManager(tmp_path).save(1, _state())
-  other = init_train_state(jax.random.key(0), fnn.models.mlp(3, [8, 8], 2), optax.adam(1e-3),
-                           (1, 3))
-  with pytest.raises(CheckpointError, match=r"leaf \d+ is \.params\['out'\]\['b'\] in the "
-                     r"checkpoint but \.params\['fc2'\]\['b'\] in the target"):
+  other = init_train_state(
+    jax.random.key(0), fnn.models.mlp(3, [8, 8], 2), optax.adam(1e-3), (1, 3)
+  )
+  with pytest.raises(
+    CheckpointError,
+    match=r"leaf \d+ is \.params\['out'\]\['b'\] in the "
+    r"checkpoint but \.params\['fc2'\]\['b'\] in the target",
+  ):
     CheckpointManager(tmp_path).restore(like=other)
 
 
 def _data_files(directory):
-  return [os.path.join(d, f) for d, _, fs in os.walk(directory) for f in fs
-          if os.sep + "d" + os.sep in os.path.join(d, f) + os.sep or os.path.basename(d) == "d"]
+  return [
+    os.path.join(d, f)
+    for d, _, fs in os.walk(directory)
+    for f in fs
+    if os.sep + "d" + os.sep in os.path.join(d, f) + os.sep or os.path.basename(d) == "d"
+  ]
 
 
 def test_corrupt_or_truncated_checkpoint_raises_instead_of_loading(tmp_path):
@@ -121,8 +132,12 @@ def test_corrupt_or_truncated_checkpoint_raises_instead_of_loading(tmp_path):
   for f in files:
     data = bytearray(open(f, "rb").read())
     open(f, "wb").write(bytes(data[: len(data) // 2]))
-  with pytest.warns(CheckpointWarning, match="skipping checkpoint 1"), pytest.raises(
-      CheckpointError, match=r"no readable checkpoint in .*checkpoint 1 in .*(corrupt|truncated)"):
+  with (
+    pytest.warns(CheckpointWarning, match="skipping checkpoint 1"),
+    pytest.raises(
+      CheckpointError, match=r"no readable checkpoint in .*checkpoint 1 in .*(corrupt|truncated)"
+    ),
+  ):
     CheckpointManager(tmp_path).restore(like=ts)
   with pytest.raises(CheckpointError, match=r"checkpoint 1 in .*(corrupt|truncated)"):
     CheckpointManager(tmp_path).restore(like=ts, step=1)
@@ -134,8 +149,14 @@ def _xy(n=48):
   return x, (x[:, 0] > 0).astype(np.int32)
 
 
-FIT_ARGS = dict(key=jax.random.key(2), batch_size=8, progress=False, validation_split=0.25,
-                metrics={"accuracy": fnn.metrics.accuracy}, patience=50)
+FIT_ARGS = dict(
+  key=jax.random.key(2),
+  batch_size=8,
+  progress=False,
+  validation_split=0.25,
+  metrics={"accuracy": fnn.metrics.accuracy},
+  patience=50,
+)
 
 
 def test_resumed_fit_is_bit_identical_to_an_uninterrupted_run(tmp_path):
@@ -156,8 +177,19 @@ def test_non_finite_loss_saves_the_last_good_state(tmp_path):
   y = x[:, :1].copy()
   y[5, 0] = 1e30  # a finite target whose squared error overflows float32
   with pytest.raises(NonFiniteLossError, match=r"at step 5 .* saved in") as info:
-    fit(Dense(1), fnn.losses.mean_squared_error, optax.sgd(0.1), x, y, key=jax.random.key(0),
-        epochs=1, batch_size=1, shuffle=False, progress=False, checkpoint_dir=tmp_path)
+    fit(
+      Dense(1),
+      fnn.losses.mean_squared_error,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=1,
+      batch_size=1,
+      shuffle=False,
+      progress=False,
+      checkpoint_dir=tmp_path,
+    )
   manager = CheckpointManager(tmp_path)
   assert manager.latest_step() == 5
   restored, meta = manager.restore(like=info.value.state)
@@ -174,16 +206,18 @@ def test_save_and_load_params_round_trip_without_a_target(tmp_path):
   # self-describing: any msgpack reader sees the format tag and the manifest
   raw = serialization.msgpack_restore((tmp_path / "p.msgpack").read_bytes())
   assert raw["format"] == "fnn.params"
-  assert [e["path"] for e in raw["manifest"]] == ["[0]['b']", "[0]['w']", "[3]['b']",
-                                                           "[3]['w']"]
+  assert [e["path"] for e in raw["manifest"]] == ["[0]['b']", "[0]['w']", "[3]['b']", "[3]['w']"]
 
 
 def test_load_params_into_a_mismatched_model_names_the_leaf(tmp_path):
   params, _, _ = fnn.models.mlp(3, [8], 2).init(jax.random.key(0), (1, 3))
   save_params(tmp_path / "p.msgpack", params)
   like, _, _ = fnn.models.mlp(3, [4], 2).init(jax.random.key(0), (1, 3))
-  with pytest.raises(CheckpointError, match=r"leaf \['fc1'\]\['b'\] has shape \(8,\) float32 in "
-                     r"the checkpoint but \(4,\) float32 in the target"):
+  with pytest.raises(
+    CheckpointError,
+    match=r"leaf \['fc1'\]\['b'\] has shape \(8,\) float32 in "
+    r"the checkpoint but \(4,\) float32 in the target",
+  ):
     load_params(tmp_path / "p.msgpack", like=like)
 
 
@@ -198,7 +232,7 @@ def test_load_params_rejects_truncated_corrupt_and_foreign_files(tmp_path):
   # flip one byte inside the stored bytes of out/w (the last leaf written)
   w_bytes = np.asarray(params["out"]["w"]).tobytes()
   at = data.rindex(w_bytes) + 5
-  flipped = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+  flipped = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
   (tmp_path / "flip.msgpack").write_bytes(flipped)
   with pytest.raises(CheckpointError, match=r"leaf \['out'\]\['w'\] is corrupt"):
     load_params(tmp_path / "flip.msgpack")
@@ -213,18 +247,42 @@ def test_early_stopping_best_checkpoint_survives_pruning_and_resume_returns_it(t
   x = rng.normal(size=(32, 1)).astype(np.float32)
   x_val = rng.normal(size=(16, 1)).astype(np.float32)
   model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
-  args = dict(key=jax.random.key(0), batch_size=32, shuffle=False, progress=False,
-              validation_data=(x_val, x_val), patience=4, min_delta=1e-3)
+  args = dict(
+    key=jax.random.key(0),
+    batch_size=32,
+    shuffle=False,
+    progress=False,
+    validation_data=(x_val, x_val),
+    patience=4,
+    min_delta=1e-3,
+  )
   whole = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x, epochs=200, **args)
   assert whole.stopped_early
-  part = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x,
-             epochs=whole.best_epoch + 3, checkpoint_dir=tmp_path, keep_checkpoints=1, **args)
+  part = fit(
+    model,
+    fnn.losses.mean_squared_error,
+    optax.sgd(0.05),
+    x,
+    2 * x,
+    epochs=whole.best_epoch + 3,
+    checkpoint_dir=tmp_path,
+    keep_checkpoints=1,
+    **args,
+  )
   assert not part.stopped_early  # interrupted before patience ran out
   manager = CheckpointManager(tmp_path, best_metric="val_loss")
   assert manager.best_step() == whole.best_epoch + 1  # one step per epoch
   assert manager.latest_step() == whole.best_epoch + 3
-  resumed = fit(model, fnn.losses.mean_squared_error, optax.sgd(0.05), x, 2 * x, epochs=200,
-                resume=tmp_path, **args)
+  resumed = fit(
+    model,
+    fnn.losses.mean_squared_error,
+    optax.sgd(0.05),
+    x,
+    2 * x,
+    epochs=200,
+    resume=tmp_path,
+    **args,
+  )
   _assert_trees_equal(resumed.state, whole.state)
   assert resumed.best_epoch == whole.best_epoch and resumed.stopped_early
   np.testing.assert_array_equal(resumed.history["val_loss"], whole.history["val_loss"])
@@ -239,8 +297,9 @@ def _three_checkpoints(directory):
   states = {}
   for step in (1, 2, 3):
     ts = _state()
-    states[step] = ts._replace(step=jnp.int32(step),
-                               params=jax.tree.map(lambda p, s=step: p + s, ts.params))
+    states[step] = ts._replace(
+      step=jnp.int32(step), params=jax.tree.map(lambda p, s=step: p + s, ts.params)
+    )
     manager.save(step, states[step])
   return manager, states
 
@@ -255,13 +314,25 @@ def _damage(folder, how):
     open(f, "wb").write(bytes(data))
 
 
-@pytest.mark.parametrize("how,why", [("truncate", r"is truncated or damaged \(\d+ bytes, \d+ "
-                                      r"when saved\)"), ("flip", r"is corrupt \(its CRC-32")])
+@pytest.mark.parametrize(
+  "how,why",
+  [
+    (
+      "truncate",
+      r"is truncated or damaged \(\d+ bytes, \d+ "
+      r"when saved\)",
+    ),
+    ("flip", r"is corrupt \(its CRC-32"),
+  ],
+)
 def test_a_damaged_latest_checkpoint_restores_the_one_before_with_a_warning(tmp_path, how, why):
   manager, states = _three_checkpoints(tmp_path)
   _damage(tmp_path / "3", how)
-  with pytest.warns(CheckpointWarning, match=r"CheckpointManager.restore: skipping checkpoint 3 "
-                    rf"in .*: file state/.*{why}.*; trying the one before"):
+  with pytest.warns(
+    CheckpointWarning,
+    match=r"CheckpointManager.restore: skipping checkpoint 3 "
+    rf"in .*: file state/.*{why}.*; trying the one before",
+  ):
     restored, _ = CheckpointManager(tmp_path).restore(like=_state(seed=9))
   _assert_trees_equal(restored, states[2])
   with pytest.warns(CheckpointWarning, match=r"latest_readable_step: skipping checkpoint 3"):
@@ -277,8 +348,11 @@ def test_a_junk_step_folder_next_to_good_checkpoints_is_skipped_the_same_way(tmp
   (tmp_path / "7" / "notes.txt").write_text("not a checkpoint")
   manager = CheckpointManager(tmp_path)
   assert manager.all_steps() == [1, 2, 3, 7]
-  with pytest.warns(CheckpointWarning, match=r"skipping checkpoint 7 in .*: its meta data cannot "
-                    r"be read"):
+  with pytest.warns(
+    CheckpointWarning,
+    match=r"skipping checkpoint 7 in .*: its meta data cannot "
+    r"be read",
+  ):
     restored, _ = manager.restore(like=_state())
   _assert_trees_equal(restored, states[3])
 
@@ -287,9 +361,14 @@ def test_no_readable_checkpoint_at_all_is_an_error_listing_each_reason(tmp_path)
   manager, _ = _three_checkpoints(tmp_path)
   for step in (1, 2, 3):
     _damage(tmp_path / str(step), "truncate")
-  with pytest.warns(CheckpointWarning), pytest.raises(
-      CheckpointError, match=r"no readable checkpoint in .* \(checkpoint 3 .*; checkpoint 2 .*; "
-      r"checkpoint 1 .*truncated"):
+  with (
+    pytest.warns(CheckpointWarning),
+    pytest.raises(
+      CheckpointError,
+      match=r"no readable checkpoint in .* \(checkpoint 3 .*; checkpoint 2 .*; "
+      r"checkpoint 1 .*truncated",
+    ),
+  ):
     manager.restore(like=_state())
 
 
@@ -333,8 +412,11 @@ def test_a_changed_batch_size_or_optimizer_is_reported_on_restore(tmp_path):
   manager.save(1, ts, config=config)
   restored, meta = manager.restore(like=ts, config=config)
   assert meta["config"] == config
-  with pytest.raises(CheckpointError, match=r"checkpoint 1 in .*: was saved by a run with other "
-                     r"settings: batch_size=8 then, 16 now\. Resume with the settings"):
+  with pytest.raises(
+    CheckpointError,
+    match=r"checkpoint 1 in .*: was saved by a run with other "
+    r"settings: batch_size=8 then, 16 now\. Resume with the settings",
+  ):
     manager.restore(like=ts, config={**config, "batch_size": 16})
   # adamw's state has exactly adam's leaves (its extra states are empty), so only the
   # structure tells them apart
@@ -357,10 +439,16 @@ def test_save_params_creates_missing_folders_and_refuses_a_folder_path(tmp_path)
   params = {"w": jnp.ones((2, 2))}
   save_params(tmp_path / "a" / "b" / "p.msgpack", params)
   _assert_trees_equal(load_params(tmp_path / "a" / "b" / "p.msgpack"), params)
-  with pytest.raises(CheckpointError, match=r"checkpoint.save_params: .*a is a folder; pass a "
-                     r"file path such as .*params.msgpack"):
+  with pytest.raises(
+    CheckpointError,
+    match=r"checkpoint.save_params: .*a is a folder; pass a "
+    r"file path such as .*params.msgpack",
+  ):
     save_params(tmp_path / "a", params)
   (tmp_path / "file").write_text("x")
-  with pytest.raises(CheckpointError, match=r"cannot create the folder .*file.* a part of that "
-                     r"path is a file"):
+  with pytest.raises(
+    CheckpointError,
+    match=r"cannot create the folder .*file.* a part of that "
+    r"path is a file",
+  ):
     save_params(tmp_path / "file" / "p.msgpack", params)

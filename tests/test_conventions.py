@@ -37,8 +37,11 @@ def _public_callables():
       seen.add(id(obj))
       targets = [obj]
       if inspect.isclass(obj):
-        targets = [getattr(obj, m) for m in vars(obj)
-                   if not m.startswith("_") and inspect.isfunction(getattr(obj, m))]
+        targets = [
+          getattr(obj, m)
+          for m in vars(obj)
+          if not m.startswith("_") and inspect.isfunction(getattr(obj, m))
+        ]
         targets = [m for m in targets if getattr(m, "__qualname__", "").startswith(obj.__name__)]
       for target in targets:
         yield f"{module.__name__}.{target.__qualname__}", target
@@ -61,8 +64,11 @@ def _key_rule_violation(fn):
 
 
 def test_every_public_function_takes_its_key_first_or_keyword_only():
-  violations = [f"{name}: {why}" for name, fn in _public_callables()
-                if (why := _key_rule_violation(fn)) is not None]
+  violations = [
+    f"{name}: {why}"
+    for name, fn in _public_callables()
+    if (why := _key_rule_violation(fn)) is not None
+  ]
   assert not violations, "the key rule (docs/design.md) is broken by:\n" + "\n".join(violations)
 
 
@@ -86,8 +92,11 @@ def _long_functions(path: pathlib.Path):
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
       continue
     body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
-                                                             ast.Constant):
+    if (
+      body
+      and isinstance(body[0], ast.Expr)
+      and isinstance(getattr(body[0], "value", None), ast.Constant)
+    ):
       body = body[1:]  # the docstring does not count
     if not body:
       continue
@@ -101,7 +110,8 @@ def test_no_function_in_fnn_is_longer_than_sixty_lines_of_code():
   assert not long, "functions over 60 lines of code:\n" + "\n".join(long)
 
 
-@pytest.mark.parametrize("layer", [fnn.layers.Conv(8, (3, 3)), fnn.layers.MaxPool((2, 2)),
-                                   fnn.models.mlp(4, [8], 2)])
+@pytest.mark.parametrize(
+  "layer", [fnn.layers.Conv(8, (3, 3)), fnn.layers.MaxPool((2, 2)), fnn.models.mlp(4, [8], 2)]
+)
 def test_layers_are_hashable(layer):
   assert hash(layer) == hash(layer)

@@ -9,7 +9,10 @@ from fnn.layers import Dense, Relu
 def test_serial_error_names_the_path_and_both_shapes():
   model = fnn.named_serial(("fc1", Dense(8)), ("act", Relu()), ("fc2", Dense(3)))
   params, state, _ = model.init(jax.random.key(0), (1, 5))
-  with pytest.raises(fnn.ShapeError, match=r"named_serial\[0\] 'fc1' Dense\(8\): expected x\[\.\.\., 5\], got shape \(4, 6\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"named_serial\[0\] 'fc1' Dense\(8\): expected x\[\.\.\., 5\], got shape \(4, 6\)",
+  ):
     model.apply(params, state, jnp.ones((4, 6)))
 
 
@@ -47,11 +50,14 @@ def test_residual_adds_the_input():
 
 def test_child_keys_are_fold_ins_so_dropout_masks_differ_between_children():
   from fnn.layers import Dropout
+
   model = fnn.serial(Dropout(0.5), Dropout(0.5))
   x = jnp.ones((1, 100))
   y, _ = model.apply(model.init(None, (1, 100))[0], ((), ()), x, key=jax.random.key(0), train=True)
   first, _ = Dropout(0.5).apply({}, {}, x, key=jax.random.fold_in(jax.random.key(0), 0), train=True)
-  second, _ = Dropout(0.5).apply({}, {}, first, key=jax.random.fold_in(jax.random.key(0), 1), train=True)
+  second, _ = Dropout(0.5).apply(
+    {}, {}, first, key=jax.random.fold_in(jax.random.key(0), 1), train=True
+  )
   assert jnp.array_equal(y, second)
 
 
@@ -62,11 +68,16 @@ def test_output_shape_without_allocating():
 def test_layers_are_hashable_with_a_frozen_geometry():
   from fnn.core import Geometry
   from fnn.layers import AvgPool, Conv, MaxPool
+
   conv = Conv(8, (3, 3))
   assert hash(conv) == hash(conv) and {conv: 1}[conv] == 1
   assert isinstance(conv.geometry, Geometry) and conv.geometry.kernel == (3, 3)
-  for layer in (MaxPool((2, 2)), AvgPool(3, stride=1, padding="SAME"),
-                Conv(4, 3, padding=((1, 2),)), fnn.serial(conv, MaxPool(2))):
+  for layer in (
+    MaxPool((2, 2)),
+    AvgPool(3, stride=1, padding="SAME"),
+    Conv(4, 3, padding=((1, 2),)),
+    fnn.serial(conv, MaxPool(2)),
+  ):
     hash(layer)
   # two separately built layers are different cache keys, as their closures differ
   assert Conv(8, (3, 3)) != conv

@@ -13,9 +13,9 @@ def test_gradcheck_passes_a_correct_gradient():
 def test_gradcheck_finds_a_wrong_gradient_and_names_where():
   @jax.custom_vjp
   def bad_square(x):
-    return x ** 2
+    return x**2
 
-  bad_square.defvjp(lambda x: (x ** 2, x), lambda x, g: (g * 3 * x,))  # should be 2x
+  bad_square.defvjp(lambda x: (x**2, x), lambda x, g: (g * 3 * x,))  # should be 2x
   params = {"ok": jnp.array([1.0, 2.0]), "bad": jnp.array([0.5, -1.5, 2.0])}
   result = fnn.gradcheck(lambda p: jnp.sum(p["ok"] ** 2) + jnp.sum(bad_square(p["bad"])), params)
   assert result.path == "['bad']"

@@ -10,15 +10,18 @@ SHAPE = (3, 3, 64, 128)  # a conv kernel: fan_in = 3·3·64, fan_out = 3·3·128
 FAN_IN, FAN_OUT = 9 * 64, 9 * 128
 
 
-@pytest.mark.parametrize("fn,variance", [
+@pytest.mark.parametrize(
+  "fn,variance",
+  [
     (init.glorot_normal, 2 / (FAN_IN + FAN_OUT)),
     (init.glorot_uniform, 2 / (FAN_IN + FAN_OUT)),
     (init.he_normal, 2 / FAN_IN),
     (init.he_uniform, 2 / FAN_IN),
     (init.lecun_normal, 1 / FAN_IN),
     (init.lecun_uniform, 1 / FAN_IN),
-    (init.normal(0.05), 0.05 ** 2),
-])
+    (init.normal(0.05), 0.05**2),
+  ],
+)
 def test_initializer_variance_follows_fan_in_and_fan_out_of_hwio_kernels(fn, variance):
   w = fn(KEY, SHAPE, jnp.float32)
   assert abs(float(jnp.var(w)) / variance - 1) < 0.03

@@ -13,8 +13,9 @@ def test_softmax_cross_entropy_integer_and_one_hot_agree_with_optax():
   labels = jnp.array([0, 3, 1, 2, 3])
   ref = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
   np.testing.assert_allclose(losses.softmax_cross_entropy(logits, labels), ref, rtol=1e-6)
-  np.testing.assert_allclose(losses.softmax_cross_entropy(logits, jax.nn.one_hot(labels, 4)),
-                             ref, rtol=1e-6)
+  np.testing.assert_allclose(
+    losses.softmax_cross_entropy(logits, jax.nn.one_hot(labels, 4)), ref, rtol=1e-6
+  )
 
 
 def test_softmax_cross_entropy_is_finite_for_huge_logits():
@@ -56,7 +57,9 @@ def test_l2_penalty_is_half_sum_of_squared_weights_and_skips_biases():
 
 
 def test_loss_shape_mismatch_raises():
-  with pytest.raises(fnn.ShapeError, match=r"predictions have shape \(3,\) but targets have shape \(3, 1\)"):
+  with pytest.raises(
+    fnn.ShapeError, match=r"predictions have shape \(3,\) but targets have shape \(3, 1\)"
+  ):
     losses.mean_squared_error(jnp.ones(3), jnp.ones((3, 1)))
 
 
@@ -66,6 +69,7 @@ def test_loss_shape_mismatch_raises():
 
 def test_l2_penalty_counts_every_matrix_of_a_hopfield_layer_whatever_its_name():
   from fnn.energy.hopfield import Hopfield
+
   model = fnn.serial(fnn.layers.Dense(6), Hopfield(5, features=4), fnn.layers.LayerNorm())
   params, _, _ = model.init(jax.random.key(0), (1, 3))
   hopfield = params[1]
@@ -91,8 +95,11 @@ def test_l2_penalty_takes_a_replacement_mask_function_or_tree():
 
 def test_cross_entropy_label_out_of_range_raises_naming_label_index_and_range():
   logits = jnp.zeros((4, 10))
-  with pytest.raises(ValueError, match=r"losses.softmax_cross_entropy: label 10 at index 2 is "
-                     r"outside \[0, 10\) \(the model has 10 outputs"):
+  with pytest.raises(
+    ValueError,
+    match=r"losses.softmax_cross_entropy: label 10 at index 2 is "
+    r"outside \[0, 10\) \(the model has 10 outputs",
+  ):
     losses.softmax_cross_entropy(logits, jnp.array([0, 9, 10, 3]))
   with pytest.raises(ValueError, match=r"label -1 at index 0 is outside \[0, 10\)"):
     losses.softmax_cross_entropy(logits, jnp.array([-1, 9, 1, 3]))
@@ -111,11 +118,13 @@ def test_check_targets_is_what_fit_calls_on_the_host():
     check((1, 3), np.array([0, 3, 7]))
   seq = losses.per_step_cross_entropy.check_targets
   labels = np.array([[1, 2, -1], [0, -1, -1]])
-  with pytest.raises(ValueError,
-                     match=r"losses.per_step_cross_entropy: label -1 at index \(0, 2\)"):
+  with pytest.raises(
+    ValueError, match=r"losses.per_step_cross_entropy: label -1 at index \(0, 2\)"
+  ):
     seq(fnn.layers.RNNInput((1, 3, 4), (1,)), labels)
-  seq(fnn.layers.RNNInput((1, 3, 4), (1,)), labels,
-      mask=fnn.layers.step_mask(np.array([2, 1]), 3))  # padded steps are not checked
+  seq(
+    fnn.layers.RNNInput((1, 3, 4), (1,)), labels, mask=fnn.layers.step_mask(np.array([2, 1]), 3)
+  )  # padded steps are not checked
 
 
 # ---------------------------------------------------------------------------
@@ -135,16 +144,19 @@ def test_masked_loss_averages_each_sequence_over_its_real_steps_only():
   t = jnp.asarray(rng.normal(size=(3, 4, 2)), jnp.float32)
   lengths = np.array([4, 2, 0])
   t_padded = t.at[1, 2:].set(jnp.nan).at[2].set(jnp.nan)  # pad values never matter
-  got = losses.masked(losses.mean_squared_error)(fnn.layers.RNNInput(y, jnp.asarray(lengths)),
-                                                 t_padded)
+  got = losses.masked(losses.mean_squared_error)(
+    fnn.layers.RNNInput(y, jnp.asarray(lengths)), t_padded
+  )
   for n, length in enumerate(lengths):
     want = np.mean((np.asarray(y[n, :length]) - np.asarray(t[n, :length])) ** 2) if length else 0
     np.testing.assert_allclose(got[n], want, rtol=1e-6)
   mask = fnn.layers.step_mask(jnp.asarray(lengths), 4)
-  np.testing.assert_array_equal(losses.masked(losses.mean_squared_error)(y, t_padded, mask=mask),
-                                got)
-  grads = jax.grad(lambda y: losses.masked(losses.mean_squared_error)(y, t_padded, mask=mask)
-                   .sum())(y)
+  np.testing.assert_array_equal(
+    losses.masked(losses.mean_squared_error)(y, t_padded, mask=mask), got
+  )
+  grads = jax.grad(
+    lambda y: losses.masked(losses.mean_squared_error)(y, t_padded, mask=mask).sum()
+  )(y)
   assert np.isfinite(grads).all() and not np.asarray(grads[1, 2:]).any()
 
 
@@ -158,8 +170,11 @@ def test_masked_loss_with_padded_labels_of_minus_one_in_an_eager_call():
 
 
 def test_masked_loss_rejects_targets_that_are_not_per_step():
-  with pytest.raises(fnn.ShapeError, match=r"losses.masked\(mean_squared_error\): expected "
-                     r"outputs \(N, T, \.\.\.\) and targets"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"losses.masked\(mean_squared_error\): expected "
+    r"outputs \(N, T, \.\.\.\) and targets",
+  ):
     losses.masked(losses.mean_squared_error)(jnp.ones((2, 3, 1)), jnp.ones((2, 1)))
 
 
@@ -168,6 +183,7 @@ def test_lstm_many_to_many_fit_with_a_masked_loss_equals_each_sequence_alone():
   sequences of each one's loss computed alone (unpadded), and training lowers it.
   """
   from fnn.layers import RNN, Dense, LSTMCell, RNNInput
+
   rng = np.random.default_rng(0)
   n, t = 6, 7
   lengths = np.array([7, 3, 5, 1, 6, 2])
@@ -180,13 +196,18 @@ def test_lstm_many_to_many_fit_with_a_masked_loss_equals_each_sequence_alone():
   inputs = RNNInput(jnp.asarray(x), jnp.asarray(lengths))
 
   def alone(params, state):
-    per_seq = [losses.mean_squared_error(model.apply(params, state, x[i:i + 1, :lengths[i]])[0][0],
-                                         y[i, :lengths[i]]).mean() for i in range(n)]
+    per_seq = [
+      losses.mean_squared_error(
+        model.apply(params, state, x[i : i + 1, : lengths[i]])[0][0], y[i, : lengths[i]]
+      ).mean()
+      for i in range(n)
+    ]
     return float(np.mean(per_seq))
 
   ts0 = fnn.train.init_train_state(key, model, opt, RNNInput((1, t, 2), (1,)))
-  result = fnn.train.fit(model, loss, opt, inputs, y, key=key, epochs=30, batch_size=n,
-                         shuffle=False, progress=False)
+  result = fnn.train.fit(
+    model, loss, opt, inputs, y, key=key, epochs=30, batch_size=n, shuffle=False, progress=False
+  )
   history = result.history["loss"]
   np.testing.assert_allclose(history[0], alone(ts0.params, ts0.state), rtol=1e-5)
   trained = result.state

@@ -33,14 +33,24 @@ def test_adamw_with_the_decay_mask_leaves_biases_undecayed():
 
 def _frozen_fit(selectors, model=None):
   model = model or fnn.models.mlp(4, [8, 8], 3)
-  opt = optax.multi_transform({"trainable": optax.adam(1e-2), "frozen": optax.set_to_zero()},
-                              masks.freeze(*selectors))
+  opt = optax.multi_transform(
+    {"trainable": optax.adam(1e-2), "frozen": optax.set_to_zero()}, masks.freeze(*selectors)
+  )
   rng = np.random.default_rng(0)
   x = rng.normal(size=(32, 4)).astype(np.float32)
   y = (x[:, 0] > 0).astype(np.int32)
   ts = fnn.train.init_train_state(jax.random.key(0), model, opt, (1, 4))
-  result = fnn.train.fit(model, fnn.losses.softmax_cross_entropy, opt, x, y, train_state=ts,
-                         epochs=2, batch_size=8, progress=False)
+  result = fnn.train.fit(
+    model,
+    fnn.losses.softmax_cross_entropy,
+    opt,
+    x,
+    y,
+    train_state=ts,
+    epochs=2,
+    batch_size=8,
+    progress=False,
+  )
   return ts.params, result.state.params
 
 
@@ -63,8 +73,11 @@ def test_freeze_by_path_and_serial_index():
 
 def test_freeze_a_name_that_matches_nothing_raises_listing_the_keys():
   params = fnn.models.mlp(4, [8], 3).init(jax.random.key(0), (1, 4))[0]
-  with pytest.raises(ValueError, match=r"masks.freeze: 'fc_1' names no parameter; the params' "
-                     r"top-level keys are \['fc1', 'out'\]"):
+  with pytest.raises(
+    ValueError,
+    match=r"masks.freeze: 'fc_1' names no parameter; the params' "
+    r"top-level keys are \['fc1', 'out'\]",
+  ):
     masks.freeze("fc_1")(params)
   with pytest.raises(TypeError, match=r"masks.freeze: a selector is a layer name"):
     masks.freeze(3.5)

@@ -16,7 +16,9 @@ def _data():
 def test_accuracy_matches_sklearn():
   logits, labels = _data()
   ref = skm.accuracy_score(labels, logits.argmax(-1))
-  np.testing.assert_allclose(metrics.accuracy(jnp.asarray(logits), jnp.asarray(labels)), ref, rtol=1e-6)
+  np.testing.assert_allclose(
+    metrics.accuracy(jnp.asarray(logits), jnp.asarray(labels)), ref, rtol=1e-6
+  )
 
 
 def test_top_k_accuracy_matches_sklearn():
@@ -30,4 +32,6 @@ def test_confusion_matrix_matches_sklearn():
   logits, labels = _data()
   ref = skm.confusion_matrix(labels, logits.argmax(-1), labels=np.arange(6))
   np.testing.assert_array_equal(metrics.confusion_matrix(logits, labels, 6), ref)
-  np.testing.assert_array_equal(jax.jit(metrics.confusion_matrix, static_argnums=2)(logits, labels, 6), ref)
+  np.testing.assert_array_equal(
+    jax.jit(metrics.confusion_matrix, static_argnums=2)(logits, labels, 6), ref
+  )

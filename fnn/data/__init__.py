@@ -73,4 +73,25 @@ def digit_prototypes(split: str = "train"):
   return np.where(means.reshape(10, 64) > 0.5, 1, -1).astype(np.int32)
 
 
-__all__ = ["DIGITS_SPLIT_SEED", "DIGITS_TEST_SIZE", "augment", "balanced_subset", "digit_prototypes", "iterate_batches", "load_csv", "load_digits", "load_idx", "load_mnist", "load_text", "min_max_scale", "moons", "noisy_sine", "one_hot", "pca_whiten", "split", "standardize", "two_spirals", "xor"]
+__all__ = [
+  "DIGITS_SPLIT_SEED",
+  "DIGITS_TEST_SIZE",
+  "augment",
+  "balanced_subset",
+  "digit_prototypes",
+  "iterate_batches",
+  "load_csv",
+  "load_digits",
+  "load_idx",
+  "load_mnist",
+  "load_text",
+  "min_max_scale",
+  "moons",
+  "noisy_sine",
+  "one_hot",
+  "pca_whiten",
+  "split",
+  "standardize",
+  "two_spirals",
+  "xor",
+]

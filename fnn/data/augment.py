@@ -17,8 +17,10 @@ from fnn.core import Layer, check_key, check_train
 
 def _spatial(image):
   if image.ndim not in (2, 3):
-    raise ValueError(f"augment: expected one image (H, W) or (H, W, C), got shape {image.shape}; "
-                     "use augment_batch for a batch")
+    raise ValueError(
+      f"augment: expected one image (H, W) or (H, W, C), got shape {image.shape}; "
+      "use augment_batch for a batch"
+    )
   return image.shape[0], image.shape[1]
 
 
@@ -40,8 +42,9 @@ def rotate(image, degrees):
   h, w = _spatial(image)
   theta = jnp.deg2rad(degrees)
   cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-  r, c = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32),
-                      indexing="ij")
+  r, c = jnp.meshgrid(
+    jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32), indexing="ij"
+  )
   # inverse map: where in the source does output pixel (r, c) come from
   cos, sin = jnp.cos(theta), jnp.sin(theta)
   src_r = cy + cos * (r - cy) + sin * (c - cx)

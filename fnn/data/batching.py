@@ -21,5 +21,5 @@ def iterate_batches(x, y, batch_size: int, *, key=None, drop_remainder: bool = F
   order = np.arange(n) if key is None else np.asarray(jax.random.permutation(key, n))
   stop = n - n % batch_size if drop_remainder else n
   for start in range(0, stop, batch_size):
-    idx = order[start:start + batch_size]
+    idx = order[start : start + batch_size]
     yield x[idx], y[idx]

@@ -16,8 +16,8 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 _GZIP_MAGIC = b"\x1f\x8b"
 
 MNIST_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+  "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+  "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
 
@@ -51,24 +51,31 @@ def load_idx(path) -> np.ndarray:
     raise ValueError(f"load_idx: {path} has {len(data)} bytes, too short for an IDX header")
   if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
     raise ValueError(
-        f"load_idx: {path} has magic number 0x{data[:4].hex()}, not an IDX file (expected "
-        "0x0000TTNN with type TT in 08, 09, 0b, 0c, 0d, 0e and NN dimensions, e.g. "
-        "0x00000803 for MNIST images)")
+      f"load_idx: {path} has magic number 0x{data[:4].hex()}, not an IDX file (expected "
+      "0x0000TTNN with type TT in 08, 09, 0b, 0c, 0d, 0e and NN dimensions, e.g. "
+      "0x00000803 for MNIST images)"
+    )
   ndim = data[3]
   header = 4 + 4 * ndim
   if len(data) < header:
-    raise ValueError(f"load_idx: {path} is truncated inside its header ({len(data)} bytes, "
-                     f"the header of a {ndim}-d IDX file needs {header})")
+    raise ValueError(
+      f"load_idx: {path} is truncated inside its header ({len(data)} bytes, "
+      f"the header of a {ndim}-d IDX file needs {header})"
+    )
   shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
   dtype = np.dtype(_IDX_DTYPES[data[2]])
   expected = int(np.prod(shape)) * dtype.itemsize
   got = len(data) - header
   if got < expected:
-    raise ValueError(f"load_idx: {path} is truncated: its header announces shape {shape} "
-                     f"({expected} bytes of data) but the file has {got}")
+    raise ValueError(
+      f"load_idx: {path} is truncated: its header announces shape {shape} "
+      f"({expected} bytes of data) but the file has {got}"
+    )
   if got > expected:
-    raise ValueError(f"load_idx: {path} has {got - expected} bytes after the {shape} array; "
-                     "it is not a valid IDX file")
+    raise ValueError(
+      f"load_idx: {path} has {got - expected} bytes after the {shape} array; "
+      "it is not a valid IDX file"
+    )
   return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -101,8 +108,10 @@ def load_mnist(directory, split: str = "train", *, normalize: bool = True):
   images = load_idx(_find(directory, images_stem))
   labels = load_idx(_find(directory, labels_stem))
   if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-    raise ValueError(f"load_mnist: {split} images have shape {images.shape} and labels "
-                     f"{labels.shape}; expected (n, rows, cols) and (n,)")
+    raise ValueError(
+      f"load_mnist: {split} images have shape {images.shape} and labels "
+      f"{labels.shape}; expected (n, rows, cols) and (n,)"
+    )
   images = images.astype(np.float32) / 255.0 if normalize else images
   return images, labels.astype(np.int32)
 
@@ -131,8 +140,10 @@ def load_csv(path, *, delimiter: str = ",", header: bool = True) -> dict:
   for i, row in enumerate(body):
     if len(row) != len(names):
       line = i + (2 if header else 1)
-      raise ValueError(f"load_csv: {path} line {line} has {len(row)} fields, expected "
-                       f"{len(names)} ({', '.join(names)})")
+      raise ValueError(
+        f"load_csv: {path} line {line} has {len(row)} fields, expected "
+        f"{len(names)} ({', '.join(names)})"
+      )
   columns = {}
   for j, name in enumerate(names):
     values = [row[j] for row in body]

@@ -34,8 +34,9 @@ def min_max_scale(train, *others, feature_range=(0.0, 1.0)):
   """
   lo, hi = feature_range
   if not hi > lo:
-    raise ValueError(f"min_max_scale: feature_range must be (low, high) with low < high, "
-                     f"got {feature_range}")
+    raise ValueError(
+      f"min_max_scale: feature_range must be (low, high) with low < high, got {feature_range}"
+    )
   train = np.asarray(train, np.float32)
   mn, mx = train.min(axis=0), train.max(axis=0)
   span = np.where(mx > mn, mx - mn, 1.0)
@@ -73,6 +74,8 @@ def one_hot(labels, num_classes: int):
   if not np.issubdtype(labels.dtype, np.integer):
     raise TypeError(f"one_hot: labels must be integers, got {labels.dtype}")
   if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-    raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got values in "
-                     f"[{labels.min()}, {labels.max()}]")
+    raise ValueError(
+      f"one_hot: labels must be in [0, {num_classes}), got values in "
+      f"[{labels.min()}, {labels.max()}]"
+    )
   return np.eye(num_classes, dtype=np.float32)[labels]

@@ -18,11 +18,16 @@ PyTree = Any
 
 def _generator(where: str, seed) -> np.random.Generator:
   if isinstance(seed, (bool, np.bool_)) or not isinstance(
-      seed, (int, np.integer, np.random.Generator)):
-    hint = (" (a jax.random key: these host-side helpers draw with numpy; pass an int)"
-            if hasattr(seed, "dtype") else "")
-    raise TypeError(f"{where}: seed must be an int or a numpy.random.Generator, got "
-                    f"{type(seed).__name__}{hint}")
+    seed, (int, np.integer, np.random.Generator)
+  ):
+    hint = (
+      " (a jax.random key: these host-side helpers draw with numpy; pass an int)"
+      if hasattr(seed, "dtype")
+      else ""
+    )
+    raise TypeError(
+      f"{where}: seed must be an int or a numpy.random.Generator, got {type(seed).__name__}{hint}"
+    )
   return np.random.default_rng(seed)
 
 
@@ -31,8 +36,9 @@ def _num_rows(where: str, arrays) -> int:
   if not sizes:
     raise ValueError(f"{where}: pass at least one array")
   if len(sizes) != 1 or -1 in sizes:
-    raise ValueError(f"{where}: the arrays must share their leading axis (rows), got sizes "
-                     f"{sorted(sizes)}")
+    raise ValueError(
+      f"{where}: the arrays must share their leading axis (rows), got sizes {sorted(sizes)}"
+    )
   return sizes.pop()
 
 
@@ -70,19 +76,20 @@ def split(*arrays, fractions: Sequence[float], seed=None, stratify=None) -> tupl
   n = _num_rows(where, arrays)
   fractions = tuple(float(f) for f in fractions)
   if len(fractions) < 2 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
-    raise ValueError(f"{where}: fractions must be two or more non-negative numbers summing to "
-                     f"1, got {fractions}")
+    raise ValueError(
+      f"{where}: fractions must be two or more non-negative numbers summing to 1, got {fractions}"
+    )
   order = np.arange(n) if seed is None else _generator(where, seed).permutation(n)
   if stratify is None:
     cuts = _boundaries(fractions, n)
     # In order, slices: no copy of numpy inputs (fit's validation split of big data).
-    parts = [slice(lo, hi) if seed is None else order[lo:hi]
-             for lo, hi in zip(cuts[:-1], cuts[1:])]
+    parts = [slice(lo, hi) if seed is None else order[lo:hi] for lo, hi in zip(cuts[:-1], cuts[1:])]
   else:
     labels = np.asarray(stratify)
     if labels.shape != (n,):
-      raise ValueError(f"{where}: stratify must have shape ({n},), one label per row, got "
-                       f"{labels.shape}")
+      raise ValueError(
+        f"{where}: stratify must have shape ({n},), one label per row, got {labels.shape}"
+      )
     part_of = np.empty(n, np.int64)  # the part of each position in `order`
     for c in np.unique(labels):
       where_c = np.flatnonzero(labels[order] == c)
@@ -90,8 +97,7 @@ def split(*arrays, fractions: Sequence[float], seed=None, stratify=None) -> tupl
       for i, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:])):
         part_of[where_c[lo:hi]] = i
     parts = [order[part_of == i] for i in range(len(fractions))]
-  return tuple(tuple(jax.tree.map(lambda a, idx=idx: a[idx], a) for a in arrays)
-               for idx in parts)
+  return tuple(tuple(jax.tree.map(lambda a, idx=idx: a[idx], a) for a in arrays) for idx in parts)
 
 
 def balanced_subset(labels, per_class: int, *, seed, classes=None) -> np.ndarray:
@@ -122,7 +128,8 @@ def balanced_subset(labels, per_class: int, *, seed, classes=None) -> np.ndarray
   for c in classes:
     members = np.flatnonzero(labels == c)
     if len(members) < per_class:
-      raise ValueError(f"{where}: class {c} has {len(members)} examples, fewer than "
-                       f"per_class={per_class}")
+      raise ValueError(
+        f"{where}: class {c} has {len(members)} examples, fewer than per_class={per_class}"
+      )
     picks.append(rng.choice(members, per_class, replace=False))
   return np.concatenate(picks).astype(np.int64)

@@ -86,8 +86,9 @@ def moons(n: int = 200, noise: float = 0.0, *, key=None):
   return x, np.concatenate([np.zeros(n_out, np.int32), np.ones(n_in, np.int32)])
 
 
-def noisy_sine(n: int = 100, noise: float = 0.1, *, key=None, low: float = 0.0,
-               high: float = 2 * np.pi):
+def noisy_sine(
+  n: int = 100, noise: float = 0.1, *, key=None, low: float = 0.0, high: float = 2 * np.pi
+):
   """Regression data ``y = sin(x) + noise * N(0, 1)`` on evenly spaced ``x`` in [low, high].
 
   Returns:

@@ -41,21 +41,28 @@ def _recall(out_dir, seed):
   targets = np.repeat(x, PROBES_PER_DIGIT, axis=0)
   key = jax.random.key(seed)
   recalled = {
-      "pseudo-inverse": hp.recall(hp.pseudo_inverse(x), probes, key=key).state,
-      "modern": np.sign(hp.modern_recall(x.astype(np.float32), probes.astype(np.float32), 1.0)),
-      "Hebbian": hp.recall(hp.hebbian(x), probes, key=key).state,
+    "pseudo-inverse": hp.recall(hp.pseudo_inverse(x), probes, key=key).state,
+    "modern": np.sign(hp.modern_recall(x.astype(np.float32), probes.astype(np.float32), 1.0)),
+    "Hebbian": hp.recall(hp.hebbian(x), probes, key=key).state,
   }
-  rates = {name: float(np.mean(np.all(np.asarray(s) == targets, axis=1)))
-           for name, s in recalled.items()}
+  rates = {
+    name: float(np.mean(np.all(np.asarray(s) == targets, axis=1))) for name, s in recalled.items()
+  }
   first = slice(None, None, PROBES_PER_DIGIT)  # the first probe of each digit
   rows = {"stored": x, f"probe\n({FLIPPED:.0%} flipped)": probes[first]}
-  rows.update({f"{name}\n{rates[name]:.0%} exact": np.asarray(s)[first]
-               for name, s in recalled.items()})
+  rows.update(
+    {f"{name}\n{rates[name]:.0%} exact": np.asarray(s)[first] for name, s in recalled.items()}
+  )
   save_image_rows(
-      out_dir / "hopfield_recall.png", rows, (8, 8), vmin=-1, vmax=1,
-      title=f"10 stored digits (64 neurons) and the first probe of each ({FLIPPED:.0%} of pixels "
-            f"flipped), recalled by the\npseudo-inverse and Hebbian networks (asynchronous) and "
-            f"the modern network; exact-recall rates over all {len(probes)} probes")
+    out_dir / "hopfield_recall.png",
+    rows,
+    (8, 8),
+    vmin=-1,
+    vmax=1,
+    title=f"10 stored digits (64 neurons) and the first probe of each ({FLIPPED:.0%} of pixels "
+    f"flipped), recalled by the\npseudo-inverse and Hebbian networks (asynchronous) and "
+    f"the modern network; exact-recall rates over all {len(probes)} probes",
+  )
   return rates
 
 
@@ -67,28 +74,38 @@ def _tsp(out_dir, restarts, seed):
   lengths = np.asarray(tsp.tour_length(inst.distances, tours))
   best = int(np.argmin(lengths))
   gap = lengths[best] / optimum - 1
-  save_tour(out_dir / "tsp_eil51_tour.png", inst.coords, tours[best],
-            title=f"eil51: best of {restarts} annealed Hopfield-network tours\n"
-                  f"length {lengths[best]:.0f}, {gap:.1%} above the optimum {optimum}")
-  return {"eil51_best_length": float(lengths[best]), "eil51_gap": round(float(gap), 4),
-          "valid_rate": float(np.mean(np.asarray(result.valid)))}
+  save_tour(
+    out_dir / "tsp_eil51_tour.png",
+    inst.coords,
+    tours[best],
+    title=f"eil51: best of {restarts} annealed Hopfield-network tours\n"
+    f"length {lengths[best]:.0f}, {gap:.1%} above the optimum {optimum}",
+  )
+  return {
+    "eil51_best_length": float(lengths[best]),
+    "eil51_gap": round(float(gap), 4),
+    "valid_rate": float(np.mean(np.asarray(result.valid))),
+  }
 
 
 def run(out_dir, restarts=16, seed=0):
   rates = _recall(out_dir, seed)
   tour = _tsp(out_dir, restarts, seed)
-  print(f"digit recall from {FLIPPED:.0%} flipped pixels ({10 * PROBES_PER_DIGIT} probes, exact): "
-        f"pseudo-inverse {rates['pseudo-inverse']:.0%}, modern {rates['modern']:.0%}, "
-        f"Hebbian {rates['Hebbian']:.0%}; eil51 best of {restarts} restarts: "
-        f"{tour['eil51_best_length']:.0f} (gap {tour['eil51_gap']:.1%}), "
-        f"valid {tour['valid_rate']:.0%}")
+  print(
+    f"digit recall from {FLIPPED:.0%} flipped pixels ({10 * PROBES_PER_DIGIT} probes, exact): "
+    f"pseudo-inverse {rates['pseudo-inverse']:.0%}, modern {rates['modern']:.0%}, "
+    f"Hebbian {rates['Hebbian']:.0%}; eil51 best of {restarts} restarts: "
+    f"{tour['eil51_best_length']:.0f} (gap {tour['eil51_gap']:.1%}), "
+    f"valid {tour['valid_rate']:.0%}"
+  )
   return {
-      "digit_recall_rate": round(rates["pseudo-inverse"], 3),
-      "digit_recall_rate_measures": (
-          f"fraction of {10 * PROBES_PER_DIGIT} probes ({PROBES_PER_DIGIT} per digit, "
-          f"{FLIPPED:.0%} of the 64 pixels flipped) that the pseudo-inverse Hopfield network "
-          f"(asynchronous updates) returns exactly to the stored prototype"),
-      "modern_recall_rate": round(rates["modern"], 3),
-      "hebbian_recall_rate": round(rates["Hebbian"], 3),
-      **tour,
+    "digit_recall_rate": round(rates["pseudo-inverse"], 3),
+    "digit_recall_rate_measures": (
+      f"fraction of {10 * PROBES_PER_DIGIT} probes ({PROBES_PER_DIGIT} per digit, "
+      f"{FLIPPED:.0%} of the 64 pixels flipped) that the pseudo-inverse Hopfield network "
+      f"(asynchronous updates) returns exactly to the stored prototype"
+    ),
+    "modern_recall_rate": round(rates["modern"], 3),
+    "hebbian_recall_rate": round(rates["Hebbian"], 3),
+    **tour,
   }

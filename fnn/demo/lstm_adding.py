@@ -24,8 +24,17 @@ def run(out_dir, length=50, hidden=32, epochs=8, seed=0):
   # Clipping the global gradient norm keeps a rare exploding BPTT gradient from
   # wrecking the run.
   optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(3e-3))
-  fit = fnn.train.fit(model, fnn.losses.mean_squared_error, optimizer, x, y, key=k_fit,
-                      epochs=epochs, batch_size=64, validation_data=(x_test, y_test))
+  fit = fnn.train.fit(
+    model,
+    fnn.losses.mean_squared_error,
+    optimizer,
+    x,
+    y,
+    key=k_fit,
+    epochs=epochs,
+    batch_size=64,
+    validation_data=(x_test, y_test),
+  )
   pred, _ = jax.jit(model.apply)(fit.state.params, fit.state.state, x_test)
   test_mse = float(jnp.mean((pred - y_test) ** 2))
   baseline = float(jnp.mean((1.0 - y_test) ** 2))
@@ -40,9 +49,14 @@ def run(out_dir, length=50, hidden=32, epochs=8, seed=0):
   ax[1].scatter(np.asarray(y_test[:300, 0]), np.asarray(pred[:300, 0]), s=6)
   ax[1].plot([0, 2], [0, 2], "k--", lw=1)
   ax[1].set(xlabel="target (sum of the two marked values)", ylabel="prediction")
-  fig.suptitle(TITLE, fontsize=10); fig.tight_layout()
+  fig.suptitle(TITLE, fontsize=10)
+  fig.tight_layout()
   fig.savefig(out_dir / "adding_problem.png", dpi=100)
   plt.close(fig)
   print(f"test MSE {test_mse:.4f} (always-1.0 baseline {baseline:.4f}; solved < 0.01)")
-  return {"test_mse": round(test_mse, 5), "baseline_mse": round(baseline, 4),
-          "solved": test_mse < 0.01, "length": length}
+  return {
+    "test_mse": round(test_mse, 5),
+    "baseline_mse": round(baseline, 4),
+    "solved": test_mse < 0.01,
+    "length": length,
+  }

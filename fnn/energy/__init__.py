@@ -34,7 +34,34 @@ def __getattr__(name):
   # The scikit-learn estimator is imported on first use, so fnn.energy needs no sklearn.
   if name == "BernoulliRBM":
     from fnn.energy.estimator import BernoulliRBM
+
     return BernoulliRBM
   raise AttributeError(f"module 'fnn.energy' has no attribute {name!r}")
 
-__all__ = ["BernoulliRBM", "Hopfield", "ais_log_likelihood", "ais_log_partition", "dbn", "hebbian", "hopfield", "log_partition_exact", "modern_energy", "modern_recall", "modern_update", "partition", "pictures", "pseudo_inverse", "rbm", "read_tour", "read_tsplib", "recall", "storkey", "tempering", "to_binary", "to_bipolar", "tsp", "tsplib"]
+
+__all__ = [
+  "BernoulliRBM",
+  "Hopfield",
+  "ais_log_likelihood",
+  "ais_log_partition",
+  "dbn",
+  "hebbian",
+  "hopfield",
+  "log_partition_exact",
+  "modern_energy",
+  "modern_recall",
+  "modern_update",
+  "partition",
+  "pictures",
+  "pseudo_inverse",
+  "rbm",
+  "read_tour",
+  "read_tsplib",
+  "recall",
+  "storkey",
+  "tempering",
+  "to_binary",
+  "to_bipolar",
+  "tsp",
+  "tsplib",
+]

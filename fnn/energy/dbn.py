@@ -13,8 +13,9 @@ Each layer trains through :func:`fnn.energy.rbm.fit` and so :func:`fnn.train.tra
 
 Example::
 
-    layers, histories = dbn.pretrain(x_train, [256, 128], key=jax.random.key(0),
-                                     optimizer=optax.sgd(0.05), epochs=10)
+    layers, histories = dbn.pretrain(
+      x_train, [256, 128], key=jax.random.key(0), optimizer=optax.sgd(0.05), epochs=10
+    )
     model = fnn.models.mlp(64, [256, 128], 10, activation=Sigmoid)
     params, state, _ = model.init(jax.random.key(1), (1, 64))
     params = dbn.to_mlp_params(layers, params)
@@ -34,11 +35,21 @@ from fnn.core import ShapeError
 from fnn.energy import rbm
 
 
-def pretrain(data, hidden_sizes: Sequence[int], *, key: jax.Array,
-             optimizer: optax.GradientTransformation, epochs: int | Sequence[int],
-             batch_size: int = 100, k: int = 1, persistent: bool = False,
-             progress: bool = True, checkpoint_dir=None, resume=None,
-             **fit_kwargs) -> tuple[list[dict], list[dict]]:
+def pretrain(
+  data,
+  hidden_sizes: Sequence[int],
+  *,
+  key: jax.Array,
+  optimizer: optax.GradientTransformation,
+  epochs: int | Sequence[int],
+  batch_size: int = 100,
+  k: int = 1,
+  persistent: bool = False,
+  progress: bool = True,
+  checkpoint_dir=None,
+  resume=None,
+  **fit_kwargs,
+) -> tuple[list[dict], list[dict]]:
   """Greedy layer-wise training of a stack of Bernoulli RBMs.
 
   Args:
@@ -56,11 +67,13 @@ def pretrain(data, hidden_sizes: Sequence[int], *, key: jax.Array,
   """
   if not hidden_sizes:
     raise ValueError("dbn.pretrain: hidden_sizes must name at least one layer")
-  epochs_per_layer = ([epochs] * len(hidden_sizes) if isinstance(epochs, (int, np.integer))
-                      else list(epochs))
+  epochs_per_layer = (
+    [epochs] * len(hidden_sizes) if isinstance(epochs, (int, np.integer)) else list(epochs)
+  )
   if len(epochs_per_layer) != len(hidden_sizes):
-    raise ValueError(f"dbn.pretrain: got {len(epochs_per_layer)} epoch counts for "
-                     f"{len(hidden_sizes)} layers")
+    raise ValueError(
+      f"dbn.pretrain: got {len(epochs_per_layer)} epoch counts for {len(hidden_sizes)} layers"
+    )
   x = jnp.asarray(data)
   if x.ndim != 2:
     raise ShapeError(f"dbn.pretrain: expected data of shape (N, n_visible), got {x.shape}")
@@ -68,13 +81,24 @@ def pretrain(data, hidden_sizes: Sequence[int], *, key: jax.Array,
   for depth, (size, n_epochs) in enumerate(zip(hidden_sizes, epochs_per_layer)):
     layer_key = jax.random.fold_in(key, depth)
     k_init, k_fit = jax.random.split(layer_key)
-    params = rbm.init(k_init, x.shape[1], int(size),
-                      visible_bias=rbm.data_visible_bias(x) if depth == 0 else None)
-    result = rbm.fit(params, x, key=k_fit, optimizer=optimizer, epochs=n_epochs,
-                     batch_size=batch_size, k=k, persistent=persistent, progress=progress,
-                     desc=f"DBN layer {depth + 1}",
-                     checkpoint_dir=_layer_dir(checkpoint_dir, depth),
-                     resume=_layer_dir(resume, depth), **fit_kwargs)
+    params = rbm.init(
+      k_init, x.shape[1], int(size), visible_bias=rbm.data_visible_bias(x) if depth == 0 else None
+    )
+    result = rbm.fit(
+      params,
+      x,
+      key=k_fit,
+      optimizer=optimizer,
+      epochs=n_epochs,
+      batch_size=batch_size,
+      k=k,
+      persistent=persistent,
+      progress=progress,
+      desc=f"DBN layer {depth + 1}",
+      checkpoint_dir=_layer_dir(checkpoint_dir, depth),
+      resume=_layer_dir(resume, depth),
+      **fit_kwargs,
+    )
     layers.append(result.state.params)
     histories.append(result.history)
     x = rbm.hidden_probs(result.state.params, x)  # deterministic up-pass for the next layer
@@ -91,8 +115,10 @@ def _check_stack(where: str, layers) -> None:
   for i, params in enumerate(layers):
     rbm.check_params(f"{where}: layer {i + 1}", params)
     if i and params["w"].shape[0] != layers[i - 1]["w"].shape[1]:
-      raise ShapeError(f"{where}: layer {i + 1} has {params['w'].shape[0]} visible units but "
-                       f"layer {i} has {layers[i - 1]['w'].shape[1]} hidden units")
+      raise ShapeError(
+        f"{where}: layer {i + 1} has {params['w'].shape[0]} visible units but "
+        f"layer {i} has {layers[i - 1]['w'].shape[1]} hidden units"
+      )
 
 
 def up_pass(layers: Sequence[dict], v) -> list:
@@ -134,8 +160,15 @@ def down_pass(layers: Sequence[dict], h_top, *, key: jax.Array | None = None):
   return x
 
 
-def generate(key: jax.Array, layers: Sequence[dict], n_samples: int, n_gibbs: int = 1000,
-             *, v0=None, mean_visible: bool = True):
+def generate(
+  key: jax.Array,
+  layers: Sequence[dict],
+  n_samples: int,
+  n_gibbs: int = 1000,
+  *,
+  v0=None,
+  mean_visible: bool = True,
+):
   """Samples from a DBN: ``n_gibbs`` Gibbs sweeps in the top RBM, then a down-pass.
 
   Args:
@@ -181,10 +214,13 @@ def to_mlp_params(layers: Sequence[dict], mlp_params: dict) -> dict:
   for i, layer in enumerate(layers, start=1):
     name = f"fc{i}"
     if name not in params:
-      raise ShapeError(f"dbn.to_mlp_params: the MLP has no {name!r} for DBN layer {i}; it has "
-                       f"{sorted(params)}")
+      raise ShapeError(
+        f"dbn.to_mlp_params: the MLP has no {name!r} for DBN layer {i}; it has {sorted(params)}"
+      )
     if params[name]["w"].shape != layer["w"].shape:
-      raise ShapeError(f"dbn.to_mlp_params: {name}.w is {params[name]['w'].shape} but DBN layer "
-                       f"{i} w is {layer['w'].shape}")
+      raise ShapeError(
+        f"dbn.to_mlp_params: {name}.w is {params[name]['w'].shape} but DBN layer "
+        f"{i} w is {layer['w'].shape}"
+      )
     params[name] = {**params[name], "w": layer["w"], "b": layer["b_h"]}
   return params

@@ -12,8 +12,12 @@ Example::
     from sklearn.pipeline import Pipeline
     from fnn.energy import BernoulliRBM
 
-    model = Pipeline([("rbm", BernoulliRBM(n_components=100, n_iter=10, random_state=0)),
-                      ("logistic", LogisticRegression(C=6000))]).fit(x_train, y_train)
+    model = Pipeline(
+      [
+        ("rbm", BernoulliRBM(n_components=100, n_iter=10, random_state=0)),
+        ("logistic", LogisticRegression(C=6000)),
+      ]
+    ).fit(x_train, y_train)
 """
 
 try:
@@ -21,8 +25,10 @@ try:
   from sklearn.utils import check_random_state
   from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as err:  # pragma: no cover - exercised only without scikit-learn
-  raise ImportError("fnn.energy.BernoulliRBM needs scikit-learn (pip install 'fnn[sklearn]'); "
-                    "the functional API in fnn.energy.rbm does not") from err
+  raise ImportError(
+    "fnn.energy.BernoulliRBM needs scikit-learn (pip install 'fnn[sklearn]'); "
+    "the functional API in fnn.energy.rbm does not"
+  ) from err
 
 import jax
 import jax.numpy as jnp
@@ -64,8 +70,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     n_features_in_: number of features seen in ``fit``.
   """
 
-  def __init__(self, n_components=256, *, learning_rate=0.1, batch_size=10, n_iter=10,
-               verbose=0, random_state=None):
+  def __init__(
+    self,
+    n_components=256,
+    *,
+    learning_rate=0.1,
+    batch_size=10,
+    n_iter=10,
+    verbose=0,
+    random_state=None,
+  ):
     self.n_components = n_components
     self.learning_rate = learning_rate
     self.batch_size = batch_size
@@ -76,9 +90,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
   # -- conversions between the sklearn attributes and fnn params ---------------------
 
   def _params(self):
-    return {"w": jnp.asarray(self.components_.T, jnp.float32),
-            "b_v": jnp.asarray(self.intercept_visible_, jnp.float32),
-            "b_h": jnp.asarray(self.intercept_hidden_, jnp.float32)}
+    return {
+      "w": jnp.asarray(self.components_.T, jnp.float32),
+      "b_v": jnp.asarray(self.intercept_visible_, jnp.float32),
+      "b_h": jnp.asarray(self.intercept_hidden_, jnp.float32),
+    }
 
   def _store(self, ts: train.TrainState, dtype):
     self.components_ = np.asarray(ts.params["w"], dtype).T.copy()
@@ -94,14 +110,17 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     if not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0:
       raise ValueError(f"BernoulliRBM: n_iter must be a non-negative int, got {self.n_iter!r}")
     if not np.isscalar(self.learning_rate) or not self.learning_rate > 0:
-      raise ValueError(f"BernoulliRBM: learning_rate must be a positive number, "
-                       f"got {self.learning_rate!r}")
+      raise ValueError(
+        f"BernoulliRBM: learning_rate must be a positive number, got {self.learning_rate!r}"
+      )
 
   def _init_params(self, n_features, rng):
     self._n_features_out = self.n_components
-    return {"w": jnp.asarray(rng.normal(0, 0.01, (self.n_components, n_features)).T, jnp.float32),
-            "b_v": jnp.zeros(n_features, jnp.float32),
-            "b_h": jnp.zeros(self.n_components, jnp.float32)}
+    return {
+      "w": jnp.asarray(rng.normal(0, 0.01, (self.n_components, n_features)).T, jnp.float32),
+      "b_v": jnp.zeros(n_features, jnp.float32),
+      "b_h": jnp.zeros(self.n_components, jnp.float32),
+    }
 
   def _next_key(self):
     return jax.random.key(self.random_state_.randint(np.iinfo(np.int32).max))
@@ -114,12 +133,27 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     X = validate_data(self, X, dtype=(np.float64, np.float32))
     self.random_state_ = check_random_state(self.random_state)
     params = self._init_params(X.shape[1], self.random_state_)
-    ts = _train_state(params, rbm.init_chains(params, int(self.batch_size)),
-                      float(self.learning_rate), self._next_key())
-    result = rbm.fit(params, X, key=None, optimizer=_SGD, train_state=ts,
-                     epochs=int(self.n_iter), batch_size=min(int(self.batch_size), len(X)),
-                     k=1, persistent=True, shuffle=False, progress=bool(self.verbose),
-                     monitor=bool(self.verbose), desc="BernoulliRBM")
+    ts = _train_state(
+      params,
+      rbm.init_chains(params, int(self.batch_size)),
+      float(self.learning_rate),
+      self._next_key(),
+    )
+    result = rbm.fit(
+      params,
+      X,
+      key=None,
+      optimizer=_SGD,
+      train_state=ts,
+      epochs=int(self.n_iter),
+      batch_size=min(int(self.batch_size), len(X)),
+      k=1,
+      persistent=True,
+      shuffle=False,
+      progress=bool(self.verbose),
+      monitor=bool(self.verbose),
+      desc="BernoulliRBM",
+    )
     self._store(result.state, X.dtype)
     return self
 
@@ -137,9 +171,20 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
       params, chains = self._params(), jnp.asarray(self.h_samples_, jnp.float32)
     ts = _train_state(params, chains, float(self.learning_rate), self._next_key())
     # One epoch of one minibatch (all of X) through the same engine as fit.
-    result = rbm.fit(params, X, key=None, optimizer=_SGD, train_state=ts, epochs=1,
-                     batch_size=len(X), k=1, persistent=True, shuffle=False, progress=False,
-                     monitor=False)
+    result = rbm.fit(
+      params,
+      X,
+      key=None,
+      optimizer=_SGD,
+      train_state=ts,
+      epochs=1,
+      batch_size=len(X),
+      k=1,
+      persistent=True,
+      shuffle=False,
+      progress=False,
+      monitor=False,
+    )
     self._store(result.state, X.dtype)
     return self
 
@@ -156,8 +201,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     check_is_fitted(self)
     X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
     units = check_random_state(self.random_state).randint(0, X.shape[1], X.shape[0])
-    return np.asarray(rbm.pseudo_log_likelihood(None, self._params(), jnp.asarray(X, jnp.float32),
-                                                units=jnp.asarray(units)), X.dtype)
+    return np.asarray(
+      rbm.pseudo_log_likelihood(
+        None, self._params(), jnp.asarray(X, jnp.float32), units=jnp.asarray(units)
+      ),
+      X.dtype,
+    )
 
   def gibbs(self, v):
     """One Gibbs sweep from ``v`` ``(n_samples, n_features)``: a binary sample of the same shape."""

@@ -85,10 +85,12 @@ def _check_real(name: str, what: str, x) -> None:
   """TypeError unless ``x`` is an array of real numbers (bool, complex, str refused)."""
   check_array(name, x)
   dtype = np.dtype(x.dtype)
-  if dtype == np.bool_ or not (np.issubdtype(dtype, np.integer)
-                               or np.issubdtype(dtype, np.floating)):
-    raise TypeError(f"{name}: expected {what} of a real numeric dtype (int or float), "
-                    f"got dtype {dtype}")
+  if dtype == np.bool_ or not (
+    np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+  ):
+    raise TypeError(
+      f"{name}: expected {what} of a real numeric dtype (int or float), got dtype {dtype}"
+    )
 
 
 def check_states(name: str, s, *, binary: bool = False):
@@ -106,18 +108,19 @@ def check_states(name: str, s, *, binary: bool = False):
     kind = "binary (0/1)" if binary else "bipolar (-1/+1)"
     hint = "" if binary else "; for 0/1 states pass binary=True or convert with to_bipolar"
     raise ValueError(
-        f"{name}: expected {kind} states, got values {sorted(bad)[:5]} "
-        f"(of {values.size} distinct values){hint}")
+      f"{name}: expected {kind} states, got values {sorted(bad)[:5]} "
+      f"(of {values.size} distinct values){hint}"
+    )
 
 
 def _check_patterns(name: str, patterns, binary: bool) -> jax.Array:
   _check_real(name, "patterns", patterns)
   if patterns.ndim != 2:
-    raise ShapeError(f"{name}: expected patterns as rows, shape (K, d), got shape "
-                     f"{patterns.shape}")
+    raise ShapeError(f"{name}: expected patterns as rows, shape (K, d), got shape {patterns.shape}")
   if patterns.shape[0] < 1 or patterns.shape[1] < 1:
-    raise ShapeError(f"{name}: expected at least one pattern of size >= 1, got shape "
-                     f"{patterns.shape}")
+    raise ShapeError(
+      f"{name}: expected at least one pattern of size >= 1, got shape {patterns.shape}"
+    )
   check_states(name, patterns, binary=binary)
   x = jnp.asarray(patterns, jnp.float32)
   return to_bipolar(x) if binary else x
@@ -127,17 +130,22 @@ def _check_params(name: str, params):
   """Checks ``{'w': (d, d), 'b': (d,)}``; returns ``(w, b)`` as float32 arrays."""
   if not isinstance(params, dict) or set(params) != {"w", "b"}:
     got = sorted(params) if isinstance(params, dict) else type(params).__name__
-    raise TypeError(f"{name}: expected params {{'w': (d, d), 'b': (d,)}} as returned by "
-                    f"hebbian/pseudo_inverse/storkey, got {got}")
+    raise TypeError(
+      f"{name}: expected params {{'w': (d, d), 'b': (d,)}} as returned by "
+      f"hebbian/pseudo_inverse/storkey, got {got}"
+    )
   w, b = params["w"], params["b"]
   _check_real(name, "params['w']", w)
   _check_real(name, "params['b']", b)
   if w.ndim != 2 or w.shape[0] != w.shape[1]:
-    raise ShapeError(f"{name}: expected a square weight matrix params['w'] (d, d), got "
-                     f"shape {w.shape}")
+    raise ShapeError(
+      f"{name}: expected a square weight matrix params['w'] (d, d), got shape {w.shape}"
+    )
   if b.shape != (w.shape[0],):
-    raise ShapeError(f"{name}: expected params['b'] of shape ({w.shape[0]},) to match "
-                     f"params['w'] {w.shape}, got {b.shape}")
+    raise ShapeError(
+      f"{name}: expected params['b'] of shape ({w.shape[0]},) to match "
+      f"params['w'] {w.shape}, got {b.shape}"
+    )
   return jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32)
 
 
@@ -148,8 +156,10 @@ def _check_batch(name: str, what: str, s, d: int):
     hint = f"; for one state of shape ({d},) pass s[None]" if s.ndim == 1 else ""
     raise ShapeError(f"{name}: expected {what} of shape (N, {d}), got shape {s.shape}{hint}")
   if s.shape[1] != d:
-    raise ShapeError(f"{name}: {what} have {s.shape[1]} units but params['w'] is "
-                     f"({d}, {d}); expected shape (N, {d}), got {s.shape}")
+    raise ShapeError(
+      f"{name}: {what} have {s.shape[1]} units but params['w'] is "
+      f"({d}, {d}); expected shape (N, {d}), got {s.shape}"
+    )
   return s
 
 
@@ -167,9 +177,10 @@ def _check_recall_weights(name: str, w, b) -> None:
   if gap.max() > tolerance:
     i, j = np.unravel_index(np.argmax(gap), gap.shape)
     raise ValueError(
-        f"{name}: params['w'] must be symmetric (recall reaches a fixed point only when "
-        f"w == w.T; otherwise it may cycle until max_sweeps), got w[{i}, {j}] = "
-        f"{w_host[i, j]} but w[{j}, {i}] = {w_host[j, i]}; symmetrise it with (w + w.T) / 2")
+      f"{name}: params['w'] must be symmetric (recall reaches a fixed point only when "
+      f"w == w.T; otherwise it may cycle until max_sweeps), got w[{i}, {j}] = "
+      f"{w_host[i, j]} but w[{j}, {i}] = {w_host[j, i]}; symmetrise it with (w + w.T) / 2"
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -264,8 +275,9 @@ def mean_field_overlap(alpha: float) -> float:
     ``m`` of the retrieval solution, or ``nan`` above ``alpha_c`` where there is none.
   """
   if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
-    raise TypeError(f"hopfield.mean_field_overlap: alpha must be a float, got "
-                    f"{type(alpha).__name__}")
+    raise TypeError(
+      f"hopfield.mean_field_overlap: alpha must be a float, got {type(alpha).__name__}"
+    )
   if not alpha >= 0:
     raise ValueError(f"hopfield.mean_field_overlap: alpha must be >= 0, got {alpha}")
   if alpha == 0:
@@ -323,6 +335,7 @@ class RecallResult(NamedTuple):
       entries after the last sweep repeat the final energy. ``None`` unless
       ``trajectory=True``.
   """
+
   state: jax.Array
   sweeps: jax.Array
   converged: jax.Array
@@ -380,6 +393,7 @@ def _async_core(w, b, s0, key, max_sweeps, binary, trajectory):
   def sweep(s, key):
     def update(s, i):
       return s.at[i].set(_new_value(w[i] @ s + b[i], s[i], low)), None
+
     s, _ = jax.lax.scan(update, s, jax.random.permutation(key, n))
     return s
 
@@ -392,8 +406,9 @@ _CORES = {"sync": _sync_core, "async": _async_core}
 # Compiled once per (shapes, static settings) and shared by every call.
 @functools.partial(jax.jit, static_argnames=("mode", "max_sweeps", "binary", "trajectory"))
 def _recall_many(w, b, probes, keys, mode, max_sweeps, binary, trajectory):
-  core = functools.partial(_CORES[mode], max_sweeps=max_sweeps, binary=binary,
-                           trajectory=trajectory)
+  core = functools.partial(
+    _CORES[mode], max_sweeps=max_sweeps, binary=binary, trajectory=trajectory
+  )
   return jax.vmap(lambda p, k: core(w, b, p, k))(probes, keys)
 
 
@@ -401,19 +416,28 @@ def _check_recall_options(name, mode, key, max_sweeps, binary):
   if mode not in _CORES:
     raise ValueError(f"{name}: mode must be 'async' or 'sync', got {mode!r}")
   if mode == "async" and key is None:
-    raise TypeError(f"{name}: mode='async' updates neurons in a random order and needs "
-                    f"key=jax.random.key(seed); pass one, or use mode='sync'")
+    raise TypeError(
+      f"{name}: mode='async' updates neurons in a random order and needs "
+      f"key=jax.random.key(seed); pass one, or use mode='sync'"
+    )
   if not isinstance(max_sweeps, int) or isinstance(max_sweeps, bool):
-    raise TypeError(f"{name}: max_sweeps must be a Python int, got "
-                    f"{type(max_sweeps).__name__}")
+    raise TypeError(f"{name}: max_sweeps must be a Python int, got {type(max_sweeps).__name__}")
   if max_sweeps < 1:
     raise ValueError(f"{name}: max_sweeps must be >= 1, got {max_sweeps}")
   if not isinstance(binary, bool):
     raise TypeError(f"{name}: binary must be a Python bool, got {type(binary).__name__}")
 
 
-def recall(params, probes, *, key=None, mode: str = "async", max_sweeps: int = 100,
-           binary: bool = False, trajectory: bool = False) -> RecallResult:
+def recall(
+  params,
+  probes,
+  *,
+  key=None,
+  mode: str = "async",
+  max_sweeps: int = 100,
+  binary: bool = False,
+  trajectory: bool = False,
+) -> RecallResult:
   """Recalls N probes at once (``vmap`` of a ``lax.while_loop``; one compile per shape).
 
   ``mode="async"`` (the default, the classical dynamics): one neuron at a time, in a
@@ -450,9 +474,16 @@ def recall(params, probes, *, key=None, mode: str = "async", max_sweeps: int = 1
   _check_recall_weights(name, params["w"], params["b"])
   n = probes.shape[0]
   keys = jax.random.split(key, n) if mode == "async" else jnp.zeros((n,), jnp.uint32)
-  s, t, converged, e = _recall_many(w, b, probes.astype(jnp.float32), keys, mode=mode,
-                                    max_sweeps=max_sweeps, binary=binary,
-                                    trajectory=trajectory)
+  s, t, converged, e = _recall_many(
+    w,
+    b,
+    probes.astype(jnp.float32),
+    keys,
+    mode=mode,
+    max_sweeps=max_sweeps,
+    binary=binary,
+    trajectory=trajectory,
+  )
   return RecallResult(s.astype(jax.dtypes.canonicalize_dtype(probes.dtype)), t, converged, e)
 
 
@@ -463,14 +494,17 @@ def recall(params, probes, *, key=None, mode: str = "async", max_sweeps: int = 1
 def _check_modern(name, patterns, xi, beta):
   _check_real(name, "patterns", patterns)
   if patterns.ndim != 2:
-    raise ShapeError(f"{name}: expected stored patterns as rows, shape (M, d), got "
-                     f"{patterns.shape}")
+    raise ShapeError(
+      f"{name}: expected stored patterns as rows, shape (M, d), got {patterns.shape}"
+    )
   _check_real(name, "states", xi)
   d = patterns.shape[1]
   if xi.ndim != 2 or xi.shape[1] != d:
     hint = "; for one state pass xi[None]" if xi.ndim == 1 else ""
-    raise ShapeError(f"{name}: expected states of shape (N, {d}) to match stored patterns "
-                     f"{patterns.shape}, got {xi.shape}{hint}")
+    raise ShapeError(
+      f"{name}: expected states of shape (N, {d}) to match stored patterns "
+      f"{patterns.shape}, got {xi.shape}{hint}"
+    )
   if isinstance(beta, (int, float)) and not beta > 0:
     raise ValueError(f"{name}: beta must be positive, got {beta}")
   return jnp.asarray(patterns, jnp.float32), jnp.asarray(xi, jnp.float32)
@@ -478,8 +512,10 @@ def _check_modern(name, patterns, xi, beta):
 
 def _modern_steps(patterns, xi, beta, steps):
   """``steps`` updates of states ``xi`` (..., d) (any leading axes; no checks)."""
+
   def update(_, s):
     return jax.nn.softmax(beta * s @ patterns.T, axis=-1) @ patterns
+
   return jax.lax.fori_loop(0, steps, update, xi)
 
 
@@ -522,8 +558,9 @@ def modern_recall(patterns, xi, beta, *, steps: int = 1) -> jax.Array:
   """
   patterns, xi = _check_modern("hopfield.modern_recall", patterns, xi, beta)
   if not isinstance(steps, int) or isinstance(steps, bool):
-    raise TypeError(f"hopfield.modern_recall: steps must be a Python int, got "
-                    f"{type(steps).__name__}")
+    raise TypeError(
+      f"hopfield.modern_recall: steps must be a Python int, got {type(steps).__name__}"
+    )
   if steps < 1:
     raise ValueError(f"hopfield.modern_recall: steps must be >= 1, got {steps}")
   return _modern_steps(patterns, xi, beta, steps)
@@ -533,22 +570,28 @@ def _check_hopfield_arguments(num_patterns, source, features, beta, steps):
   if source not in ("params", "inputs"):
     raise ValueError(f"Hopfield: source must be 'params' or 'inputs', got {source!r}")
   if source == "params" and (not isinstance(num_patterns, int) or num_patterns < 1):
-    raise ValueError(f"Hopfield: source='params' needs num_patterns, a positive int; "
-                     f"got {num_patterns!r}")
+    raise ValueError(
+      f"Hopfield: source='params' needs num_patterns, a positive int; got {num_patterns!r}"
+    )
   if features is not None and (not isinstance(features, int) or features < 1):
     raise ValueError(f"Hopfield: features must be a positive int or None, got {features!r}")
   if not isinstance(steps, int) or steps < 1:
     raise ValueError(f"Hopfield: steps must be a positive int, got {steps!r}")
   if features is not None and steps != 1:
-    raise ValueError("Hopfield: steps > 1 needs features=None (projections map to another "
-                     "space)")
+    raise ValueError("Hopfield: steps > 1 needs features=None (projections map to another space)")
   if beta is not None and beta <= 0:
     raise ValueError(f"Hopfield: beta must be positive, got {beta}")
 
 
-def Hopfield(num_patterns: int | None = None, *, source: str = "params",
-             features: int | None = None, beta: float | None = None,
-             steps: int = 1, pattern_init=initializers.normal(1.0)) -> Layer:
+def Hopfield(
+  num_patterns: int | None = None,
+  *,
+  source: str = "params",
+  features: int | None = None,
+  beta: float | None = None,
+  steps: int = 1,
+  pattern_init=initializers.normal(1.0),
+) -> Layer:
   """A modern Hopfield layer (Ramsauer et al. 2020) in the fnn Layer protocol.
 
   Two sources of stored patterns:
@@ -578,7 +621,8 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
   """
   _check_hopfield_arguments(num_patterns, source, features, beta, steps)
   name = f"Hopfield({num_patterns if source == 'params' else 'inputs'}" + (
-      f", features={features})" if features else ")")
+    f", features={features})" if features else ")"
+  )
 
   def init(key, input_shape):
     check_key(key, name)
@@ -603,8 +647,11 @@ def Hopfield(num_patterns: int | None = None, *, source: str = "params",
     check_train(name, train)
     check_array(name, x)
     check_floating(name, x)
-    f = params["w_q"].shape[0] if features else (
-        params["patterns"].shape[1] if source == "params" else x.shape[-1])
+    f = (
+      params["w_q"].shape[0]
+      if features
+      else (params["patterns"].shape[1] if source == "params" else x.shape[-1])
+    )
     if x.shape[-1] != f:
       raise ShapeError(f"{name}: expected x[..., {f}], got shape {x.shape}")
     if source == "inputs" and x.ndim != 3:

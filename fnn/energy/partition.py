@@ -40,7 +40,7 @@ def _binary_states(ids, n_units: int, dtype):
 
 def _logsumexp_over_states(log_weight, n_units: int, dtype):
   """``log Σ_s exp(log_weight(s))`` over all ``2^n_units`` binary states, chunked."""
-  total = 2 ** n_units
+  total = 2**n_units
   chunk = min(total, _CHUNK)
 
   def one_chunk(start):
@@ -70,24 +70,30 @@ def log_partition_exact(params: dict, *, max_units: int = MAX_EXACT_UNITS):
   w, b, c = params["w"], params["b_v"], params["b_h"]
   if rbm.is_gaussian(params):
     if nh > max_units:
-      raise ValueError(f"partition.log_partition_exact: a Gaussian RBM is summed over its {nh} hidden "
-                       f"units, more than max_units={max_units} (2^{nh} states)")
+      raise ValueError(
+        f"partition.log_partition_exact: a Gaussian RBM is summed over its {nh} hidden "
+        f"units, more than max_units={max_units} (2^{nh} states)"
+      )
     sigma = jnp.exp(params["log_sigma"])
 
     def log_weight(h):
       a = h @ w.T
       return h @ c + a @ (b / sigma) + 0.5 * jnp.sum(a * a, axis=-1)
 
-    return (_logsumexp_over_states(log_weight, nh, dtype)
-            + jnp.sum(jnp.log(jnp.sqrt(2 * jnp.pi) * sigma)))
+    return _logsumexp_over_states(log_weight, nh, dtype) + jnp.sum(
+      jnp.log(jnp.sqrt(2 * jnp.pi) * sigma)
+    )
   n = min(nv, nh)
   if n > max_units:
-    raise ValueError(f"partition.log_partition_exact: the smaller layer has {n} units (visible {nv}, "
-                     f"hidden {nh}); enumerating 2^{n} states is more than max_units="
-                     f"{max_units} allows. Use ais_log_partition for a model this size")
+    raise ValueError(
+      f"partition.log_partition_exact: the smaller layer has {n} units (visible {nv}, "
+      f"hidden {nh}); enumerating 2^{n} states is more than max_units="
+      f"{max_units} allows. Use ais_log_partition for a model this size"
+    )
   if nh <= nv:
     return _logsumexp_over_states(
-        lambda h: h @ c + jnp.sum(jax.nn.softplus(b + h @ w.T), axis=-1), nh, dtype)
+      lambda h: h @ c + jnp.sum(jax.nn.softplus(b + h @ w.T), axis=-1), nh, dtype
+    )
   return _logsumexp_over_states(lambda v: -rbm.free_energy(params, v), nv, dtype)
 
 
@@ -104,13 +110,19 @@ def ais_betas(n_intermediate: int = 14500):
     A float32 numpy array from 0 to 1 of ``n_intermediate + 1`` values.
   """
   if n_intermediate < 3:
-    raise ValueError(f"partition.ais_betas: need at least 3 intermediate distributions, got {n_intermediate}")
+    raise ValueError(
+      f"partition.ais_betas: need at least 3 intermediate distributions, got {n_intermediate}"
+    )
   n1 = max(1, round(n_intermediate * 500 / 14500))
   n2 = max(1, round(n_intermediate * 4000 / 14500))
   n3 = n_intermediate - n1 - n2
-  return np.concatenate([np.linspace(0, 0.5, n1, endpoint=False),
-                         np.linspace(0.5, 0.9, n2, endpoint=False),
-                         np.linspace(0.9, 1, n3 + 1)]).astype(np.float32)
+  return np.concatenate(
+    [
+      np.linspace(0, 0.5, n1, endpoint=False),
+      np.linspace(0.5, 0.9, n2, endpoint=False),
+      np.linspace(0.9, 1, n3 + 1),
+    ]
+  ).astype(np.float32)
 
 
 class AISResult(NamedTuple):
@@ -123,6 +135,7 @@ class AISResult(NamedTuple):
     log_weights: ``(n_runs,)`` the runs' log importance weights.
     log_z_base: ``log Z_A`` of the base-rate model.
   """
+
   log_z: float
   log_z_lower: float
   log_z_upper: float
@@ -130,8 +143,9 @@ class AISResult(NamedTuple):
   log_z_base: float
 
 
-def ais_log_partition(key: jax.Array, params: dict, *, n_runs: int = 100,
-                      betas=None, base_visible_bias=None) -> AISResult:
+def ais_log_partition(
+  key: jax.Array, params: dict, *, n_runs: int = 100, betas=None, base_visible_bias=None
+) -> AISResult:
   """Estimates ``log Z`` of a Bernoulli RBM by annealed importance sampling.
 
   Args:
@@ -151,20 +165,33 @@ def ais_log_partition(key: jax.Array, params: dict, *, n_runs: int = 100,
   check_key(key, where)
   rbm.check_params(where, params)
   if rbm.is_gaussian(params):
-    raise TypeError(f"{where}: implemented for Bernoulli RBMs; for a Gaussian RBM "
-                    "with few hidden units use log_partition_exact")
+    raise TypeError(
+      f"{where}: implemented for Bernoulli RBMs; for a Gaussian RBM "
+      "with few hidden units use log_partition_exact"
+    )
   if not isinstance(n_runs, (int, np.integer)) or isinstance(n_runs, bool) or n_runs < 2:
-    raise ValueError(f"{where}: n_runs must be an int >= 2 (the bounds need the spread of "
-                     f"the runs' weights), got {n_runs!r}")
+    raise ValueError(
+      f"{where}: n_runs must be an int >= 2 (the bounds need the spread of "
+      f"the runs' weights), got {n_runs!r}"
+    )
   betas = np.asarray(ais_betas() if betas is None else betas, np.float64)
-  if (betas.ndim != 1 or betas.shape[0] < 2 or betas[0] != 0 or betas[-1] != 1
-      or np.any(np.diff(betas) < 0)):
-    raise ValueError(f"{where}: betas must be a 1-D increasing array from 0 to 1, "
-                     f"got shape {betas.shape}")
+  if (
+    betas.ndim != 1
+    or betas.shape[0] < 2
+    or betas[0] != 0
+    or betas[-1] != 1
+    or np.any(np.diff(betas) < 0)
+  ):
+    raise ValueError(
+      f"{where}: betas must be a 1-D increasing array from 0 to 1, got shape {betas.shape}"
+    )
   betas = jnp.asarray(betas, params["w"].dtype)
   b_v = params["b_v"]
-  base = (jnp.zeros_like(b_v) if base_visible_bias is None
-          else jnp.asarray(base_visible_bias, b_v.dtype).reshape(b_v.shape))
+  base = (
+    jnp.zeros_like(b_v)
+    if base_visible_bias is None
+    else jnp.asarray(base_visible_bias, b_v.dtype).reshape(b_v.shape)
+  )
   log_w = _ais_log_weights(key, params, betas, base, int(n_runs))
   log_z_base = jnp.sum(jax.nn.softplus(base)) + rbm.n_hidden(params) * jnp.log(2.0)
   return _summarise(np.asarray(log_w, np.float64), float(log_z_base))
@@ -187,8 +214,9 @@ def _ais_log_weights(key, params, betas, base, n_runs):
     # One Gibbs sweep leaving p*_beta invariant.
     kh, kv = jax.random.split(jax.random.fold_in(k_run, t))
     h = jax.random.bernoulli(kh, jax.nn.sigmoid(beta * pre)).astype(w.dtype)
-    v = jax.random.bernoulli(
-        kv, jax.nn.sigmoid((1 - beta) * base + beta * (b + h @ w.T))).astype(w.dtype)
+    v = jax.random.bernoulli(kv, jax.nn.sigmoid((1 - beta) * base + beta * (b + h @ w.T))).astype(
+      w.dtype
+    )
     return (v, log_w), None
 
   steps = (betas[:-1], betas[1:], jnp.arange(betas.shape[0] - 1))
@@ -201,14 +229,18 @@ def _summarise(log_w: np.ndarray, log_z_base: float) -> AISResult:
   w = np.exp(log_w - shift)
   mean, se = w.mean(), w.std(ddof=1) / np.sqrt(len(w)) if len(w) > 1 else 0.0
   lower = np.log(mean - 3 * se) if mean > 3 * se else -np.inf
-  return AISResult(log_z=float(log_z_base + shift + np.log(mean)),
-                   log_z_lower=float(log_z_base + shift + lower),
-                   log_z_upper=float(log_z_base + shift + np.log(mean + 3 * se)),
-                   log_weights=log_w, log_z_base=log_z_base)
+  return AISResult(
+    log_z=float(log_z_base + shift + np.log(mean)),
+    log_z_lower=float(log_z_base + shift + lower),
+    log_z_upper=float(log_z_base + shift + np.log(mean + 3 * se)),
+    log_weights=log_w,
+    log_z_base=log_z_base,
+  )
 
 
-def ais_log_likelihood(key: jax.Array, params: dict, v, *, n_runs: int = 100, betas=None,
-                       base_visible_bias=None) -> dict:
+def ais_log_likelihood(
+  key: jax.Array, params: dict, v, *, n_runs: int = 100, betas=None, base_visible_bias=None
+) -> dict:
   """Mean log-likelihood of ``v`` under the RBM with ``log Z`` from AIS.
 
   Args:
@@ -223,10 +255,16 @@ def ais_log_likelihood(key: jax.Array, params: dict, v, *, n_runs: int = 100, be
     bounds (a larger Z gives a smaller likelihood).
   """
   rbm.check_visible("partition.ais_log_likelihood", params, v)
-  ais = ais_log_partition(key, params, n_runs=n_runs, betas=betas,
-                          base_visible_bias=base_visible_bias)
+  ais = ais_log_partition(
+    key, params, n_runs=n_runs, betas=betas, base_visible_bias=base_visible_bias
+  )
   mean_neg_f = float(jnp.mean(-rbm.free_energy(params, v)))
-  return {"mean_log_likelihood": mean_neg_f - ais.log_z,
-          "lower": mean_neg_f - ais.log_z_upper, "upper": mean_neg_f - ais.log_z_lower,
-          "log_z": ais.log_z, "log_z_lower": ais.log_z_lower, "log_z_upper": ais.log_z_upper,
-          "n_runs": n_runs}
+  return {
+    "mean_log_likelihood": mean_neg_f - ais.log_z,
+    "lower": mean_neg_f - ais.log_z_upper,
+    "upper": mean_neg_f - ais.log_z_lower,
+    "log_z": ais.log_z,
+    "log_z_lower": ais.log_z_lower,
+    "log_z_upper": ais.log_z_upper,
+    "n_runs": n_runs,
+  }

@@ -15,6 +15,7 @@ from fnn.core import ShapeError
 def _figure(**kwargs):
   # A Figure that is not managed by pyplot; savefig picks the Agg canvas for PNG.
   from matplotlib.figure import Figure
+
   return Figure(**kwargs)
 
 
@@ -34,8 +35,10 @@ def tile_images(images, image_shape, *, n_cols=None, pad=1, normalise_each=False
   images = np.asarray(images, np.float64)
   height, width = image_shape
   if images.ndim < 2 or images[0].size != height * width:
-    raise ShapeError(f"pictures.tile_images: expected images of {height * width} pixels for "
-                     f"image_shape {tuple(image_shape)}, got array of shape {images.shape}")
+    raise ShapeError(
+      f"pictures.tile_images: expected images of {height * width} pixels for "
+      f"image_shape {tuple(image_shape)}, got array of shape {images.shape}"
+    )
   images = images.reshape(len(images), height, width)
   if normalise_each:
     lo = images.min(axis=(1, 2), keepdims=True)
@@ -47,13 +50,16 @@ def tile_images(images, image_shape, *, n_cols=None, pad=1, normalise_each=False
   grid = np.full((n_rows * (height + pad) - pad, n_cols * (width + pad) - pad), np.nan)
   for i, img in enumerate(images):
     r, c = divmod(i, n_cols)
-    grid[r * (height + pad):r * (height + pad) + height,
-         c * (width + pad):c * (width + pad) + width] = img
+    grid[
+      r * (height + pad) : r * (height + pad) + height,
+      c * (width + pad) : c * (width + pad) + width,
+    ] = img
   return grid
 
 
-def save_image_grid(path, images, image_shape, *, title=None, n_cols=None,
-                    normalise_each=False, cmap="gray"):
+def save_image_grid(
+  path, images, image_shape, *, title=None, n_cols=None, normalise_each=False, cmap="gray"
+):
   """Writes :func:`tile_images` of ``images`` as a PNG at ``path``; returns ``path``."""
   grid = tile_images(images, image_shape, n_cols=n_cols, normalise_each=normalise_each)
   fig = _figure(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + (0.4 if title else 0)))
@@ -82,14 +88,15 @@ def save_filters(path, w, image_shape, *, n_filters=64, title="learned filters")
   """
   w = np.asarray(w)
   if w.ndim != 2:
-    raise ShapeError(f"pictures.save_filters: expected a weight matrix (n_visible, n_hidden), "
-                     f"got shape {w.shape}")
-  return save_image_grid(path, w[:, :n_filters].T, image_shape, title=title,
-                         normalise_each=True, cmap="RdBu_r")
+    raise ShapeError(
+      f"pictures.save_filters: expected a weight matrix (n_visible, n_hidden), got shape {w.shape}"
+    )
+  return save_image_grid(
+    path, w[:, :n_filters].T, image_shape, title=title, normalise_each=True, cmap="RdBu_r"
+  )
 
 
-def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None,
-                    cmap="gray_r"):
+def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None, cmap="gray_r"):
   """Labelled rows of images (e.g. stored / probe / recall), one image per column.
 
   Args:
@@ -107,8 +114,10 @@ def save_image_rows(path, rows, image_shape, *, title=None, vmin=None, vmax=None
   rows = {label: np.asarray(images) for label, images in rows.items()}
   lengths = {len(images) for images in rows.values()}
   if len(lengths) != 1:
-    raise ShapeError(f"pictures.save_image_rows: every row needs the same number of images, "
-                     f"got { {label: len(images) for label, images in rows.items()} }")
+    raise ShapeError(
+      f"pictures.save_image_rows: every row needs the same number of images, "
+      f"got { {label: len(images) for label, images in rows.items()} }"
+    )
   n = lengths.pop()
   title_lines = title.count("\n") + 1 if title else 0
   fig = _figure(figsize=(max(n, 4), 1.05 * len(rows) + 0.3 * title_lines))
@@ -141,8 +150,10 @@ def save_tour(path, coords, tour, *, title=None):
   """
   coords, tour = np.asarray(coords), np.asarray(tour)
   if coords.ndim != 2 or coords.shape[1] != 2 or tour.shape != (len(coords),):
-    raise ShapeError(f"pictures.save_tour: expected coords (n, 2) and a tour (n,), got shapes "
-                     f"{coords.shape} and {tour.shape}")
+    raise ShapeError(
+      f"pictures.save_tour: expected coords (n, 2) and a tour (n,), got shapes "
+      f"{coords.shape} and {tour.shape}"
+    )
   fig = _figure(figsize=(5, 5))
   ax = fig.subplots()
   closed = np.append(tour, tour[0])

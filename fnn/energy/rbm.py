@@ -24,8 +24,15 @@ scikit-learn's pseudo-log-likelihood); the partition function (exact and AIS) is
 Example::
 
     params = rbm.init(jax.random.key(0), 64, 32)
-    result = rbm.fit(params, data, key=jax.random.key(1), optimizer=optax.sgd(0.05),
-                     epochs=20, batch_size=100, persistent=True)
+    result = rbm.fit(
+      params,
+      data,
+      key=jax.random.key(1),
+      optimizer=optax.sgd(0.05),
+      epochs=20,
+      batch_size=100,
+      persistent=True,
+    )
     samples = rbm.gibbs_chain(jax.random.key(2), result.state.params, data[:16], 1000)
 """
 
@@ -50,9 +57,16 @@ PyTree = Any
 # Parameters and checks.
 
 
-def init(key: jax.Array, n_visible: int, n_hidden: int, *, visible: str = "bernoulli",
-         weight_scale: float = 0.01, visible_bias: Any | None = None,
-         dtype=jnp.float32) -> dict:
+def init(
+  key: jax.Array,
+  n_visible: int,
+  n_hidden: int,
+  *,
+  visible: str = "bernoulli",
+  weight_scale: float = 0.01,
+  visible_bias: Any | None = None,
+  dtype=jnp.float32,
+) -> dict:
   """Initial RBM parameters: ``w ~ N(0, weight_scale²)``, zero biases (σ = 1).
 
   Args:
@@ -76,10 +90,11 @@ def init(key: jax.Array, n_visible: int, n_hidden: int, *, visible: str = "berno
   if visible not in ("bernoulli", "gaussian"):
     raise ValueError(f"rbm.init: visible must be 'bernoulli' or 'gaussian', got {visible!r}")
   params = {
-      "w": weight_scale * jax.random.normal(key, (n_visible, n_hidden), dtype),
-      "b_v": jnp.zeros((n_visible,), dtype) if visible_bias is None
-             else jnp.asarray(visible_bias, dtype).reshape(n_visible),
-      "b_h": jnp.zeros((n_hidden,), dtype),
+    "w": weight_scale * jax.random.normal(key, (n_visible, n_hidden), dtype),
+    "b_v": jnp.zeros((n_visible,), dtype)
+    if visible_bias is None
+    else jnp.asarray(visible_bias, dtype).reshape(n_visible),
+    "b_h": jnp.zeros((n_hidden,), dtype),
   }
   if visible == "gaussian":
     params["log_sigma"] = jnp.zeros((n_visible,), dtype)
@@ -118,12 +133,15 @@ def check_params(where: str, params: Any) -> None:
     got = sorted(params) if isinstance(params, dict) else type(params).__name__
     raise TypeError(f"{where}: expected RBM params {{'w', 'b_v', 'b_h'}}, got {got}")
   if jnp.ndim(params["w"]) != 2:
-    raise ShapeError(f"{where}: w must be (n_visible, n_hidden), got shape "
-                     f"{jnp.shape(params['w'])}")
+    raise ShapeError(
+      f"{where}: w must be (n_visible, n_hidden), got shape {jnp.shape(params['w'])}"
+    )
   nv, nh = jnp.shape(params["w"])
   if jnp.shape(params["b_v"]) != (nv,) or jnp.shape(params["b_h"]) != (nh,):
-    raise ShapeError(f"{where}: w is ({nv}, {nh}) so b_v must be ({nv},) and b_h ({nh},), got "
-                     f"b_v {jnp.shape(params['b_v'])} and b_h {jnp.shape(params['b_h'])}")
+    raise ShapeError(
+      f"{where}: w is ({nv}, {nh}) so b_v must be ({nv},) and b_h ({nh},), got "
+      f"b_v {jnp.shape(params['b_v'])} and b_h {jnp.shape(params['b_h'])}"
+    )
 
 
 def _check_layer(where: str, x, size: int, what: str):
@@ -150,8 +168,10 @@ def check_data(where: str, params: dict, data) -> np.ndarray:
   """
   data = np.asarray(data)
   if data.ndim != 2 or data.shape[1] != n_visible(params):
-    raise ShapeError(f"{where}: expected data of shape (N, {n_visible(params)}) for an RBM with "
-                     f"{n_visible(params)} visible units, got shape {data.shape}")
+    raise ShapeError(
+      f"{where}: expected data of shape (N, {n_visible(params)}) for an RBM with "
+      f"{n_visible(params)} visible units, got shape {data.shape}"
+    )
   if not np.issubdtype(data.dtype, np.number) and data.dtype != np.bool_:
     raise TypeError(f"{where}: expected numeric data, got dtype {data.dtype}")
   data = data.astype(params["w"].dtype)
@@ -159,9 +179,11 @@ def check_data(where: str, params: dict, data) -> np.ndarray:
     raise ValueError(f"{where}: data contains NaN or infinite values")
   if not is_gaussian(params) and data.size and (data.min() < 0 or data.max() > 1):
     negative = "Negative values in data: " if data.min() < 0 else ""
-    raise ValueError(f"{where}: {negative}a Bernoulli RBM needs data in [0, 1] (binary or "
-                     f"probabilities), got values in [{data.min():g}, {data.max():g}]; rescale "
-                     "it or use visible='gaussian'")
+    raise ValueError(
+      f"{where}: {negative}a Bernoulli RBM needs data in [0, 1] (binary or "
+      f"probabilities), got values in [{data.min():g}, {data.max():g}]; rescale "
+      "it or use visible='gaussian'"
+    )
   return data
 
 
@@ -215,8 +237,11 @@ def energy(params: dict, v, h):
   """``E(v, h)`` per example: ``(N, n_visible), (N, n_hidden)`` -> ``(N,)``."""
   check_visible("rbm.energy", params, v)
   check_hidden("rbm.energy", params, h)
-  return (_visible_term(params, v) - h @ params["b_h"]
-          - jnp.sum((_scaled(params, v) @ params["w"]) * h, axis=-1))
+  return (
+    _visible_term(params, v)
+    - h @ params["b_h"]
+    - jnp.sum((_scaled(params, v) @ params["w"]) * h, axis=-1)
+  )
 
 
 def free_energy(params: dict, v):
@@ -273,8 +298,7 @@ def gibbs_step(key: jax.Array, params: dict, v):
   return sample_visible(kv, params, h), h
 
 
-def gibbs_chain(key: jax.Array, params: dict, v0, sweeps: int, *,
-                return_trajectory: bool = False):
+def gibbs_chain(key: jax.Array, params: dict, v0, sweeps: int, *, return_trajectory: bool = False):
   """``sweeps`` Gibbs sweeps from ``v0`` as one ``lax.scan``.
 
   Args:
@@ -330,12 +354,14 @@ def pseudo_log_likelihood(key: jax.Array | None, params: dict, v, *, units=None)
   """
   check_visible("rbm.pseudo_log_likelihood", params, v)
   if is_gaussian(params):
-    raise TypeError("rbm.pseudo_log_likelihood: defined for a Bernoulli RBM only "
-                    "(these params carry 'log_sigma')")
+    raise TypeError(
+      "rbm.pseudo_log_likelihood: defined for a Bernoulli RBM only (these params carry 'log_sigma')"
+    )
   if units is None:
     if key is None:
-      raise TypeError("rbm.pseudo_log_likelihood: needs a key (or units=) to choose the units "
-                      "to flip")
+      raise TypeError(
+        "rbm.pseudo_log_likelihood: needs a key (or units=) to choose the units to flip"
+      )
     units = jax.random.randint(key, (v.shape[0],), 0, v.shape[1])
   flip = jax.nn.one_hot(units, v.shape[1], dtype=v.dtype)
   v_flipped = v + flip * (1 - 2 * v)
@@ -346,8 +372,15 @@ def pseudo_log_likelihood(key: jax.Array | None, params: dict, v, *, units=None)
 # Training: CD-k and persistent CD as a step of fnn.train.
 
 
-def cd_loss(params: dict, v_data, v_model, *, learn_sigma: bool = False,
-            sparsity_target: float | None = None, sparsity_cost: float = 0.0):
+def cd_loss(
+  params: dict,
+  v_data,
+  v_model,
+  *,
+  learn_sigma: bool = False,
+  sparsity_target: float | None = None,
+  sparsity_cost: float = 0.0,
+):
   """The contrastive-divergence surrogate ``mean F(v_data) - mean F(sg(v_model))``.
 
   Its gradient is the (negated) CD estimate of the log-likelihood gradient: for
@@ -386,8 +419,9 @@ def init_chains(params: dict, n_chains: int) -> jax.Array:
   return jnp.zeros((n_chains, n_hidden(params)), params["w"].dtype)
 
 
-def negative_phase(key: jax.Array, params: dict, v_data, chains, *, k: int = 1,
-                   persistent: bool = False):
+def negative_phase(
+  key: jax.Array, params: dict, v_data, chains, *, k: int = 1, persistent: bool = False
+):
   """Negative-phase samples for CD-k (``chains`` ignored) or PCD-k.
 
   CD-k runs ``k`` sweeps from the data. PCD-k continues the persistent chains: from
@@ -412,14 +446,21 @@ def negative_phase(key: jax.Array, params: dict, v_data, chains, *, k: int = 1,
 def _tempering():
   """fnn.energy.tempering, imported when first needed (it builds on this module)."""
   from fnn.energy import tempering
+
   return tempering
 
 
 @functools.lru_cache(maxsize=64)
-def cd_step(optimizer: optax.GradientTransformation, *, k: int = 1, persistent: bool = False,
-            betas: tuple | None = None, learn_sigma: bool = False,
-            sparsity_target: float | None = None,
-            sparsity_cost: float = 0.0) -> train.steps.Step:
+def cd_step(
+  optimizer: optax.GradientTransformation,
+  *,
+  k: int = 1,
+  persistent: bool = False,
+  betas: tuple | None = None,
+  learn_sigma: bool = False,
+  sparsity_target: float | None = None,
+  sparsity_cost: float = 0.0,
+) -> train.steps.Step:
   """The CD-k / PCD-k / parallel-tempering step of :mod:`fnn.train`: ``(ts, v, key) -> (ts, logs)``.
 
   The negative phase draws ``v_model`` with ``key``: :func:`negative_phase` (CD-k,
@@ -446,8 +487,9 @@ def cd_step(optimizer: optax.GradientTransformation, *, k: int = 1, persistent: 
     (the lowest pair's).
   """
   k = _check_k("rbm.cd_step", k)
-  loss_fn = functools.partial(cd_loss, learn_sigma=learn_sigma, sparsity_target=sparsity_target,
-                              sparsity_cost=sparsity_cost)
+  loss_fn = functools.partial(
+    cd_loss, learn_sigma=learn_sigma, sparsity_target=sparsity_target, sparsity_cost=sparsity_cost
+  )
   if betas is not None:
     tempering = _tempering()
     betas = tempering.check_betas("rbm.cd_step", betas)
@@ -456,8 +498,9 @@ def cd_step(optimizer: optax.GradientTransformation, *, k: int = 1, persistent: 
     if betas is None:
       v_model, chains = negative_phase(key, ts.params, v, ts.state, k=k, persistent=persistent)
       return v_model, chains, {}
-    v_model, replicas, acceptance = tempering.negative_phase(key, ts.params, ts.state,
-                                                             betas=betas, k=k)
+    v_model, replicas, acceptance = tempering.negative_phase(
+      key, ts.params, ts.state, betas=betas, k=k
+    )
     return v_model, replicas, (tempering.acceptance_logs(acceptance) if len(betas) > 1 else {})
 
   def step(ts: train.TrainState, v, key):
@@ -479,8 +522,9 @@ def _initial_state(params, n_chains: int, persistent: bool, betas):
   return init_chains(params, n_chains) if persistent else ()
 
 
-def practical_guide_optimizer(learning_rate=0.05, *, momentum=0.9,
-                              weight_decay: float = 2e-4) -> optax.GradientTransformation:
+def practical_guide_optimizer(
+  learning_rate=0.05, *, momentum=0.9, weight_decay: float = 2e-4
+) -> optax.GradientTransformation:
   """SGD with momentum and L2 weight decay on ``w`` only, as in Hinton's practical guide.
 
   ``optax.chain(add_decayed_weights(weight_decay, mask=matrices), sgd(learning_rate,
@@ -494,6 +538,7 @@ def practical_guide_optimizer(learning_rate=0.05, *, momentum=0.9,
       injected with ``optax.inject_hyperparams``.
     weight_decay: the L2 coefficient on the matrices.
   """
+
   def matrices(params):
     return jax.tree.map(lambda leaf: jnp.ndim(leaf) >= 2, params)
 
@@ -515,14 +560,32 @@ def monitors(key: jax.Array, params: dict, data) -> dict:
   return out
 
 
-def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransformation,
-        epochs: int, batch_size: int = 100, k: int = 1, persistent: bool = False,
-        betas: Sequence[float] | None = None, n_chains: int | None = None,
-        shuffle: bool = True, drop_remainder: bool = False,
-        learn_sigma: bool = False, sparsity_target: float | None = None,
-        sparsity_cost: float = 0.0, train_state: train.TrainState | None = None,
-        monitor: bool = True, progress: bool = True, desc: str = "RBM", callbacks=(),
-        checkpoint_dir=None, keep_checkpoints: int = 3, resume=None) -> train.FitResult:
+def fit(
+  params: dict,
+  data,
+  *,
+  key: jax.Array,
+  optimizer: optax.GradientTransformation,
+  epochs: int,
+  batch_size: int = 100,
+  k: int = 1,
+  persistent: bool = False,
+  betas: Sequence[float] | None = None,
+  n_chains: int | None = None,
+  shuffle: bool = True,
+  drop_remainder: bool = False,
+  learn_sigma: bool = False,
+  sparsity_target: float | None = None,
+  sparsity_cost: float = 0.0,
+  train_state: train.TrainState | None = None,
+  monitor: bool = True,
+  progress: bool = True,
+  desc: str = "RBM",
+  callbacks=(),
+  checkpoint_dir=None,
+  keep_checkpoints: int = 3,
+  resume=None,
+) -> train.FitResult:
   """Trains an RBM by CD-k, PCD-k or parallel tempering through :func:`fnn.train.train_loop`.
 
   Args:
@@ -571,13 +634,22 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
     betas = _tempering().check_betas("rbm.fit", betas)
     if is_gaussian(params):
       raise TypeError("rbm.fit: parallel tempering (betas=) is implemented for Bernoulli RBMs")
-  step = cd_step(optimizer, k=k, persistent=persistent, betas=betas, learn_sigma=learn_sigma,
-                 sparsity_target=sparsity_target, sparsity_cost=sparsity_cost)
+  step = cd_step(
+    optimizer,
+    k=k,
+    persistent=persistent,
+    betas=betas,
+    learn_sigma=learn_sigma,
+    sparsity_target=sparsity_target,
+    sparsity_cost=sparsity_cost,
+  )
   if not isinstance(epochs, (int, np.integer)) or epochs < 0:
     raise ValueError(f"rbm.fit: epochs must be a non-negative int, got {epochs!r}")
   if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(data):
-    raise ValueError(f"rbm.fit: batch_size must be an int in [1, {len(data)}] (the number of "
-                     f"examples), got {batch_size!r}")
+    raise ValueError(
+      f"rbm.fit: batch_size must be an int in [1, {len(data)}] (the number of "
+      f"examples), got {batch_size!r}"
+    )
   if train_state is None:
     check_key(key, "rbm.fit")
     chains = _initial_state(params, n_chains or batch_size, persistent, betas)
@@ -586,9 +658,20 @@ def fit(params: dict, data, *, key: jax.Array, optimizer: optax.GradientTransfor
   def evaluate(ts):
     return {k: float(v) for k, v in monitors(train.eval_key(ts), ts.params, data).items()}
 
-  return train.train_loop(step, train_state, data, epochs=int(epochs),
-                          batch_size=int(batch_size), shuffle=shuffle,
-                          drop_remainder=drop_remainder,
-                          evaluate=evaluate if monitor else None, callbacks=callbacks,
-                          progress=progress, desc=desc, checkpoint_dir=checkpoint_dir,
-                          keep_checkpoints=keep_checkpoints, resume=resume, where="rbm.fit")
+  return train.train_loop(
+    step,
+    train_state,
+    data,
+    epochs=int(epochs),
+    batch_size=int(batch_size),
+    shuffle=shuffle,
+    drop_remainder=drop_remainder,
+    evaluate=evaluate if monitor else None,
+    callbacks=callbacks,
+    progress=progress,
+    desc=desc,
+    checkpoint_dir=checkpoint_dir,
+    keep_checkpoints=keep_checkpoints,
+    resume=resume,
+    where="rbm.fit",
+  )

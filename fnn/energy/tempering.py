@@ -35,7 +35,7 @@ Example::
 
     betas = tempering.inverse_temperatures(10, beta_min=0.5)
     result = tempering.sample(jax.random.key(0), params, v0, 1000, betas=betas)
-    result.v, result.acceptance      # (N, n_visible) samples, (9,) swap rates
+    result.v, result.acceptance  # (N, n_visible) samples, (9,) swap rates
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Replicas(NamedTuple):
     sweep: int32 scalar, the sweeps made so far; its parity chooses which
       neighbouring pairs the next swap proposes.
   """
+
   v: jax.Array
   sweep: jax.Array
 
@@ -71,6 +72,7 @@ class Sample(NamedTuple):
       ``betas[i]`` and ``betas[i + 1]``.
     replicas: the final :class:`Replicas` (to continue with :func:`chain`).
   """
+
   v: jax.Array
   acceptance: jax.Array
   replicas: Replicas
@@ -84,16 +86,19 @@ def check_betas(where: str, betas) -> tuple:
   """
   array = np.asarray(betas, np.float64)
   if array.ndim != 1 or array.size == 0:
-    raise ValueError(f"{where}: betas must be a non-empty 1-D sequence of inverse temperatures, "
-                     f"got shape {array.shape}")
+    raise ValueError(
+      f"{where}: betas must be a non-empty 1-D sequence of inverse temperatures, "
+      f"got shape {array.shape}"
+    )
   if array[0] != 1 or np.any(np.diff(array) >= 0) or array[-1] < 0:
-    raise ValueError(f"{where}: betas must start at 1 and decrease strictly to a value >= 0 "
-                     f"(betas[0] = 1 is the model), got {array.tolist()}")
+    raise ValueError(
+      f"{where}: betas must start at 1 and decrease strictly to a value >= 0 "
+      f"(betas[0] = 1 is the model), got {array.tolist()}"
+    )
   return tuple(float(b) for b in array)
 
 
-def inverse_temperatures(n_temperatures: int, *, beta_min: float,
-                         spacing: str = "linear") -> tuple:
+def inverse_temperatures(n_temperatures: int, *, beta_min: float, spacing: str = "linear") -> tuple:
   """A ladder of ``n_temperatures`` inverse temperatures from 1 down to ``beta_min``.
 
   Args:
@@ -105,8 +110,9 @@ def inverse_temperatures(n_temperatures: int, *, beta_min: float,
     A tuple of K floats, ``1.0`` first.
   """
   if not isinstance(n_temperatures, (int, np.integer)) or n_temperatures < 1:
-    raise ValueError("tempering.inverse_temperatures: n_temperatures must be an int >= 1, got "
-                     f"{n_temperatures!r}")
+    raise ValueError(
+      f"tempering.inverse_temperatures: n_temperatures must be an int >= 1, got {n_temperatures!r}"
+    )
   if n_temperatures == 1:
     return (1.0,)
   if not 0 <= beta_min < 1:
@@ -118,8 +124,9 @@ def inverse_temperatures(n_temperatures: int, *, beta_min: float,
       raise ValueError("tempering.inverse_temperatures: geometric spacing needs beta_min > 0")
     ladder = np.geomspace(1.0, beta_min, n_temperatures)
   else:
-    raise ValueError("tempering.inverse_temperatures: spacing must be 'linear' or 'geometric', "
-                     f"got {spacing!r}")
+    raise ValueError(
+      f"tempering.inverse_temperatures: spacing must be 'linear' or 'geometric', got {spacing!r}"
+    )
   return tuple(float(b) for b in ladder)
 
 
@@ -145,7 +152,8 @@ def tempered_free_energy(params: dict, beta, v):
   it is :func:`fnn.energy.rbm.free_energy`.
   """
   return -beta * (v @ params["b_v"]) - jnp.sum(
-      jax.nn.softplus(beta * rbm.hidden_logits(params, v)), axis=-1)
+    jax.nn.softplus(beta * rbm.hidden_logits(params, v)), axis=-1
+  )
 
 
 def _hidden_logits(params, beta, v):
@@ -182,9 +190,9 @@ def swap_log_ratios(params: dict, betas, v):
   Returns:
     ``(K - 1, N)``: ``F_βi(v_i) + F_βi+1(v_i+1) - F_βi(v_i+1) - F_βi+1(v_i)``.
   """
-  own = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas, v)             # (K, N)
-  up = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas[:-1], v[1:])     # F_βi(v_i+1)
-  down = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas[1:], v[:-1])   # F_βi+1(v_i)
+  own = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas, v)  # (K, N)
+  up = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas[:-1], v[1:])  # F_βi(v_i+1)
+  down = jax.vmap(tempered_free_energy, (None, 0, 0))(params, betas[1:], v[:-1])  # F_βi+1(v_i)
   return own[:-1] + own[1:] - up - down
 
 
@@ -208,14 +216,15 @@ def swap(key: jax.Array, params: dict, betas, v, parity):
     the pairs that were proposed.
   """
   log_r = swap_log_ratios(params, betas, v)
-  proposed = (jnp.arange(betas.shape[0] - 1) % 2 == parity)
+  proposed = jnp.arange(betas.shape[0] - 1) % 2 == parity
   log_u = jnp.log(jax.random.uniform(key, log_r.shape, log_r.dtype))
-  accepted = proposed[:, None] & (log_u < log_r)                                   # (K-1, N)
+  accepted = proposed[:, None] & (log_u < log_r)  # (K-1, N)
   no_pair = jnp.zeros((1,) + accepted.shape[1:], bool)
-  from_above = jnp.concatenate([accepted, no_pair])[..., None]    # replica i takes v[i + 1]
-  from_below = jnp.concatenate([no_pair, accepted])[..., None]    # replica i takes v[i - 1]
-  v_new = jnp.where(from_above, jnp.roll(v, -1, axis=0),
-                    jnp.where(from_below, jnp.roll(v, 1, axis=0), v))
+  from_above = jnp.concatenate([accepted, no_pair])[..., None]  # replica i takes v[i + 1]
+  from_below = jnp.concatenate([no_pair, accepted])[..., None]  # replica i takes v[i - 1]
+  v_new = jnp.where(
+    from_above, jnp.roll(v, -1, axis=0), jnp.where(from_below, jnp.roll(v, 1, axis=0), v)
+  )
   dtype = log_r.dtype
   return v_new, accepted.astype(dtype), proposed.astype(dtype)
 
@@ -241,9 +250,11 @@ def chain(key: jax.Array, params: dict, betas, replicas: Replicas, sweeps: int):
   _check_bernoulli(where, params)
   betas = jnp.asarray(betas, params["w"].dtype)
   if replicas.v.ndim != 3 or replicas.v.shape[0] != betas.shape[0]:
-    raise ShapeError(f"{where}: expected replicas of shape ({betas.shape[0]}, N, "
-                     f"{rbm.n_visible(params)}) for {betas.shape[0]} temperatures, got "
-                     f"{tuple(replicas.v.shape)}")
+    raise ShapeError(
+      f"{where}: expected replicas of shape ({betas.shape[0]}, N, "
+      f"{rbm.n_visible(params)}) for {betas.shape[0]} temperatures, got "
+      f"{tuple(replicas.v.shape)}"
+    )
   k_gibbs, k_swap = jax.random.split(key)
 
   def one_sweep(carry, t):
@@ -276,13 +287,16 @@ def sample(key: jax.Array, params: dict, v0, sweeps: int, *, betas) -> Sample:
   """
   check_key(key, "tempering.sample")
   betas = check_betas("tempering.sample", betas)
-  replicas, acceptance = _compiled_chain(key, params, init_replicas(params, len(betas), v0),
-                                         int(sweeps), betas)
+  replicas, acceptance = _compiled_chain(
+    key, params, init_replicas(params, len(betas), v0), int(sweeps), betas
+  )
   return Sample(replicas.v[0], acceptance, replicas)
 
 
-_compiled_chain = jax.jit(lambda key, params, replicas, sweeps, betas:
-                          chain(key, params, betas, replicas, sweeps), static_argnums=(3, 4))
+_compiled_chain = jax.jit(
+  lambda key, params, replicas, sweeps, betas: chain(key, params, betas, replicas, sweeps),
+  static_argnums=(3, 4),
+)
 
 
 def negative_phase(key: jax.Array, params: dict, replicas: Replicas, *, betas, k: int = 1):
@@ -302,8 +316,10 @@ def negative_phase(key: jax.Array, params: dict, replicas: Replicas, *, betas, k
 def _check_bernoulli(where: str, params: dict) -> None:
   rbm.check_params(where, params)
   if rbm.is_gaussian(params):
-    raise TypeError(f"{where}: parallel tempering is implemented for Bernoulli RBMs (these "
-                    "params carry 'log_sigma')")
+    raise TypeError(
+      f"{where}: parallel tempering is implemented for Bernoulli RBMs (these "
+      "params carry 'log_sigma')"
+    )
 
 
 def acceptance_logs(acceptance) -> dict:
@@ -311,5 +327,4 @@ def acceptance_logs(acceptance) -> dict:
   the pairs and the lowest pair's (the ladder's bottleneck). Pairs not proposed in
   the step (nan) are left out.
   """
-  return {"swap_acceptance": jnp.nanmean(acceptance),
-          "swap_acceptance_min": jnp.nanmin(acceptance)}
+  return {"swap_acceptance": jnp.nanmean(acceptance), "swap_acceptance_min": jnp.nanmin(acceptance)}

@@ -53,8 +53,9 @@ def _is_concrete(x) -> bool:
 def _check_real_dtype(name: str, what: str, x) -> np.ndarray:
   """``x`` as a numpy array; TypeError unless its dtype is real numeric (not bool)."""
   x = np.asarray(x)
-  if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.integer)
-                                 or np.issubdtype(x.dtype, np.floating)):
+  if x.dtype == np.bool_ or not (
+    np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+  ):
     raise TypeError(f"{name}: expected {what} of a real numeric dtype, got dtype {x.dtype}")
   return x
 
@@ -86,12 +87,15 @@ def check_distances(distances, name: str = "tsp.check_distances") -> np.ndarray:
     raise ValueError(f"{name}: distances must be non-negative, got d[{i}, {j}] = {d[i, j]}")
   if not np.allclose(d, d.T, rtol=1e-6, atol=1e-9):
     i, j = np.argwhere(~np.isclose(d, d.T, rtol=1e-6, atol=1e-9))[0]
-    raise ValueError(f"{name}: the distance matrix must be symmetric, got d[{i}, {j}] = "
-                     f"{d[i, j]} but d[{j}, {i}] = {d[j, i]}")
+    raise ValueError(
+      f"{name}: the distance matrix must be symmetric, got d[{i}, {j}] = "
+      f"{d[i, j]} but d[{j}, {i}] = {d[j, i]}"
+    )
   if np.any(np.diag(d) != 0):
     i = int(np.flatnonzero(np.diag(d))[0])
-    raise ValueError(f"{name}: the diagonal of the distance matrix must be 0, got "
-                     f"d[{i}, {i}] = {d[i, i]}")
+    raise ValueError(
+      f"{name}: the diagonal of the distance matrix must be 0, got d[{i}, {i}] = {d[i, i]}"
+    )
   return d
 
 
@@ -108,8 +112,10 @@ def euclidean_distances(coords) -> np.ndarray:
   c = _check_real_dtype(name, "coordinates", coords).astype(np.float64)
   if c.ndim != 2:
     hint = "; for cities on a line pass coords[:, None]" if c.ndim == 1 else ""
-    raise ShapeError(f"{name}: expected coordinates of shape (n, k), one city per row "
-                     f"(k = 2 in the plane), got shape {c.shape}{hint}")
+    raise ShapeError(
+      f"{name}: expected coordinates of shape (n, k), one city per row "
+      f"(k = 2 in the plane), got shape {c.shape}{hint}"
+    )
   if not np.all(np.isfinite(c)):
     i, j = np.argwhere(~np.isfinite(c))[0]
     raise ValueError(f"{name}: coordinates must be finite, got coords[{i}, {j}] = {c[i, j]}")
@@ -128,22 +134,27 @@ def _check_tours(name: str, tours, n: int) -> np.ndarray:
   if not np.issubdtype(t.dtype, np.integer):
     raise TypeError(f"{name}: expected integer city indices, got dtype {t.dtype}")
   if t.ndim < 1 or t.shape[-1] != n:
-    raise ShapeError(f"{name}: expected tours of shape (..., {n}) for {n} cities, got "
-                     f"shape {t.shape}")
+    raise ShapeError(
+      f"{name}: expected tours of shape (..., {n}) for {n} cities, got shape {t.shape}"
+    )
   rows = t.reshape(-1, n)
   outside = (rows < 0) | (rows >= n)
   if outside.any():
     r, i = np.argwhere(outside)[0]
-    raise ValueError(f"{name}: city indices must be in [0, {n}), got {rows[r, i]} at "
-                     f"position {i}" + (f" of tour {r}" if t.ndim > 1 else ""))
+    raise ValueError(
+      f"{name}: city indices must be in [0, {n}), got {rows[r, i]} at "
+      f"position {i}" + (f" of tour {r}" if t.ndim > 1 else "")
+    )
   for r, row in enumerate(rows):
     counts = np.bincount(row, minlength=n)
     if np.any(counts != 1):
       city = int(np.flatnonzero(counts > 1)[0])
       missing = int(np.flatnonzero(counts == 0)[0])
-      raise ValueError(f"{name}: a tour must visit every city once (a permutation of "
-                       f"0..{n - 1}), got city {city} {counts[city]} times and city "
-                       f"{missing} never" + (f" in tour {r}" if t.ndim > 1 else ""))
+      raise ValueError(
+        f"{name}: a tour must visit every city once (a permutation of "
+        f"0..{n - 1}), got city {city} {counts[city]} times and city "
+        f"{missing} never" + (f" in tour {r}" if t.ndim > 1 else "")
+      )
   return t
 
 
@@ -166,8 +177,7 @@ def tour_length(distances, tour):
     name = "tsp.tour_length"
     d = _check_real_dtype(name, "distances", distances)
     if d.ndim != 2 or d.shape[0] != d.shape[1]:
-      raise ShapeError(f"{name}: expected a square (n, n) distance matrix, got shape "
-                       f"{d.shape}")
+      raise ShapeError(f"{name}: expected a square (n, n) distance matrix, got shape {d.shape}")
     _check_tours(name, tour, d.shape[0])
   return _tour_length(jnp.asarray(distances), jnp.asarray(tour))
 
@@ -188,8 +198,9 @@ def held_karp(distances) -> tuple[float, np.ndarray]:
   d = check_distances(distances, "tsp.held_karp")
   n = d.shape[0]
   if n > HELD_KARP_MAX_CITIES:
-    raise ValueError(f"tsp.held_karp: n = {n} cities is too many for exact search "
-                     f"(at most {HELD_KARP_MAX_CITIES})")
+    raise ValueError(
+      f"tsp.held_karp: n = {n} cities is too many for exact search (at most {HELD_KARP_MAX_CITIES})"
+    )
   m = n - 1  # cities 1..n-1, city 0 is the start
   cost = np.full((1 << m, m), np.inf)
   parent = np.zeros((1 << m, m), np.int64)
@@ -254,7 +265,7 @@ def _two_opt_one(d, t, max_rounds):
     i, j = np.unravel_index(np.argmin(delta), delta.shape)
     if delta[i, j] >= -1e-9:
       break
-    t[i + 1:j + 1] = t[i + 1:j + 1][::-1]
+    t[i + 1 : j + 1] = t[i + 1 : j + 1][::-1]
   return t
 
 
@@ -307,6 +318,7 @@ class TSPResult(NamedTuple):
       (annealed) along the run.
     v: (n, n) final neuron outputs.
   """
+
   tour: jax.Array
   valid: jax.Array
   length: jax.Array
@@ -339,6 +351,7 @@ class HopfieldTankConfig(NamedTuple):
     noise: initial u is the value giving sum V = n plus uniform noise of +-noise*u0.
     records: how many energy values to record along the run.
   """
+
   lambda1: float = 500.0
   lambda2: float = 500.0
   lambda3: float = 500.0
@@ -360,8 +373,9 @@ def hopfield_tank_energy(distances, v, config: HopfieldTankConfig = HopfieldTank
   col = jnp.sum(v.sum(0) ** 2 - (v * v).sum(0))
   glob = (v.sum() - n_bar) ** 2
   dist = jnp.sum(v * (d @ _neighbours(v)))
-  return 0.5 * (config.lambda2 * row + config.lambda3 * col + config.lambda4 * glob
-                + config.lambda1 * dist)
+  return 0.5 * (
+    config.lambda2 * row + config.lambda3 * col + config.lambda4 * glob + config.lambda1 * dist
+  )
 
 
 def hopfield_tank_gradient(distances, v, config: HopfieldTankConfig = HopfieldTankConfig()):
@@ -369,12 +383,17 @@ def hopfield_tank_gradient(distances, v, config: HopfieldTankConfig = HopfieldTa
   c = config
   d = jnp.asarray(distances, jnp.float32)
   n_bar = 1.5 * v.shape[0] if c.n_bar is None else c.n_bar
-  return (c.lambda2 * (v.sum(1, keepdims=True) - v) + c.lambda3 * (v.sum(0, keepdims=True) - v)
-          + c.lambda4 * (v.sum() - n_bar) + c.lambda1 * d @ _neighbours(v))
+  return (
+    c.lambda2 * (v.sum(1, keepdims=True) - v)
+    + c.lambda3 * (v.sum(0, keepdims=True) - v)
+    + c.lambda4 * (v.sum() - n_bar)
+    + c.lambda1 * d @ _neighbours(v)
+  )
 
 
-def hopfield_tank_run(key, distances, config: HopfieldTankConfig = HopfieldTankConfig()
-                      ) -> TSPResult:
+def hopfield_tank_run(
+  key, distances, config: HopfieldTankConfig = HopfieldTankConfig()
+) -> TSPResult:
   """One run of the Hopfield–Tank network from a random start (jit- and vmap-friendly).
 
   Args:
@@ -441,6 +460,7 @@ class AnnealConfig(NamedTuple):
       ``t_end``, grown from 0 at ``t_start``; it is 0 in the energy of any permutation
       but stops synchronous oscillations at low temperature.
   """
+
   t_start: float = 0.4
   t_end: float = 0.008
   cooling: float = 0.99
@@ -510,8 +530,7 @@ def annealed_run(key, distances, config: AnnealConfig = AnnealConfig()) -> TSPRe
   free = slice(1, None) if c.fix_first_city else slice(None)
   m = n - 1 if c.fix_first_city else n
   base = jnp.zeros((n, n)).at[0, 0].set(1.0) if c.fix_first_city else jnp.zeros((n, n))
-  v0 = base.at[free, free].set(
-      (1.0 + c.noise * jax.random.uniform(key, (m, m), minval=-1.0)) / m)
+  v0 = base.at[free, free].set((1.0 + c.noise * jax.random.uniform(key, (m, m), minval=-1.0)) / m)
 
   def at_temperature(carry, t_relative):
     # A city next to itself costs 0 in d, so a synchronous update pulls each city
@@ -526,10 +545,10 @@ def annealed_run(key, distances, config: AnnealConfig = AnnealConfig()) -> TSPRe
       v, row, col = carry
       field = coupling @ _neighbours(v) - c.gamma * v
       # The scalings are kept in field units (times T) so they carry across temperatures.
-      block, row, col = _sinkhorn(-field[free, free] / t, row / t, col / t,
-                                  c.sinkhorn_iterations)
+      block, row, col = _sinkhorn(-field[free, free] / t, row / t, col / t, c.sinkhorn_iterations)
       new = base.at[free, free].set(block)
       return (1.0 - c.damping) * v + c.damping * new, row * t, col * t
+
     v, row, col = jax.lax.fori_loop(0, c.iterations, iterate, carry)
     return (v, row, col), jnp.sum(v * (d @ jnp.roll(v, -1, axis=1)))
 
@@ -557,20 +576,21 @@ def _annealed_restarts(keys, d, config):
 
 def _keys(name, key, restarts, config, config_type):
   if key is None:
-    raise TypeError(f"{name}: needs a PRNG key for the random initial states, e.g. "
-                    f"jax.random.key(0); got None")
+    raise TypeError(
+      f"{name}: needs a PRNG key for the random initial states, e.g. jax.random.key(0); got None"
+    )
   if not isinstance(restarts, int) or isinstance(restarts, bool):
     raise TypeError(f"{name}: restarts must be a Python int, got {type(restarts).__name__}")
   if restarts < 1:
     raise ValueError(f"{name}: restarts must be >= 1, got {restarts}")
   if not isinstance(config, config_type):
-    raise TypeError(f"{name}: config must be a {config_type.__name__}, got "
-                    f"{type(config).__name__}")
+    raise TypeError(f"{name}: config must be a {config_type.__name__}, got {type(config).__name__}")
   return jax.random.split(key, restarts)
 
 
-def hopfield_tank(key, distances, restarts: int = 1,
-                  config: HopfieldTankConfig = HopfieldTankConfig()) -> TSPResult:
+def hopfield_tank(
+  key, distances, restarts: int = 1, config: HopfieldTankConfig = HopfieldTankConfig()
+) -> TSPResult:
   """``restarts`` runs of the Hopfield–Tank network in one jit-compiled ``vmap``.
 
   Args:
@@ -589,8 +609,7 @@ def hopfield_tank(key, distances, restarts: int = 1,
   return _hopfield_tank_restarts(keys, jnp.asarray(d, jnp.float32), config)
 
 
-def annealed(key, distances, restarts: int = 1, config: AnnealConfig = AnnealConfig()
-             ) -> TSPResult:
+def annealed(key, distances, restarts: int = 1, config: AnnealConfig = AnnealConfig()) -> TSPResult:
   """``restarts`` runs of the mean-field-annealed network in one jit-compiled ``vmap``.
 
   Args:
@@ -608,6 +627,8 @@ def annealed(key, distances, restarts: int = 1, config: AnnealConfig = AnnealCon
   if not 0.0 < config.cooling < 1.0:
     raise ValueError(f"{name}: config.cooling must be in (0, 1), got {config.cooling}")
   if not 0.0 < config.t_end < config.t_start:
-    raise ValueError(f"{name}: need 0 < config.t_end < config.t_start, got "
-                     f"t_start={config.t_start}, t_end={config.t_end}")
+    raise ValueError(
+      f"{name}: need 0 < config.t_end < config.t_start, got "
+      f"t_start={config.t_start}, t_end={config.t_end}"
+    )
   return _annealed_restarts(keys, jnp.asarray(d, jnp.float32), config)

@@ -24,9 +24,17 @@ import numpy as np
 from fnn.core import ShapeError
 
 SUPPORTED_TYPES = ("EUC_2D", "CEIL_2D", "GEO", "ATT", "EXPLICIT")
-EXPLICIT_FORMATS = ("FULL_MATRIX", "UPPER_ROW", "LOWER_ROW", "UPPER_DIAG_ROW",
-                    "LOWER_DIAG_ROW", "UPPER_COL", "LOWER_COL", "UPPER_DIAG_COL",
-                    "LOWER_DIAG_COL")
+EXPLICIT_FORMATS = (
+  "FULL_MATRIX",
+  "UPPER_ROW",
+  "LOWER_ROW",
+  "UPPER_DIAG_ROW",
+  "LOWER_DIAG_ROW",
+  "UPPER_COL",
+  "LOWER_COL",
+  "UPPER_DIAG_COL",
+  "LOWER_DIAG_COL",
+)
 
 
 class TSPInstance(NamedTuple):
@@ -39,6 +47,7 @@ class TSPInstance(NamedTuple):
     edge_weight_type: e.g. ``"EUC_2D"``.
     comment: the ``COMMENT`` field ('' if absent).
   """
+
   name: str
   distances: np.ndarray
   coords: np.ndarray | None
@@ -101,7 +110,8 @@ _COORD_DISTANCES = {"EUC_2D": euc_2d, "CEIL_2D": ceil_2d, "ATT": att, "GEO": geo
 
 class _File(NamedTuple):
   """A TSPLIB file split into its specification and its sections, with line numbers."""
-  spec: dict      # KEY -> (value, line number)
+
+  spec: dict  # KEY -> (value, line number)
   sections: dict  # NAME_SECTION -> [(line number, [words])]
 
 
@@ -127,8 +137,10 @@ def _split_file(where: str, path) -> _File:
     elif current is not None:
       sections[current].append((number, line.split()))
     else:
-      raise ValueError(f"{where}, line {number}: cannot parse {line!r} (not a 'KEY : value' "
-                       f"line and not inside a section)")
+      raise ValueError(
+        f"{where}, line {number}: cannot parse {line!r} (not a 'KEY : value' "
+        f"line and not inside a section)"
+      )
   return _File(spec, sections)
 
 
@@ -141,8 +153,7 @@ def _dimension(where: str, spec: dict) -> int:
   except ValueError:
     n = 0
   if n < 1:
-    raise ValueError(f"{where}, line {number}: DIMENSION must be a positive integer, got "
-                     f"{value!r}")
+    raise ValueError(f"{where}, line {number}: DIMENSION must be a positive integer, got {value!r}")
   return n
 
 
@@ -153,8 +164,7 @@ def _node_coords(where: str, section: str, rows, n: int) -> np.ndarray:
   for number, words in rows:
     at = f"{where}, line {number}"
     if len(words) != 3:
-      raise ValueError(f"{at}: {section} expects 'id x y' (three fields), got "
-                       f"{' '.join(words)!r}")
+      raise ValueError(f"{at}: {section} expects 'id x y' (three fields), got {' '.join(words)!r}")
     try:
       node = int(words[0])
     except ValueError:
@@ -162,8 +172,7 @@ def _node_coords(where: str, section: str, rows, n: int) -> np.ndarray:
     if not 1 <= node <= n:
       raise ValueError(f"{at}: node id {node} is out of range 1..{n} (DIMENSION {n})")
     if node in first_line:
-      raise ValueError(f"{at}: node id {node} appears twice (first on line "
-                       f"{first_line[node]})")
+      raise ValueError(f"{at}: node id {node} appears twice (first on line {first_line[node]})")
     first_line[node] = number
     for axis, word in enumerate(words[1:]):
       try:
@@ -171,12 +180,13 @@ def _node_coords(where: str, section: str, rows, n: int) -> np.ndarray:
       except ValueError:
         raise ValueError(f"{at}: coordinate {word!r} of node {node} is not a number") from None
     if not np.all(np.isfinite(coords[node - 1])):
-      raise ValueError(f"{at}: node {node} has a non-finite coordinate "
-                       f"{' '.join(words[1:])!r}")
+      raise ValueError(f"{at}: node {node} has a non-finite coordinate {' '.join(words[1:])!r}")
   missing = [node for node in range(1, n + 1) if node not in first_line]
   if missing:
-    raise ValueError(f"{where}: {section} has {len(first_line)} nodes but DIMENSION is {n}; "
-                     f"missing node ids {missing[:10]}" + (" ..." if len(missing) > 10 else ""))
+    raise ValueError(
+      f"{where}: {section} has {len(first_line)} nodes but DIMENSION is {n}; "
+      f"missing node ids {missing[:10]}" + (" ..." if len(missing) > 10 else "")
+    )
   return coords
 
 
@@ -200,16 +210,21 @@ def _explicit_matrix(values, n, fmt, where):
   else:
     expected = n * (n - 1) // 2
   if len(values) != expected:
-    raise ValueError(f"{where}: EDGE_WEIGHT_FORMAT {fmt} with DIMENSION {n} needs {expected} "
-                     f"numbers in EDGE_WEIGHT_SECTION, got {len(values)}")
+    raise ValueError(
+      f"{where}: EDGE_WEIGHT_FORMAT {fmt} with DIMENSION {n} needs {expected} "
+      f"numbers in EDGE_WEIGHT_SECTION, got {len(values)}"
+    )
   values = np.asarray(values, np.float64)
   if fmt == "FULL_MATRIX":
     return values.reshape(n, n)
   # Column-wise upper (lower) triangles list the same numbers as row-wise lower (upper)
   # triangles, so every format reduces to a row-wise one.
-  row_format = {"UPPER_COL": "LOWER_ROW", "LOWER_COL": "UPPER_ROW",
-                "UPPER_DIAG_COL": "LOWER_DIAG_ROW",
-                "LOWER_DIAG_COL": "UPPER_DIAG_ROW"}.get(fmt, fmt)
+  row_format = {
+    "UPPER_COL": "LOWER_ROW",
+    "LOWER_COL": "UPPER_ROW",
+    "UPPER_DIAG_COL": "LOWER_DIAG_ROW",
+    "LOWER_DIAG_COL": "UPPER_DIAG_ROW",
+  }.get(fmt, fmt)
   diag = "DIAG" in row_format
   if row_format.startswith("UPPER"):
     rows, cols = np.triu_indices(n, 0 if diag else 1)
@@ -224,8 +239,10 @@ def _explicit_matrix(values, n, fmt, where):
 def _explicit_distances(where: str, file: _File, n: int) -> np.ndarray:
   fmt = file.spec.get("EDGE_WEIGHT_FORMAT", ("", 0))[0].upper()
   if fmt not in EXPLICIT_FORMATS:
-    raise ValueError(f"{where}: unsupported EDGE_WEIGHT_FORMAT {fmt!r} for EXPLICIT; "
-                     f"supported: {', '.join(EXPLICIT_FORMATS)}")
+    raise ValueError(
+      f"{where}: unsupported EDGE_WEIGHT_FORMAT {fmt!r} for EXPLICIT; "
+      f"supported: {', '.join(EXPLICIT_FORMATS)}"
+    )
   if "EDGE_WEIGHT_SECTION" not in file.sections:
     raise ValueError(f"{where}: EDGE_WEIGHT_TYPE EXPLICIT needs an EDGE_WEIGHT_SECTION")
   values = _edge_weights(where, file.sections["EDGE_WEIGHT_SECTION"])
@@ -257,8 +274,9 @@ def read_tsplib(path) -> TSPInstance:
   n = _dimension(where, file.spec)
   ewt = file.spec.get("EDGE_WEIGHT_TYPE", ("", 0))[0].upper()
   if ewt not in SUPPORTED_TYPES:
-    raise ValueError(f"{where}: unsupported EDGE_WEIGHT_TYPE {ewt!r}; supported: "
-                     f"{', '.join(SUPPORTED_TYPES)}")
+    raise ValueError(
+      f"{where}: unsupported EDGE_WEIGHT_TYPE {ewt!r}; supported: {', '.join(SUPPORTED_TYPES)}"
+    )
   coords = None
   for section in ("NODE_COORD_SECTION", "DISPLAY_DATA_SECTION"):
     if section in file.sections:
@@ -271,8 +289,9 @@ def read_tsplib(path) -> TSPInstance:
       raise ValueError(f"{where}: EDGE_WEIGHT_TYPE {ewt} needs a NODE_COORD_SECTION")
     distances = _COORD_DISTANCES[ewt](coords)
   np.fill_diagonal(distances, 0.0)
-  return TSPInstance(file.spec.get("NAME", ("", 0))[0], distances, coords, ewt,
-                     file.spec.get("COMMENT", ("", 0))[0])
+  return TSPInstance(
+    file.spec.get("NAME", ("", 0))[0], distances, coords, ewt, file.spec.get("COMMENT", ("", 0))[0]
+  )
 
 
 def _is_number(word):
@@ -291,10 +310,12 @@ SHIPPED_OPTIMA = {"eil51": 426}
 def load_shipped(name: str = "eil51") -> TSPInstance:
   """A TSPLIB instance shipped inside fnn (so demos need no download); see SHIPPED_OPTIMA."""
   if name not in SHIPPED_OPTIMA:
-    raise ValueError(f"tsplib.load_shipped: no shipped instance {name!r}; shipped: "
-                     f"{sorted(SHIPPED_OPTIMA)}")
+    raise ValueError(
+      f"tsplib.load_shipped: no shipped instance {name!r}; shipped: {sorted(SHIPPED_OPTIMA)}"
+    )
   with importlib.resources.as_file(
-      importlib.resources.files("fnn.data") / "files" / f"{name}.tsp") as path:
+    importlib.resources.files("fnn.data") / "files" / f"{name}.tsp"
+  ) as path:
     return read_tsplib(path)
 
 
@@ -328,11 +349,11 @@ def read_tour(path) -> np.ndarray:
       except ValueError:
         raise ValueError(f"{at}: city id {word!r} is not an integer") from None
       if city < 1 or (n is not None and city > n):
-        raise ValueError(f"{at}: city id {city} is out of range 1..{n or 'n'}"
-                         + (f" (DIMENSION {n})" if n else ""))
+        raise ValueError(
+          f"{at}: city id {city} is out of range 1..{n or 'n'}" + (f" (DIMENSION {n})" if n else "")
+        )
       if city in first_line:
-        raise ValueError(f"{at}: city id {city} appears twice (first on line "
-                         f"{first_line[city]})")
+        raise ValueError(f"{at}: city id {city} appears twice (first on line {first_line[city]})")
       first_line[city] = number
       tour.append(city - 1)
     else:
@@ -343,6 +364,8 @@ def read_tour(path) -> np.ndarray:
   size = n or len(tour)
   if len(tour) != size or max(tour) >= size:
     missing = sorted(set(range(1, size + 1)) - set(first_line))
-    raise ValueError(f"{where}: the tour has {len(tour)} cities but should visit each of "
-                     f"1..{size} once; missing ids {missing[:10]}")
+    raise ValueError(
+      f"{where}: the tour has {len(tour)} cities but should visit each of "
+      f"1..{size} once; missing ids {missing[:10]}"
+    )
   return np.asarray(tour, np.int64)

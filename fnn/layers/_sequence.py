@@ -34,6 +34,7 @@ class RNNInput(NamedTuple):
   ``init`` takes the same structure of shapes, e.g. ``RNNInput((1, T, F), (1,))``;
   the model's output shape then has the structure ``apply`` returns.
   """
+
   x: jax.Array
   lengths: jax.Array | None = None
   carry: PyTree | None = None
@@ -45,8 +46,11 @@ def split_shape(input_shape):
   A plain shape (a tuple of ints) gives ``(shape, None, None)``; an
   ``RNNInput`` of shapes, or a tuple whose first entry is a shape, gives its parts.
   """
-  if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(
-      input_shape[0], (tuple, list)):
+  if (
+    isinstance(input_shape, (tuple, list))
+    and input_shape
+    and isinstance(input_shape[0], (tuple, list))
+  ):
     parts = tuple(input_shape) + (None,) * (3 - len(input_shape))
     return parts[0], parts[1], parts[2]
   return input_shape, None, None
@@ -111,9 +115,10 @@ def check_lengths(lengths, num_steps: int, *, name: str = "recurrent.check_lengt
   if bad.size:
     i = int(bad[0])
     raise ValueError(
-        f"{name}: lengths[{i}] = {int(values[i])} is outside [0, {num_steps}] (T = "
-        f"{num_steps}, the padded length of x); {bad.size} of {values.size} lengths are "
-        "out of range. A length counts the real steps of its sequence.")
+      f"{name}: lengths[{i}] = {int(values[i])} is outside [0, {num_steps}] (T = "
+      f"{num_steps}, the padded length of x); {bad.size} of {values.size} lengths are "
+      "out of range. A length counts the real steps of its sequence."
+    )
 
 
 def is_concrete(x) -> bool:

@@ -20,8 +20,10 @@ def as_padding(name: str, padding, n: int):
   if isinstance(padding, str):
     mode = padding.upper()
     if mode not in ("SAME", "VALID"):
-      raise ValueError(f"{name}: unknown padding mode {padding!r}; expected 'SAME', 'VALID', "
-                       "an int, or (low, high) pairs per spatial axis")
+      raise ValueError(
+        f"{name}: unknown padding mode {padding!r}; expected 'SAME', 'VALID', "
+        "an int, or (low, high) pairs per spatial axis"
+      )
     return mode
   if isinstance(padding, int):
     padding = [(padding, padding)] * n
@@ -29,16 +31,19 @@ def as_padding(name: str, padding, n: int):
   for p in padding:
     p = (p, p) if isinstance(p, int) else tuple(p)
     if len(p) != 2 or not all(isinstance(v, int) and v >= 0 for v in p):
-      raise ValueError(f"{name}: padding must be 'SAME', 'VALID', a non-negative int, or "
-                       f"(low, high) pairs of non-negative ints, got {padding!r}")
+      raise ValueError(
+        f"{name}: padding must be 'SAME', 'VALID', a non-negative int, or "
+        f"(low, high) pairs of non-negative ints, got {padding!r}"
+      )
     pads.append(p)
   if len(pads) != n:
     raise ValueError(f"{name}: padding needs {n} entries (one per spatial axis), got {padding!r}")
   return tuple(pads)
 
 
-def explicit_padding(padding, in_sizes: Sequence[int], window: Sequence[int],
-                     strides: Sequence[int]) -> tuple:
+def explicit_padding(
+  padding, in_sizes: Sequence[int], window: Sequence[int], strides: Sequence[int]
+) -> tuple:
   """Resolves 'SAME'/'VALID' into (low, high) pairs, as lax does (window already dilated)."""
   if padding == "VALID":
     return tuple((0, 0) for _ in in_sizes)
@@ -52,33 +57,48 @@ def explicit_padding(padding, in_sizes: Sequence[int], window: Sequence[int],
   return tuple(padding)
 
 
-def output_sizes(name: str, in_shape: Sequence[int], window: Sequence[int],
-                 strides: Sequence[int], pads: Sequence[tuple]) -> tuple:
+def output_sizes(
+  name: str,
+  in_shape: Sequence[int],
+  window: Sequence[int],
+  strides: Sequence[int],
+  pads: Sequence[tuple],
+) -> tuple:
   """n_out = floor((n_in + p_lo + p_hi - k) / s) + 1 per axis; raises if any is < 1."""
   out = []
   for n, k, s, (lo, hi) in zip(in_shape, window, strides, pads):
     size = (n + lo + hi - k) // s + 1
     if size < 1:
-      raise ShapeError(f"{name}: spatial input {tuple(in_shape)} is too small for window "
-                       f"{tuple(window)} with padding {tuple(pads)}")
+      raise ShapeError(
+        f"{name}: spatial input {tuple(in_shape)} is too small for window "
+        f"{tuple(window)} with padding {tuple(pads)}"
+      )
     out.append(size)
   return tuple(out)
 
 
 def geometry(window, strides, pads, dilation=None) -> Geometry:
   """The frozen (hashable) :class:`fnn.core.Geometry` a windowed layer records."""
-  return Geometry(tuple(window), tuple(strides), pads,
-                  tuple(dilation) if dilation is not None else (1,) * len(window))
+  return Geometry(
+    tuple(window),
+    tuple(strides),
+    pads,
+    tuple(dilation) if dilation is not None else (1,) * len(window),
+  )
 
 
 def spatial_rank(name: str, shape, fixed_rank) -> int:
   """The number of spatial axes: ``fixed_rank`` if set, else from ``shape`` (N, *spatial, C)."""
   n = fixed_rank if fixed_rank is not None else len(shape) - 2
   if len(shape) != n + 2 or n not in (1, 2, 3):
-    want = (f"rank {n + 2} (N, *{n} spatial axes, C)" if fixed_rank is not None
-            else "rank 3, 4 or 5 (N, *spatial, C)")
-    raise ShapeError(f"{name}: expected input of {want}, got shape {tuple(shape)} "
-                     f"(rank {len(shape)})")
+    want = (
+      f"rank {n + 2} (N, *{n} spatial axes, C)"
+      if fixed_rank is not None
+      else "rank 3, 4 or 5 (N, *spatial, C)"
+    )
+    raise ShapeError(
+      f"{name}: expected input of {want}, got shape {tuple(shape)} (rank {len(shape)})"
+    )
   return n
 
 

@@ -104,8 +104,9 @@ def Relu():
 def LeakyRelu(negative_slope=0.01):
   if not negative_slope >= 0:
     raise ValueError(f"LeakyRelu: negative_slope must be >= 0, got {negative_slope!r}")
-  return _activation_layer(leaky_relu, f"LeakyRelu({negative_slope})",
-                           negative_slope=negative_slope)
+  return _activation_layer(
+    leaky_relu, f"LeakyRelu({negative_slope})", negative_slope=negative_slope
+  )
 
 
 def Elu(alpha=1.0):

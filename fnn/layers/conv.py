@@ -27,20 +27,29 @@ from fnn.layers._spatial import (
   window_rank,
 )
 
-_LAYOUT = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"),
-           3: ("NDHWC", "DHWIO", "NDHWC")}
+_LAYOUT = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"), 3: ("NDHWC", "DHWIO", "NDHWC")}
 
 
 def _check_channels(name, x, cin):
   if x.shape[-1] != cin:
-    raise ShapeError(f"{name}: expected x[..., {cin}] ({cin} input channels, last axis), "
-                     f"got shape {x.shape}")
+    raise ShapeError(
+      f"{name}: expected x[..., {cin}] ({cin} input channels, last axis), got shape {x.shape}"
+    )
 
 
-def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="SAME",
-         dilation=1, groups: int = 1, use_bias: bool = True,
-         w_init=initializers.lecun_normal, b_init=initializers.zeros,
-         dtype=jnp.float32) -> Layer:
+def Conv(
+  features: int,
+  kernel_size: int | Sequence[int],
+  *,
+  stride=1,
+  padding="SAME",
+  dilation=1,
+  groups: int = 1,
+  use_bias: bool = True,
+  w_init=initializers.lecun_normal,
+  b_init=initializers.zeros,
+  dtype=jnp.float32,
+) -> Layer:
   """A convolution (cross-correlation, as in every deep-learning library).
 
   Args:
@@ -67,8 +76,9 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
     raise ValueError(f"Conv: features must be a positive int, got {features!r}")
   fixed = window_rank("Conv", "kernel_size", kernel_size)
   if not isinstance(groups, int) or groups < 1 or features % groups:
-    raise ValueError(f"Conv: groups must be a positive int dividing features={features}, "
-                     f"got {groups!r}")
+    raise ValueError(
+      f"Conv: groups must be a positive int dividing features={features}, got {groups!r}"
+    )
   name = f"Conv({features}, kernel_size={kernel_size!r})"
 
   def spec(n):
@@ -109,8 +119,14 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
     _, strides, dilations, window, pad = spec(n)
     pads = explicit_padding(pad, x.shape[1:-1], window, strides)
     y = lax.conv_general_dilated(
-        x, params["w"], window_strides=strides, padding=pads, rhs_dilation=dilations,
-        dimension_numbers=_LAYOUT[n], feature_group_count=groups)
+      x,
+      params["w"],
+      window_strides=strides,
+      padding=pads,
+      rhs_dilation=dilations,
+      dimension_numbers=_LAYOUT[n],
+      feature_group_count=groups,
+    )
     if use_bias:
       y = y + params["b"]
     return y, state
@@ -118,10 +134,18 @@ def Conv(features: int, kernel_size: int | Sequence[int], *, stride=1, padding="
   return Layer(init, apply, name, geometry(kernel0, strides0, pad0, dil0))
 
 
-def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
-                  padding="SAME", dilation=1, use_bias: bool = True,
-                  w_init=initializers.lecun_normal, b_init=initializers.zeros,
-                  dtype=jnp.float32) -> Layer:
+def ConvTranspose(
+  features: int,
+  kernel_size: int | Sequence[int],
+  *,
+  stride=1,
+  padding="SAME",
+  dilation=1,
+  use_bias: bool = True,
+  w_init=initializers.lecun_normal,
+  b_init=initializers.zeros,
+  dtype=jnp.float32,
+) -> Layer:
   """A transposed convolution (the gradient of a strided conv), as ``flax.linen.ConvTranspose``.
 
   Computed with ``lax.conv_transpose`` on an un-flipped kernel (flax's default
@@ -145,17 +169,20 @@ def ConvTranspose(features: int, kernel_size: int | Sequence[int], *, stride=1,
   name = f"ConvTranspose({features}, kernel_size={kernel_size!r})"
 
   def spec(n):
-    return (as_tuple("ConvTranspose", "kernel_size", kernel_size, n),
-            as_tuple("ConvTranspose", "stride", stride, n),
-            as_tuple("ConvTranspose", "dilation", dilation, n),
-            as_padding("ConvTranspose", padding, n))
+    return (
+      as_tuple("ConvTranspose", "kernel_size", kernel_size, n),
+      as_tuple("ConvTranspose", "stride", stride, n),
+      as_tuple("ConvTranspose", "dilation", dilation, n),
+      as_padding("ConvTranspose", padding, n),
+    )
 
   spec(fixed or 1)
 
   def _apply(params, x):
     _, strides, dilations, pad = spec(x.ndim - 2)
-    y = lax.conv_transpose(x, params["w"], strides, pad, rhs_dilation=dilations,
-                           dimension_numbers=_LAYOUT[x.ndim - 2])
+    y = lax.conv_transpose(
+      x, params["w"], strides, pad, rhs_dilation=dilations, dimension_numbers=_LAYOUT[x.ndim - 2]
+    )
     if use_bias:
       y = y + params["b"]
     return y

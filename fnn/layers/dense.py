@@ -18,9 +18,14 @@ from fnn.core import (
 from fnn.layers._sequence import per_step
 
 
-def Dense(features: int, *, use_bias: bool = True,
-          w_init=initializers.lecun_normal, b_init=initializers.zeros,
-          dtype=jnp.float32) -> Layer:
+def Dense(
+  features: int,
+  *,
+  use_bias: bool = True,
+  w_init=initializers.lecun_normal,
+  b_init=initializers.zeros,
+  dtype=jnp.float32,
+) -> Layer:
   """``y = x @ w + b`` over the last axis.
 
   Args:

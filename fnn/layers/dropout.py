@@ -20,8 +20,9 @@ def Dropout(rate: float) -> Layer:
   Params/state: none. Input and output: any shape.
   """
   if not (isinstance(rate, (int, float)) and 0 <= rate < 1):
-    raise ValueError(f"Dropout: rate is the probability of dropping a unit and must be in "
-                     f"[0, 1), got {rate!r}")
+    raise ValueError(
+      f"Dropout: rate is the probability of dropping a unit and must be in [0, 1), got {rate!r}"
+    )
   name = f"Dropout(rate={rate})"
 
   def init(key, input_shape):

@@ -16,9 +16,13 @@ from fnn.core import (
 from fnn.layers._sequence import per_step
 
 
-def Embedding(num_embeddings: int, features: int, *,
-              init=initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0),
-              dtype=jnp.float32) -> Layer:
+def Embedding(
+  num_embeddings: int,
+  features: int,
+  *,
+  init=initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0),
+  dtype=jnp.float32,
+) -> Layer:
   """Maps integer ids ``(N, ...)`` to vectors ``(N, ..., features)``.
 
   Args:

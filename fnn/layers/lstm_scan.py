@@ -69,10 +69,15 @@ def _backward(unroll, residuals, grads):
     i, f, g_sig, o = jnp.split(act, 4, axis=-1)
     g = 2.0 * g_sig - 1.0
     dc_total = dc + dh * o * (1.0 - tanh_c * tanh_c)
-    dz = jnp.concatenate([dc_total * g * i * (1.0 - i),
-                          dc_total * c_prev_t * f * (1.0 - f),
-                          dc_total * i * (1.0 - g * g),
-                          dh * tanh_c * o * (1.0 - o)], axis=-1)
+    dz = jnp.concatenate(
+      [
+        dc_total * g * i * (1.0 - i),
+        dc_total * c_prev_t * f * (1.0 - f),
+        dc_total * i * (1.0 - g * g),
+        dh * tanh_c * o * (1.0 - o),
+      ],
+      axis=-1,
+    )
     v = valid_t[:, None]
     dz = jnp.where(v, dz, 0.0)
     dh_prev = jnp.where(v, dz @ w_h_t, dh)
@@ -81,21 +86,29 @@ def _backward(unroll, residuals, grads):
     dh_prev, dc_prev = jnp.where(cut_t, 0.0, dh_prev), jnp.where(cut_t, 0.0, dc_prev)
     return (dh_prev, dc_prev), dz
 
-  (dh0, dc0), dz = lax.scan(step, (dh_final, dc_final),
-                            (dhs, tanh_cs, c_prev, acts, valid, cut),
-                            reverse=True, unroll=unroll)
+  (dh0, dc0), dz = lax.scan(
+    step,
+    (dh_final, dc_final),
+    (dhs, tanh_cs, c_prev, acts, valid, cut),
+    reverse=True,
+    unroll=unroll,
+  )
   h_prev = jnp.concatenate([h0[None], hs[:-1]], axis=0)
   rows = dz.reshape(-1, dz.shape[-1])  # (T * N, 4H): one matmul per weight gradient
-  d_params = {"w_i": xs.reshape(-1, xs.shape[-1]).T @ rows,
-              "w_h": h_prev.reshape(-1, h_prev.shape[-1]).T @ rows,
-              "b": rows.sum(axis=0)}
+  d_params = {
+    "w_i": xs.reshape(-1, xs.shape[-1]).T @ rows,
+    "w_h": h_prev.reshape(-1, h_prev.shape[-1]).T @ rows,
+    "b": rows.sum(axis=0),
+  }
   # The carry stays an (h, c) pair; valid/cut are booleans, whose cotangents are float0.
   no_grad = lambda a: jnp.zeros(a.shape, jax.dtypes.float0)
   return d_params, (dh0, dc0), dz @ w_i.T, no_grad(valid), no_grad(cut)
 
 
-_lstm_seq.defvjp(lambda params, carry, xs, valid, cut, unroll:
-                 _forward(params, carry, xs, valid, cut, unroll), _backward)
+_lstm_seq.defvjp(
+  lambda params, carry, xs, valid, cut, unroll: _forward(params, carry, xs, valid, cut, unroll),
+  _backward,
+)
 
 
 def lstm_scan(params, carry, xs, valid=None, cut=None, unroll=1):

@@ -41,8 +41,15 @@ def _statistics_dtype(x):
   return x.astype(jnp.promote_types(x.dtype, jnp.float32))
 
 
-def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool = True,
-              use_bias: bool = True, frozen: bool = False, dtype=jnp.float32) -> Layer:
+def BatchNorm(
+  *,
+  momentum: float = 0.99,
+  epsilon: float = 1e-5,
+  use_scale: bool = True,
+  use_bias: bool = True,
+  frozen: bool = False,
+  dtype=jnp.float32,
+) -> Layer:
   """Batch normalisation over every axis but the last (features/channels).
 
   With ``train=True`` it normalises with the batch's mean and (biased) variance and
@@ -105,14 +112,15 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
       count = x.size // x.shape[-1]
       if count < 2:
         raise ValueError(
-            f"{name}: training needs more than one value per channel to estimate a variance, "
-            f"got input of shape {x.shape} (1 value per channel); use a batch of >= 2 "
-            "examples, or train=False")
+          f"{name}: training needs more than one value per channel to estimate a variance, "
+          f"got input of shape {x.shape} (1 value per channel); use a batch of >= 2 "
+          "examples, or train=False"
+        )
       mean = x.mean(axis=axes)
       var = jnp.mean(jnp.square(x - mean), axis=axes)
       new_state = {
-          "mean": momentum * state["mean"] + (1 - momentum) * lax.stop_gradient(mean),
-          "var": momentum * state["var"] + (1 - momentum) * lax.stop_gradient(var),
+        "mean": momentum * state["mean"] + (1 - momentum) * lax.stop_gradient(mean),
+        "var": momentum * state["var"] + (1 - momentum) * lax.stop_gradient(var),
       }
     else:
       mean, var, new_state = state["mean"], state["var"], state
@@ -122,8 +130,9 @@ def BatchNorm(*, momentum: float = 0.99, epsilon: float = 1e-5, use_scale: bool 
   return Layer(init, apply, name, "pointwise")
 
 
-def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool = True,
-              dtype=jnp.float32) -> Layer:
+def LayerNorm(
+  *, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool = True, dtype=jnp.float32
+) -> Layer:
   """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + b``.
 
   Params ``{'scale': (C,), 'b': (C,)}``; no state; same in train and eval.
@@ -147,7 +156,7 @@ def LayerNorm(*, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool =
   def apply(params, state, x, *, key=None, train=False):
     check_train(name, train)
     check_array(name, x)
-    c = (params.get("scale") if use_scale else params.get("b"))
+    c = params.get("scale") if use_scale else params.get("b")
     if c is not None:
       check_last_axis(name, x.shape, c.shape[0])
     check_floating(name, x)

@@ -28,8 +28,11 @@ from fnn.layers._spatial import (
 
 def _pool(kind: str, window, stride, padding) -> Layer:
   fixed = window_rank(kind, "window", window)
-  name = f"{kind}({window!r}" + (f", stride={stride!r}" if stride is not None else "") + (
-      f", padding={padding!r})" if padding != "VALID" else ")")
+  name = (
+    f"{kind}({window!r}"
+    + (f", stride={stride!r}" if stride is not None else "")
+    + (f", padding={padding!r})" if padding != "VALID" else ")")
+  )
   is_max = kind == "MaxPool"
 
   def spec(n):

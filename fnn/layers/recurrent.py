@@ -144,6 +144,7 @@ class Cell(NamedTuple):
       :func:`fnn.layers.lstm_scan.lstm_scan`), used by :func:`rnn_scan` instead of
       scanning ``step``; it must give the same values and gradients. ``None``: scan ``step``.
   """
+
   init: Callable[[jax.Array, int], PyTree]
   step: Callable[[PyTree, PyTree, jax.Array], tuple[PyTree, jax.Array]]
   zero_carry: Callable[[int, Any], PyTree]
@@ -171,8 +172,13 @@ def _h_carry(hidden_size):
   return lambda batch_size, dtype=jnp.float32: jnp.zeros((batch_size, hidden_size), dtype)
 
 
-def SimpleRNNCell(hidden_size: int, *, w_init=initializers.lecun_normal,
-                  w_h_init=initializers.orthogonal(), dtype=jnp.float32) -> Cell:
+def SimpleRNNCell(
+  hidden_size: int,
+  *,
+  w_init=initializers.lecun_normal,
+  w_h_init=initializers.orthogonal(),
+  dtype=jnp.float32,
+) -> Cell:
   """Elman (tanh) cell: params ``{'w_i': (F, H), 'w_h': (H, H), 'b': (H,)}``, carry ``h``.
 
   Args:
@@ -186,15 +192,23 @@ def SimpleRNNCell(hidden_size: int, *, w_init=initializers.lecun_normal,
 
   def init(key, input_size):
     k_i, k_h = jax.random.split(key)
-    return {"w_i": w_init(k_i, (input_size, hidden_size), dtype),
-            "w_h": w_h_init(k_h, (hidden_size, hidden_size), dtype),
-            "b": jnp.zeros((hidden_size,), dtype)}
+    return {
+      "w_i": w_init(k_i, (input_size, hidden_size), dtype),
+      "w_h": w_h_init(k_h, (hidden_size, hidden_size), dtype),
+      "b": jnp.zeros((hidden_size,), dtype),
+    }
 
   return Cell(init, simple_rnn_cell, _h_carry(hidden_size), lambda h: h, hidden_size, name)
 
 
-def LSTMCell(hidden_size: int, *, forget_bias: float = 1.0, w_init=initializers.lecun_normal,
-             w_h_init=initializers.orthogonal(), dtype=jnp.float32) -> Cell:
+def LSTMCell(
+  hidden_size: int,
+  *,
+  forget_bias: float = 1.0,
+  w_init=initializers.lecun_normal,
+  w_h_init=initializers.orthogonal(),
+  dtype=jnp.float32,
+) -> Cell:
   """LSTM cell: params ``{'w_i': (F, 4H), 'w_h': (H, 4H), 'b': (4H,)}``, carry ``(h, c)``.
 
   Gates in PyTorch's order i, f, g, o, so ``nn.LSTM``'s weights map one to one
@@ -214,20 +228,28 @@ def LSTMCell(hidden_size: int, *, forget_bias: float = 1.0, w_init=initializers.
   def init(key, input_size):
     k_i, k_h = jax.random.split(key)
     b = jnp.zeros((4, hidden_size), dtype).at[1].set(forget_bias).reshape(-1)
-    return {"w_i": _gate_blocks(w_init, k_i, (input_size, hidden_size), 4, dtype),
-            "w_h": _gate_blocks(w_h_init, k_h, (hidden_size, hidden_size), 4, dtype),
-            "b": b}
+    return {
+      "w_i": _gate_blocks(w_init, k_i, (input_size, hidden_size), 4, dtype),
+      "w_h": _gate_blocks(w_h_init, k_h, (hidden_size, hidden_size), 4, dtype),
+      "b": b,
+    }
 
   def zero_carry(batch_size, dtype=jnp.float32):
     h = jnp.zeros((batch_size, hidden_size), dtype)
     return (h, h)
 
-  return Cell(init, lstm_cell, zero_carry, lambda carry: carry[0], hidden_size, name,
-              scan=lstm_scan)
+  return Cell(
+    init, lstm_cell, zero_carry, lambda carry: carry[0], hidden_size, name, scan=lstm_scan
+  )
 
 
-def GRUCell(hidden_size: int, *, w_init=initializers.lecun_normal,
-            w_h_init=initializers.orthogonal(), dtype=jnp.float32) -> Cell:
+def GRUCell(
+  hidden_size: int,
+  *,
+  w_init=initializers.lecun_normal,
+  w_h_init=initializers.orthogonal(),
+  dtype=jnp.float32,
+) -> Cell:
   """GRU cell (PyTorch's equations, gates r, z, n): params ``{'w_i': (F, 3H),
   'w_h': (H, 3H), 'b_i': (3H,), 'b_h': (3H,)}``, carry ``h``.
 
@@ -245,10 +267,12 @@ def GRUCell(hidden_size: int, *, w_init=initializers.lecun_normal,
 
   def init(key, input_size):
     k_i, k_h = jax.random.split(key)
-    return {"w_i": _gate_blocks(w_init, k_i, (input_size, hidden_size), 3, dtype),
-            "w_h": _gate_blocks(w_h_init, k_h, (hidden_size, hidden_size), 3, dtype),
-            "b_i": jnp.zeros((3 * hidden_size,), dtype),
-            "b_h": jnp.zeros((3 * hidden_size,), dtype)}
+    return {
+      "w_i": _gate_blocks(w_init, k_i, (input_size, hidden_size), 3, dtype),
+      "w_h": _gate_blocks(w_h_init, k_h, (hidden_size, hidden_size), 3, dtype),
+      "b_i": jnp.zeros((3 * hidden_size,), dtype),
+      "b_h": jnp.zeros((3 * hidden_size,), dtype),
+    }
 
   return Cell(init, gru_cell, _h_carry(hidden_size), lambda h: h, hidden_size, name)
 
@@ -257,9 +281,18 @@ def GRUCell(hidden_size: int, *, w_init=initializers.lecun_normal,
 # The scan.
 
 
-def rnn_scan(cell: Cell, params, carry, x, *, lengths=None, reverse: bool = False,
-             return_sequences: bool = True, truncate: int | None = None,
-             unroll: int = 1):
+def rnn_scan(
+  cell: Cell,
+  params,
+  carry,
+  x,
+  *,
+  lengths=None,
+  reverse: bool = False,
+  return_sequences: bool = True,
+  truncate: int | None = None,
+  unroll: int = 1,
+):
   """Runs ``cell`` over the time axis of ``x`` with ``lax.scan``: the function under RNN.
 
   Args:
@@ -348,10 +381,13 @@ def _as_cell(obj, where):
   if isinstance(obj, Cell):
     return obj
   if callable(obj) and getattr(obj, "__name__", "").endswith("Cell"):
-    raise TypeError(f"{where} is the function {obj.__name__}, not a Cell; did you mean "
-                    f"{obj.__name__}(hidden_size)?")
-  raise TypeError(f"{where} must be a Cell (SimpleRNNCell, LSTMCell, GRUCell), "
-                  f"got {type(obj).__name__}")
+    raise TypeError(
+      f"{where} is the function {obj.__name__}, not a Cell; did you mean "
+      f"{obj.__name__}(hidden_size)?"
+    )
+  raise TypeError(
+    f"{where} must be a Cell (SimpleRNNCell, LSTMCell, GRUCell), got {type(obj).__name__}"
+  )
 
 
 def _split_input(name, inp):
@@ -367,8 +403,10 @@ def _split_input(name, inp):
     check_array(name, lengths)
     check_integer(name, lengths)
     if lengths.shape != x.shape[:1]:
-      raise ShapeError(f"{name}: expected lengths of shape ({x.shape[0]},), one per sequence "
-                       f"of x {x.shape}, got shape {lengths.shape}")
+      raise ShapeError(
+        f"{name}: expected lengths of shape ({x.shape[0]},), one per sequence "
+        f"of x {x.shape}, got shape {lengths.shape}"
+      )
     if is_concrete(lengths):  # an eager call: the values can be checked on the host
       check_lengths(lengths, x.shape[1], name=name)
   return x, lengths, carry
@@ -388,14 +426,24 @@ def _run(name, cell, params, x, lengths, carry, reverse, return_sequences, trunc
     carry = zero
   else:
     _check_carry(name, carry, zero)
-  return rnn_scan(cell, params, carry, x, lengths=lengths, reverse=reverse,
-                  return_sequences=return_sequences, truncate=truncate, unroll=unroll)
+  return rnn_scan(
+    cell,
+    params,
+    carry,
+    x,
+    lengths=lengths,
+    reverse=reverse,
+    return_sequences=return_sequences,
+    truncate=truncate,
+    unroll=unroll,
+  )
 
 
 def _check_options(name, truncate, unroll):
   if truncate is not None and (not isinstance(truncate, int) or truncate < 1):
-    raise ValueError(f"{name}: truncate must be a positive int (steps per BPTT chunk) "
-                     f"or None, got {truncate!r}")
+    raise ValueError(
+      f"{name}: truncate must be a positive int (steps per BPTT chunk) or None, got {truncate!r}"
+    )
   if not isinstance(unroll, int) or unroll < 1:
     raise ValueError(f"{name}: unroll must be a positive int, got {unroll!r}")
 
@@ -418,8 +466,15 @@ def _wrap_output(y, lengths, final_carry, return_sequences, return_carry):
   return (y, final_carry) if return_carry else y
 
 
-def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
-        return_carry: bool = False, truncate: int | None = None, unroll: int = 1) -> Layer:
+def RNN(
+  cell: Cell,
+  *,
+  return_sequences: bool = True,
+  reverse: bool = False,
+  return_carry: bool = False,
+  truncate: int | None = None,
+  unroll: int = 1,
+) -> Layer:
   """Scans ``cell`` over the time axis of ``(N, T, F)`` input: a Layer trained by BPTT.
 
   Input: an ``(N, T, F)`` array, or an :class:`RNNInput` with ``lengths`` (padded
@@ -437,12 +492,11 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
 
   Example::
 
-      model = fnn.serial(RNN(LSTMCell(64)), RNN(LSTMCell(64), return_sequences=False),
-                         Dense(1))
+      model = fnn.serial(RNN(LSTMCell(64)), RNN(LSTMCell(64), return_sequences=False), Dense(1))
       params, state, _ = model.init(key, (1, 100, 2))
-      y, _ = model.apply(params, state, RNNInput(x, lengths=lengths))   # (N, 1)
+      y, _ = model.apply(params, state, RNNInput(x, lengths=lengths))  # (N, 1)
 
-      per_step = fnn.serial(RNN(LSTMCell(64)), Dense(1))    # many-to-many
+      per_step = fnn.serial(RNN(LSTMCell(64)), Dense(1))  # many-to-many
       y, _ = per_step.apply(params, state, RNNInput(x, lengths))  # RNNInput((N, T, 1), lengths)
 
   Args:
@@ -459,8 +513,11 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
   no state.
   """
   cell = _as_cell(cell, "RNN: cell")
-  name = f"RNN({cell.name}" + (", reverse=True" if reverse else "") + (
-      f", truncate={truncate})" if truncate else ")")
+  name = (
+    f"RNN({cell.name}"
+    + (", reverse=True" if reverse else "")
+    + (f", truncate={truncate})" if truncate else ")")
+  )
   _check_options(name, truncate, unroll)
 
   def init(key, input_shape):
@@ -478,16 +535,23 @@ def RNN(cell: Cell, *, return_sequences: bool = True, reverse: bool = False,
     x, lengths, carry = _split_input(name, inp)
     check_last_axis(name, x.shape, params["w_i"].shape[0])
     check_params(params, x.shape)
-    final, y = _run(name, cell, params, x, lengths, carry, reverse, return_sequences,
-                    truncate, unroll)
+    final, y = _run(
+      name, cell, params, x, lengths, carry, reverse, return_sequences, truncate, unroll
+    )
     return _wrap_output(y, lengths, final, return_sequences, return_carry), state
 
   return Layer(init, apply, name)
 
 
-def Bidirectional(cell: Cell, backward_cell: Cell | None = None, *,
-                  return_sequences: bool = True, return_carry: bool = False,
-                  truncate: int | None = None, unroll: int = 1) -> Layer:
+def Bidirectional(
+  cell: Cell,
+  backward_cell: Cell | None = None,
+  *,
+  return_sequences: bool = True,
+  return_carry: bool = False,
+  truncate: int | None = None,
+  unroll: int = 1,
+) -> Layer:
   """A forward and a backward RNN over the same input, outputs concatenated.
 
   With ``lengths`` the backward direction starts at each sequence's own last step.
@@ -525,13 +589,16 @@ def Bidirectional(cell: Cell, backward_cell: Cell | None = None, *,
     check_last_axis(name, x.shape, params["forward"]["w_i"].shape[0])
     check_params(params, x.shape)
     if carry is not None and not (isinstance(carry, (tuple, list)) and len(carry) == 2):
-      raise ShapeError(f"{name}: the initial carry must be a (forward, backward) pair, "
-                       f"got {type(carry).__name__}")
+      raise ShapeError(
+        f"{name}: the initial carry must be a (forward, backward) pair, got {type(carry).__name__}"
+      )
     c_f, c_b = (None, None) if carry is None else carry
-    final_f, y_f = _run(name, fwd, params["forward"], x, lengths, c_f, False,
-                        return_sequences, truncate, unroll)
-    final_b, y_b = _run(name, bwd, params["backward"], x, lengths, c_b, True,
-                        return_sequences, truncate, unroll)
+    final_f, y_f = _run(
+      name, fwd, params["forward"], x, lengths, c_f, False, return_sequences, truncate, unroll
+    )
+    final_b, y_b = _run(
+      name, bwd, params["backward"], x, lengths, c_b, True, return_sequences, truncate, unroll
+    )
     y = jnp.concatenate([y_f, y_b], axis=-1)
     return _wrap_output(y, lengths, (final_f, final_b), return_sequences, return_carry), state
 

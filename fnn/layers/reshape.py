@@ -42,14 +42,18 @@ def Reshape(shape: Sequence[int]) -> Layer:
     known = int(np.prod([d for d in target if d != -1]))
     if -1 in target:
       if size % known:
-        raise ShapeError(f"{name}: cannot reshape examples of shape {tuple(in_shape[1:])} "
-                         f"({size} elements) into {target}")
+        raise ShapeError(
+          f"{name}: cannot reshape examples of shape {tuple(in_shape[1:])} "
+          f"({size} elements) into {target}"
+        )
       out = tuple(size // known if d == -1 else d for d in target)
     else:
       out = target
     if int(np.prod(out)) != size:
-      raise ShapeError(f"{name}: cannot reshape examples of shape {tuple(in_shape[1:])} "
-                       f"({size} elements) into {target} ({int(np.prod(out))} elements)")
+      raise ShapeError(
+        f"{name}: cannot reshape examples of shape {tuple(in_shape[1:])} "
+        f"({size} elements) into {target} ({int(np.prod(out))} elements)"
+      )
     return (in_shape[0],) + out
 
   def init(key, input_shape):

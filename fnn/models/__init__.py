@@ -8,4 +8,17 @@ from fnn.models.mlp import mlp
 from fnn.models.resnet_imagenet import resnet18, resnet34
 from fnn.models.vgg import vgg
 
-__all__ = ["alexnet", "autoencoder", "basic_block", "googlenet", "inception_block", "lenet5", "mlp", "resnet", "resnet18", "resnet34", "vgg", "vgg_block"]
+__all__ = [
+  "alexnet",
+  "autoencoder",
+  "basic_block",
+  "googlenet",
+  "inception_block",
+  "lenet5",
+  "mlp",
+  "resnet",
+  "resnet18",
+  "resnet34",
+  "vgg",
+  "vgg_block",
+]

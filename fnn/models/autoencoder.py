@@ -32,9 +32,14 @@ def _positive_ints(where, name, values):
   return values
 
 
-def dense_encoder(in_features: int, hidden: Sequence[int], code_size: int, *,
-                  activation: Callable[[], Layer] = Relu,
-                  w_init=initializers.lecun_normal) -> Layer:
+def dense_encoder(
+  in_features: int,
+  hidden: Sequence[int],
+  code_size: int,
+  *,
+  activation: Callable[[], Layer] = Relu,
+  w_init=initializers.lecun_normal,
+) -> Layer:
   """``Dense -> activation`` per hidden size, then a linear ``Dense(code_size)``.
 
   Args:
@@ -57,16 +62,23 @@ def dense_encoder(in_features: int, hidden: Sequence[int], code_size: int, *,
 
   def init(key, input_shape):
     if len(input_shape) != 2 or input_shape[-1] != in_features:
-      raise ShapeError(f"{where}: expected input (N, {in_features}), got shape {tuple(input_shape)}")
+      raise ShapeError(
+        f"{where}: expected input (N, {in_features}), got shape {tuple(input_shape)}"
+      )
     return inner.init(key, input_shape)
 
   return Layer(init, inner.apply, where)
 
 
-def dense_decoder(code_size: int, hidden: Sequence[int], out_features: int, *,
-                  activation: Callable[[], Layer] = Relu,
-                  output_activation: Callable[[], Layer] | None = Sigmoid,
-                  w_init=initializers.lecun_normal) -> Layer:
+def dense_decoder(
+  code_size: int,
+  hidden: Sequence[int],
+  out_features: int,
+  *,
+  activation: Callable[[], Layer] = Relu,
+  output_activation: Callable[[], Layer] | None = Sigmoid,
+  w_init=initializers.lecun_normal,
+) -> Layer:
   """``Dense -> activation`` per hidden size, then ``Dense(out_features)`` and
   ``output_activation`` (``Sigmoid`` for data in [0, 1]; ``None`` to output logits).
 
@@ -85,8 +97,14 @@ def dense_decoder(code_size: int, hidden: Sequence[int], out_features: int, *,
   return named_serial(*children)
 
 
-def conv_encoder(image_shape: Sequence[int], channels: Sequence[int], code_size: int, *,
-                 kernel_size: int = 3, activation: Callable[[], Layer] = Relu) -> Layer:
+def conv_encoder(
+  image_shape: Sequence[int],
+  channels: Sequence[int],
+  code_size: int,
+  *,
+  kernel_size: int = 3,
+  activation: Callable[[], Layer] = Relu,
+) -> Layer:
   """Stride-2 ``Conv -> activation`` per entry of ``channels``, then ``Flatten`` and a
   linear ``Dense(code_size)``. Each conv halves the height and width (``'SAME'``).
 
@@ -109,9 +127,15 @@ def conv_encoder(image_shape: Sequence[int], channels: Sequence[int], code_size:
   return named_serial(*children)
 
 
-def conv_decoder(code_size: int, image_shape: Sequence[int], channels: Sequence[int], *,
-                 kernel_size: int = 3, activation: Callable[[], Layer] = Relu,
-                 output_activation: Callable[[], Layer] | None = Sigmoid) -> Layer:
+def conv_decoder(
+  code_size: int,
+  image_shape: Sequence[int],
+  channels: Sequence[int],
+  *,
+  kernel_size: int = 3,
+  activation: Callable[[], Layer] = Relu,
+  output_activation: Callable[[], Layer] | None = Sigmoid,
+) -> Layer:
   """The mirror of :func:`conv_encoder`: ``Dense`` to an ``(H/2^L, W/2^L, channels[0])``
   map, then stride-2 ``ConvTranspose -> activation`` through ``channels[1:]``, a last
   stride-2 ``ConvTranspose`` to the image's C channels and ``output_activation``.
@@ -128,15 +152,21 @@ def conv_decoder(code_size: int, image_shape: Sequence[int], channels: Sequence[
   Returns:
     A ``named_serial``: ``(N, code_size)`` -> ``(N, H, W, C)``.
   """
-  height, width, n_channels = _check_image(f"conv_decoder{tuple(image_shape)}", image_shape,
-                                           channels)
+  height, width, n_channels = _check_image(
+    f"conv_decoder{tuple(image_shape)}", image_shape, channels
+  )
   scale = 2 ** len(channels)
   top = (height // scale, width // scale, channels[0])
-  children = [("fc", Dense(top[0] * top[1] * top[2])), ("act0", activation()),
-              ("reshape", Reshape(top))]
+  children = [
+    ("fc", Dense(top[0] * top[1] * top[2])),
+    ("act0", activation()),
+    ("reshape", Reshape(top)),
+  ]
   for i, ch in enumerate(channels[1:], start=1):
-    children += [(f"deconv{i}", ConvTranspose(ch, kernel_size, stride=2)),
-                 (f"act{i}", activation())]
+    children += [
+      (f"deconv{i}", ConvTranspose(ch, kernel_size, stride=2)),
+      (f"act{i}", activation()),
+    ]
   children.append(("out", ConvTranspose(n_channels, kernel_size, stride=2)))
   if output_activation is not None:
     children.append(("out_act", output_activation()))
@@ -153,8 +183,10 @@ def _check_image(where, image_shape, channels):
     raise ValueError(f"{where}: channels must name at least one conv layer")
   scale = 2 ** len(channels)
   if shape[0] % scale or shape[1] % scale:
-    raise ShapeError(f"{where}: height and width must be divisible by 2^{len(channels)} = "
-                     f"{scale} for {len(channels)} stride-2 layers, got {shape[:2]}")
+    raise ShapeError(
+      f"{where}: height and width must be divisible by 2^{len(channels)} = "
+      f"{scale} for {len(channels)} stride-2 layers, got {shape[:2]}"
+    )
   return shape
 
 

@@ -6,8 +6,13 @@ from fnn.core import Layer, named_serial, residual, serial
 from fnn.layers import AvgPool, BatchNorm, Conv, Dense, Flatten, GlobalAvgPool, MaxPool, Relu
 
 
-def lenet5(num_classes: int = 10, *, activation: Callable[[], Layer] = Relu,
-           pool: str = "max", conv1_padding="SAME") -> Layer:
+def lenet5(
+  num_classes: int = 10,
+  *,
+  activation: Callable[[], Layer] = Relu,
+  pool: str = "max",
+  conv1_padding="SAME",
+) -> Layer:
   """LeNet-5 (LeCun et al. 1998) for single- or multi-channel 28×28 or 32×32 images.
 
   ``conv1 5×5×6 -> act -> pool 2 -> conv2 5×5×16 (VALID) -> act -> pool 2 -> fc 120
@@ -29,14 +34,19 @@ def lenet5(num_classes: int = 10, *, activation: Callable[[], Layer] = Relu,
     raise ValueError(f"lenet5: pool must be 'max' or 'avg', got {pool!r}")
   Pool = MaxPool if pool == "max" else AvgPool
   return named_serial(
-      ("conv1", Conv(6, (5, 5), padding=conv1_padding)), ("act1", activation()),
-      ("pool1", Pool((2, 2))),
-      ("conv2", Conv(16, (5, 5), padding="VALID")), ("act2", activation()),
-      ("pool2", Pool((2, 2))),
-      ("flatten", Flatten()),
-      ("fc1", Dense(120)), ("act3", activation()),
-      ("fc2", Dense(84)), ("act4", activation()),
-      ("out", Dense(num_classes)))
+    ("conv1", Conv(6, (5, 5), padding=conv1_padding)),
+    ("act1", activation()),
+    ("pool1", Pool((2, 2))),
+    ("conv2", Conv(16, (5, 5), padding="VALID")),
+    ("act2", activation()),
+    ("pool2", Pool((2, 2))),
+    ("flatten", Flatten()),
+    ("fc1", Dense(120)),
+    ("act3", activation()),
+    ("fc2", Dense(84)),
+    ("act4", activation()),
+    ("out", Dense(num_classes)),
+  )
 
 
 def vgg_block(features: int, num_convs: int = 2, *, batch_norm: bool = False) -> Layer:
@@ -68,13 +78,20 @@ def basic_block(features: int, stride: int = 1) -> Layer:
   Params/state: ``{'main': ..., 'shortcut': ...}`` (shortcut ``{}`` for the identity).
   Input ``(N, H, W, C)``; output ``(N, ceil(H / stride), ceil(W / stride), features)``.
   """
-  main = [Conv(features, (3, 3), stride=stride, padding=1, use_bias=False), BatchNorm(), Relu(),
-          Conv(features, (3, 3), padding=1, use_bias=False), BatchNorm()]
+  main = [
+    Conv(features, (3, 3), stride=stride, padding=1, use_bias=False),
+    BatchNorm(),
+    Relu(),
+    Conv(features, (3, 3), padding=1, use_bias=False),
+    BatchNorm(),
+  ]
   identity = serial(residual(*main), Relu())
   projected = serial(
-      residual(*main, shortcut=serial(Conv(features, (1, 1), stride=stride, use_bias=False),
-                                      BatchNorm())),
-      Relu())
+    residual(
+      *main, shortcut=serial(Conv(features, (1, 1), stride=stride, use_bias=False), BatchNorm())
+    ),
+    Relu(),
+  )
   name = f"basic_block({features}, stride={stride})"
 
   def init(key, input_shape):
@@ -88,8 +105,9 @@ def basic_block(features: int, stride: int = 1) -> Layer:
   return Layer(init, apply, name)
 
 
-def resnet(num_classes: int = 10, *, stage_features: Sequence[int] = (16, 32, 64),
-           blocks_per_stage: int = 2) -> Layer:
+def resnet(
+  num_classes: int = 10, *, stage_features: Sequence[int] = (16, 32, 64), blocks_per_stage: int = 2
+) -> Layer:
   """A small ResNet for 32×32-ish images (the CIFAR ResNet-(6n+2) family).
 
   ``3×3 conv stem -> BatchNorm -> ReLU -> stages of basic blocks (the first block of
@@ -101,9 +119,13 @@ def resnet(num_classes: int = 10, *, stage_features: Sequence[int] = (16, 32, 64
   """
   stages = []
   for i, f in enumerate(stage_features):
-    blocks = [basic_block(f, stride=2 if (i > 0 and b == 0) else 1)
-              for b in range(blocks_per_stage)]
+    blocks = [
+      basic_block(f, stride=2 if (i > 0 and b == 0) else 1) for b in range(blocks_per_stage)
+    ]
     stages.append((f"stage{i + 1}", serial(*blocks)))
   return named_serial(
-      ("stem", serial(Conv(stage_features[0], (3, 3), use_bias=False), BatchNorm(), Relu())),
-      *stages, ("pool", GlobalAvgPool()), ("out", Dense(num_classes)))
+    ("stem", serial(Conv(stage_features[0], (3, 3), use_bias=False), BatchNorm(), Relu())),
+    *stages,
+    ("pool", GlobalAvgPool()),
+    ("out", Dense(num_classes)),
+  )

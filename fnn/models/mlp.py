@@ -7,9 +7,15 @@ from fnn.core import Layer, named_serial
 from fnn.layers import Dense, Dropout, Relu
 
 
-def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
-        activation: Callable[[], Layer] = Relu, dropout: float = 0.0,
-        w_init=initializers.lecun_normal) -> Layer:
+def mlp(
+  in_features: int,
+  hidden: Sequence[int],
+  out_features: int,
+  *,
+  activation: Callable[[], Layer] = Relu,
+  dropout: float = 0.0,
+  w_init=initializers.lecun_normal,
+) -> Layer:
   """``Dense -> activation [-> Dropout]`` per hidden size, then a final ``Dense``.
 
   Args:
@@ -38,8 +44,11 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
   def init(key, input_shape):
     if len(input_shape) != 2 or input_shape[-1] != in_features:
       from fnn.core import ShapeError
-      raise ShapeError(f"mlp({in_features}, {list(hidden)}, {out_features}): expected input "
-                       f"(N, {in_features}), got shape {tuple(input_shape)}")
+
+      raise ShapeError(
+        f"mlp({in_features}, {list(hidden)}, {out_features}): expected input "
+        f"(N, {in_features}), got shape {tuple(input_shape)}"
+      )
     return model.init(key, input_shape)
 
   return Layer(init, model.apply, f"mlp({in_features}, {list(hidden)}, {out_features})")

@@ -22,10 +22,18 @@ The pieces, from the bottom up:
 Example::
 
     model = fnn.models.mlp(64, [256], 10)
-    result = fnn.train.fit(model, fnn.losses.softmax_cross_entropy, optax.adam(1e-3),
-                           x_train, y_train, key=jax.random.key(0), epochs=20,
-                           metrics={"accuracy": fnn.metrics.accuracy},
-                           validation_split=0.1, patience=5)
+    result = fnn.train.fit(
+      model,
+      fnn.losses.softmax_cross_entropy,
+      optax.adam(1e-3),
+      x_train,
+      y_train,
+      key=jax.random.key(0),
+      epochs=20,
+      metrics={"accuracy": fnn.metrics.accuracy},
+      validation_split=0.1,
+      patience=5,
+    )
     result.state.params, result.history["val_loss"]
 """
 
@@ -39,4 +47,34 @@ from fnn.train.steps import advance, eval_step, supervised_step, train_step
 from fnn.train.supervised import fit
 from fnn.train.vmap import VmapFitResult, vmap_apply, vmap_evaluate, vmap_fit
 
-__all__ = ["IN_MEMORY_LIMIT_BYTES", "EarlyStopping", "FitResult", "NonFiniteLossError", "StepStatus", "TrainState", "VmapFitResult", "advance", "early_stopping", "epoch_fn", "epoch_order", "eval_key", "eval_step", "evaluate", "fit", "global_data", "init_train_state", "num_examples", "process_share", "scan_epochs", "sharding", "shuffle_key", "step_key", "supervised_step", "train_loop", "train_step", "vmap_apply", "vmap_evaluate", "vmap_fit"]
+__all__ = [
+  "IN_MEMORY_LIMIT_BYTES",
+  "EarlyStopping",
+  "FitResult",
+  "NonFiniteLossError",
+  "StepStatus",
+  "TrainState",
+  "VmapFitResult",
+  "advance",
+  "early_stopping",
+  "epoch_fn",
+  "epoch_order",
+  "eval_key",
+  "eval_step",
+  "evaluate",
+  "fit",
+  "global_data",
+  "init_train_state",
+  "num_examples",
+  "process_share",
+  "scan_epochs",
+  "sharding",
+  "shuffle_key",
+  "step_key",
+  "supervised_step",
+  "train_loop",
+  "train_step",
+  "vmap_apply",
+  "vmap_evaluate",
+  "vmap_fit",
+]

@@ -29,6 +29,7 @@ class EarlyStopping(NamedTuple):
     wait: epochs in a row without improvement.
     stopped: whether patience has run out.
   """
+
   best: float
   best_epoch: int
   best_step: int
@@ -46,8 +47,9 @@ def improves(value, best, mode: str, min_delta: float):
   return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
-def update(stopping: EarlyStopping, value, *, epoch, step, patience: int, mode: str,
-           min_delta: float = 0.0) -> EarlyStopping:
+def update(
+  stopping: EarlyStopping, value, *, epoch, step, patience: int, mode: str, min_delta: float = 0.0
+) -> EarlyStopping:
   """The bookkeeping after an epoch whose monitored value is ``value``.
 
   Args:
@@ -65,11 +67,12 @@ def update(stopping: EarlyStopping, value, *, epoch, step, patience: int, mode: 
   better = jnp.asarray(improves(value, stopping.best, mode, min_delta))
   wait = jnp.where(better, 0, stopping.wait + 1)
   return EarlyStopping(
-      best=jnp.where(better, value, stopping.best),
-      best_epoch=jnp.where(better, epoch, stopping.best_epoch),
-      best_step=jnp.where(better, step, stopping.best_step),
-      wait=wait,
-      stopped=jnp.asarray(stopping.stopped) | (~better & (wait >= patience)))
+    best=jnp.where(better, value, stopping.best),
+    best_epoch=jnp.where(better, epoch, stopping.best_epoch),
+    best_step=jnp.where(better, step, stopping.best_step),
+    wait=wait,
+    stopped=jnp.asarray(stopping.stopped) | (~better & (wait >= patience)),
+  )
 
 
 def to_python(stopping: EarlyStopping) -> EarlyStopping:

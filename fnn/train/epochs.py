@@ -25,8 +25,10 @@ def num_examples(data, where: str = "train.fit") -> int:
   if -1 in sizes:
     raise ValueError(f"{where}: every data array needs a leading example axis; got a scalar")
   if len(sizes) != 1:
-    raise ValueError(f"{where}: inputs and targets must have the same number of examples "
-                     f"(leading axis), got sizes {sorted(sizes)}")
+    raise ValueError(
+      f"{where}: inputs and targets must have the same number of examples "
+      f"(leading axis), got sizes {sorted(sizes)}"
+    )
   return sizes.pop()
 
 
@@ -36,8 +38,7 @@ def take(data, idx):
 
 
 def nbytes(tree) -> int:
-  return sum(int(np.prod(np.shape(a))) * jnp.dtype(a.dtype).itemsize
-             for a in jax.tree.leaves(tree))
+  return sum(int(np.prod(np.shape(a))) * jnp.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
 
 def _permutation(ts: TrainState, n: int, shuffle: bool) -> jax.Array:
@@ -53,7 +54,7 @@ def epoch_order(ts: TrainState, num_examples: int, batch_size: int, shuffle: boo
   """
   num_batches = num_examples // batch_size
   order = _permutation(ts, num_examples, shuffle)
-  return order[:num_batches * batch_size].reshape(num_batches, batch_size)
+  return order[: num_batches * batch_size].reshape(num_batches, batch_size)
 
 
 def remainder_order(ts: TrainState, num_examples: int, batch_size: int, shuffle: bool = True):
@@ -69,6 +70,7 @@ class StepStatus(NamedTuple):
     bad_step: int32, the step whose loss (or updated parameters) was not finite, or -1.
     bad_loss: float32, that step's loss value, or 0.
   """
+
   bad_step: jax.Array
   bad_loss: jax.Array
 
@@ -79,16 +81,19 @@ def ok_status() -> StepStatus:
 
 def all_finite(tree) -> jax.Array:
   """Whether every floating leaf of ``tree`` is finite (a scalar bool)."""
-  leaves = [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(tree)
-            if jnp.issubdtype(a.dtype, jnp.inexact)]
+  leaves = [
+    jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(tree) if jnp.issubdtype(a.dtype, jnp.inexact)
+  ]
   return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
 def first_bad(status: StepStatus, other: StepStatus) -> StepStatus:
   """``status`` if it already holds a bad step, else ``other``."""
   keep = status.bad_step >= 0
-  return StepStatus(jnp.where(keep, status.bad_step, other.bad_step),
-                    jnp.where(keep, status.bad_loss, other.bad_loss))
+  return StepStatus(
+    jnp.where(keep, status.bad_step, other.bad_step),
+    jnp.where(keep, status.bad_loss, other.bad_loss),
+  )
 
 
 def guarded(step: Step):
@@ -103,8 +108,9 @@ def guarded(step: Step):
     new_ts, logs = advanced(ts, batch)
     loss = logs["loss"]
     fine = jnp.isfinite(loss) & all_finite(new_ts.params)
-    here = StepStatus(jnp.where(fine, -1, ts.step).astype(jnp.int32),
-                      jnp.where(fine, 0.0, loss).astype(jnp.float32))
+    here = StepStatus(
+      jnp.where(fine, -1, ts.step).astype(jnp.int32), jnp.where(fine, 0.0, loss).astype(jnp.float32)
+    )
     status = first_bad(status, here)
     ok = status.bad_step < 0
     ts = jax.tree.map(lambda new, old: jnp.where(ok, new, old), new_ts, ts)
@@ -125,8 +131,15 @@ def _unguarded_status(start, ts: TrainState, losses) -> StepStatus:
   return StepStatus(bad_step.astype(jnp.int32), bad_loss.astype(jnp.float32))
 
 
-def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool = True,
-             drop_remainder: bool = True, batch_sharding=None):
+def epoch_fn(
+  step: Step,
+  batch_size: int,
+  *,
+  shuffle: bool = True,
+  guard: bool = True,
+  drop_remainder: bool = True,
+  batch_sharding=None,
+):
   """Builds one epoch of ``step`` as a single ``lax.scan`` over minibatches, on device.
 
   Args:
@@ -159,8 +172,9 @@ def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool =
 
   def batch(data, idx):
     batch = take(data, idx)
-    return batch if batch_sharding is None else \
-        jax.lax.with_sharding_constraint(batch, batch_sharding)
+    return (
+      batch if batch_sharding is None else jax.lax.with_sharding_constraint(batch, batch_sharding)
+    )
 
   def run_guarded(ts, data, order):
     def body(carry, idx):
@@ -173,8 +187,9 @@ def epoch_fn(step: Step, batch_size: int, *, shuffle: bool = True, guard: bool =
     data = jax.tree.map(jnp.asarray, data)  # numpy data cannot be indexed by traced indices
     n = num_examples(data)
     order = epoch_order(ts, n, batch_size, shuffle)
-    rest = None if drop_remainder or n % batch_size == 0 else \
-        remainder_order(ts, n, batch_size, shuffle)
+    rest = (
+      None if drop_remainder or n % batch_size == 0 else remainder_order(ts, n, batch_size, shuffle)
+    )
     if guard:
       (ts, status), logs = run_guarded(ts, data, order)
       if rest is not None:

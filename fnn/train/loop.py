@@ -68,6 +68,7 @@ class FitResult(NamedTuple):
       last epoch when there is no early stopping.
     stopped_early: whether early stopping ended the run before ``epochs``.
   """
+
   state: TrainState
   history: dict
   best_epoch: int
@@ -75,24 +76,30 @@ class FitResult(NamedTuple):
 
 
 class _Epochs(NamedTuple):
-  fast: Callable     # unguarded epoch: the common path
+  fast: Callable  # unguarded epoch: the common path
   guarded: Callable  # replays an epoch that met a non-finite loss
-  step: Callable     # one guarded step, for data streamed from the host
+  step: Callable  # one guarded step, for data streamed from the host
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(step: Step, batch_size: int, shuffle: bool, drop_remainder: bool,
-              batch_sharding=None) -> _Epochs:
+def _compiled(
+  step: Step, batch_size: int, shuffle: bool, drop_remainder: bool, batch_sharding=None
+) -> _Epochs:
   """The jitted epochs of ``step``, cached so that repeated calls with the same step
   object reuse one compilation (``jax.jit`` caches by function identity).
   """
-  build = functools.partial(epoch_fn, step, batch_size, shuffle=shuffle,
-                            drop_remainder=drop_remainder, batch_sharding=batch_sharding)
+  build = functools.partial(
+    epoch_fn,
+    step,
+    batch_size,
+    shuffle=shuffle,
+    drop_remainder=drop_remainder,
+    batch_sharding=batch_sharding,
+  )
   return _Epochs(jax.jit(build(guard=False)), jax.jit(build(guard=True)), jax.jit(guarded(step)))
 
 
-def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory,
-                  mesh=None):
+def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory, mesh=None):
   """``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
   ``mesh``, the state and an in-memory training set are replicated over it and each
   streamed batch is split over its ``"data"`` axis.
@@ -128,6 +135,7 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
 
 class _Run(NamedTuple):
   """What the loop carries between epochs (and a checkpoint stores beside the state)."""
+
   ts: TrainState
   best_ts: TrainState
   history: dict
@@ -139,20 +147,26 @@ def _as_arrays(history: dict) -> dict:
   return {k: np.asarray(v, np.float64) for k, v in history.items()}
 
 
-def _open_manager(checkpoint_dir, resume, keep: int, best_metric, mode, must_exist: bool,
-                  where: str):
+def _open_manager(
+  checkpoint_dir, resume, keep: int, best_metric, mode, must_exist: bool, where: str
+):
   if resume is not None:
     path = pathlib.Path(resume)
     if path.exists() and not path.is_dir():
-      raise ValueError(f"{where}: resume={str(resume)!r} is a file; it must be the folder a "
-                       "run was checkpointed into (its checkpoint_dir)")
+      raise ValueError(
+        f"{where}: resume={str(resume)!r} is a file; it must be the folder a "
+        "run was checkpointed into (its checkpoint_dir)"
+      )
     if must_exist and not path.is_dir():
-      raise FileNotFoundError(f"{where}: resume={str(resume)!r} does not exist, and "
-                              "resume_must_exist=True; pass the run's checkpoint_dir")
+      raise FileNotFoundError(
+        f"{where}: resume={str(resume)!r} does not exist, and "
+        "resume_must_exist=True; pass the run's checkpoint_dir"
+      )
   if checkpoint_dir is None and resume is None:
     return None
-  return CheckpointManager(checkpoint_dir or resume, max_to_keep=keep, best_metric=best_metric,
-                           best_mode=mode)
+  return CheckpointManager(
+    checkpoint_dir or resume, max_to_keep=keep, best_metric=best_metric, best_mode=mode
+  )
 
 
 def _resume(manager, run: _Run, config: dict, patience) -> _Run:
@@ -174,51 +188,79 @@ def _save(manager, run: _Run, config: dict, metrics: dict | None, ts=None, **ext
   if manager is None:
     return
   ts = run.ts if ts is None else ts
-  meta = {"history": run.history, "epochs_done": run.epochs_done,
-          "early_stopping": es.to_python(run.stopping)._asdict(), **extra}
+  meta = {
+    "history": run.history,
+    "epochs_done": run.epochs_done,
+    "early_stopping": es.to_python(run.stopping)._asdict(),
+    **extra,
+  }
   manager.save(int(ts.step), ts, metrics=metrics, meta=meta, config=config)
 
 
 def _non_finite(where, manager, run: _Run, good_ts, status, epoch, step) -> NonFiniteLossError:
   bad_step = int(status.bad_step)
   return NonFiniteLossError(
-      f"{where}: the loss became {float(status.bad_loss)} at step {bad_step} (epoch {epoch}, "
-      f"batch {bad_step - step}); training stopped. The last good TrainState (before step "
-      f"{bad_step}) is in this error's .state"
-      + (f" and saved in {manager.directory}" if manager is not None else "")
-      + ". Lower the learning rate, clip gradients (optax.clip_by_global_norm) or check "
-      "the data for nan/inf.",
-      step=bad_step, epoch=epoch, state=good_ts, history=_as_arrays(run.history))
+    f"{where}: the loss became {float(status.bad_loss)} at step {bad_step} (epoch {epoch}, "
+    f"batch {bad_step - step}); training stopped. The last good TrainState (before step "
+    f"{bad_step}) is in this error's .state"
+    + (f" and saved in {manager.directory}" if manager is not None else "")
+    + ". Lower the learning rate, clip gradients (optax.clip_by_global_norm) or check "
+    "the data for nan/inf.",
+    step=bad_step,
+    epoch=epoch,
+    state=good_ts,
+    history=_as_arrays(run.history),
+  )
 
 
 def _monitored(where, entry: dict, evaluated: dict, run: _Run, epoch: int):
   bad = sorted(k for k, v in evaluated.items() if not np.isfinite(v))
   if bad:
     raise NonFiniteLossError(
-        f"{where}: {', '.join(f'{k} = {evaluated[k]}' for k in bad)} after epoch {epoch}; "
-        f"training stopped. The state after epoch {epoch - 1} (the last one with finite "
-        "monitors) is in this error's .state. Check the validation data for nan/inf.",
-        step=int(run.ts.step), epoch=epoch, state=run.ts, history=_as_arrays(run.history))
+      f"{where}: {', '.join(f'{k} = {evaluated[k]}' for k in bad)} after epoch {epoch}; "
+      f"training stopped. The state after epoch {epoch - 1} (the last one with finite "
+      "monitors) is in this error's .state. Check the validation data for nan/inf.",
+      step=int(run.ts.step),
+      epoch=epoch,
+      state=run.ts,
+      history=_as_arrays(run.history),
+    )
   entry.update(evaluated)
 
 
 def check_monitor(where: str, monitor: str, names: Sequence[str]) -> None:
   """Raises ValueError, before any training, unless ``monitor`` will be in the history."""
   if monitor not in names:
-    raise ValueError(f"{where}: monitor {monitor!r} is not one of the logged values "
-                     f"{sorted(names)}")
+    raise ValueError(
+      f"{where}: monitor {monitor!r} is not one of the logged values {sorted(names)}"
+    )
 
 
-def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int,
-               shuffle: bool = True, drop_remainder: bool = True,
-               in_memory: bool | None = None,
-               evaluate: Callable[[TrainState], dict] | None = None,
-               monitor: str | None = None, patience: int | None = None,
-               mode: str = "min", min_delta: float = 0.0,
-               callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
-               progress: bool = True, desc: str = "fit", checkpoint_dir=None,
-               keep_checkpoints: int = 3, resume=None, resume_must_exist: bool = False,
-               where: str = "train.train_loop", mesh=None) -> FitResult:
+def train_loop(
+  step: Step,
+  ts: TrainState,
+  data,
+  *,
+  epochs: int,
+  batch_size: int,
+  shuffle: bool = True,
+  drop_remainder: bool = True,
+  in_memory: bool | None = None,
+  evaluate: Callable[[TrainState], dict] | None = None,
+  monitor: str | None = None,
+  patience: int | None = None,
+  mode: str = "min",
+  min_delta: float = 0.0,
+  callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
+  progress: bool = True,
+  desc: str = "fit",
+  checkpoint_dir=None,
+  keep_checkpoints: int = 3,
+  resume=None,
+  resume_must_exist: bool = False,
+  where: str = "train.train_loop",
+  mesh=None,
+) -> FitResult:
   """Runs ``epochs`` epochs of ``step`` over ``data`` from ``ts``.
 
   Each epoch is one jit-compiled ``lax.scan`` when the data fit in device memory
@@ -271,27 +313,59 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
   n = num_examples(data, where)
   if in_memory is None:
     in_memory = nbytes(data) <= IN_MEMORY_LIMIT_BYTES
-  batch_sharding = None if mesh is None else \
-      sharding.leading_axis_sharding(mesh, sharding.DATA_AXIS)
-  run_epoch = _epoch_runner(_compiled(step, batch_size, shuffle, drop_remainder, batch_sharding),
-                            data, batch_size, shuffle, drop_remainder, in_memory, mesh)
-  config = {"batch_size": batch_size, "num_examples": n, "shuffle": shuffle,
-            "drop_remainder": drop_remainder, "opt_state": tree_signature(ts.opt_state)}
+  batch_sharding = (
+    None if mesh is None else sharding.leading_axis_sharding(mesh, sharding.DATA_AXIS)
+  )
+  run_epoch = _epoch_runner(
+    _compiled(step, batch_size, shuffle, drop_remainder, batch_sharding),
+    data,
+    batch_size,
+    shuffle,
+    drop_remainder,
+    in_memory,
+    mesh,
+  )
+  config = {
+    "batch_size": batch_size,
+    "num_examples": n,
+    "shuffle": shuffle,
+    "drop_remainder": drop_remainder,
+    "opt_state": tree_signature(ts.opt_state),
+  }
   track_best = monitor if (patience is not None or evaluate is not None) else None
-  manager = _open_manager(checkpoint_dir, resume, keep_checkpoints, track_best, mode,
-                          resume_must_exist, where)
+  manager = _open_manager(
+    checkpoint_dir, resume, keep_checkpoints, track_best, mode, resume_must_exist, where
+  )
   run = _Run(ts, ts, {}, 0, es.start(mode))
   try:
     if resume is not None:
       run = _resume(manager, run, config, patience)
     first = epochs if run.stopping.stopped else run.epochs_done
-    bar = tqdm(range(first, epochs), desc=desc, unit="epoch", disable=not progress,
-               leave=False, initial=first, total=epochs)
+    bar = tqdm(
+      range(first, epochs),
+      desc=desc,
+      unit="epoch",
+      disable=not progress,
+      leave=False,
+      initial=first,
+      total=epochs,
+    )
     with bar:
       for epoch in bar:
-        run, stop = _one_epoch(run_epoch, run, epoch, evaluate=evaluate, monitor=monitor,
-                               patience=patience, mode=mode, min_delta=min_delta,
-                               callbacks=callbacks, manager=manager, config=config, where=where)
+        run, stop = _one_epoch(
+          run_epoch,
+          run,
+          epoch,
+          evaluate=evaluate,
+          monitor=monitor,
+          patience=patience,
+          mode=mode,
+          min_delta=min_delta,
+          callbacks=callbacks,
+          manager=manager,
+          config=config,
+          where=where,
+        )
         if progress:
           bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in run.history.items() if k != "time"})
         if stop:
@@ -304,8 +378,21 @@ def train_loop(step: Step, ts: TrainState, data, *, epochs: int, batch_size: int
   return FitResult(result_ts, _as_arrays(run.history), best_epoch, bool(run.stopping.stopped))
 
 
-def _one_epoch(run_epoch, run: _Run, epoch: int, *, evaluate, monitor, patience, mode,
-               min_delta, callbacks, manager, config, where) -> tuple[_Run, bool]:
+def _one_epoch(
+  run_epoch,
+  run: _Run,
+  epoch: int,
+  *,
+  evaluate,
+  monitor,
+  patience,
+  mode,
+  min_delta,
+  callbacks,
+  manager,
+  config,
+  where,
+) -> tuple[_Run, bool]:
   """One epoch, its monitors, early stopping, callbacks and checkpoint."""
   start_time, step = time.perf_counter(), int(run.ts.step)
   new_ts, status, logs = run_epoch(run.ts)
@@ -321,9 +408,17 @@ def _one_epoch(run_epoch, run: _Run, epoch: int, *, evaluate, monitor, patience,
   history = {k: run.history.get(k, []) + [v] for k, v in entry.items()}
   stopping, best_ts = run.stopping, new_ts
   if patience is not None:
-    stopping = es.to_python(es.update(stopping, entry[monitor], epoch=epoch,
-                                      step=int(new_ts.step), patience=patience, mode=mode,
-                                      min_delta=min_delta))
+    stopping = es.to_python(
+      es.update(
+        stopping,
+        entry[monitor],
+        epoch=epoch,
+        step=int(new_ts.step),
+        patience=patience,
+        mode=mode,
+        min_delta=min_delta,
+      )
+    )
     best_ts = new_ts if stopping.best_epoch == epoch else run.best_ts
   run = _Run(new_ts, best_ts, history, epoch + 1, stopping)
   # every callback runs, even when an earlier one asks to stop
@@ -334,4 +429,3 @@ def _one_epoch(run_epoch, run: _Run, epoch: int, *, evaluate, monitor, patience,
   ranked = monitor in entry and (patience is None or stopping.best_epoch == epoch)
   _save(manager, run, config, {monitor: entry[monitor]} if ranked else None)
   return run, stop
-

@@ -38,6 +38,7 @@ class TrainState(NamedTuple):
       back typed): a typed-key argument costs ``jax.jit``'s dispatch about 9 µs per
       call on a CPU, which is most of a small model's step.
   """
+
   step: jax.Array
   params: PyTree
   state: PyTree
@@ -45,8 +46,9 @@ class TrainState(NamedTuple):
   key: jax.Array
 
   @classmethod
-  def create(cls, params: PyTree, state: PyTree, optimizer: optax.GradientTransformation, *,
-             key: jax.Array) -> TrainState:
+  def create(
+    cls, params: PyTree, state: PyTree, optimizer: optax.GradientTransformation, *, key: jax.Array
+  ) -> TrainState:
     """A TrainState at step 0 for given parameters, with ``optimizer.init(params)``.
 
     Args:
@@ -58,9 +60,15 @@ class TrainState(NamedTuple):
     return cls(jnp.zeros((), jnp.int32), params, state, optimizer.init(params), _storable(key))
 
 
-def init_train_state(key: jax.Array, model: Layer, optimizer: optax.GradientTransformation,
-                     input_shape: Any, *, params: PyTree = None,
-                     state: PyTree = None) -> TrainState:
+def init_train_state(
+  key: jax.Array,
+  model: Layer,
+  optimizer: optax.GradientTransformation,
+  input_shape: Any,
+  *,
+  params: PyTree = None,
+  state: PyTree = None,
+) -> TrainState:
   """Initialises a model and its optimizer into a :class:`TrainState`.
 
   Args:
@@ -89,8 +97,9 @@ def _default_impl():
 
 def _storable(key: jax.Array) -> jax.Array:
   """A typed key of the default implementation as its key data; any other key as it is."""
-  if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and \
-     str(jax.random.key_impl(key)) == str(_default_impl()):
+  if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and str(jax.random.key_impl(key)) == str(
+    _default_impl()
+  ):
     return jax.random.key_data(key)
   return key
 

@@ -39,9 +39,14 @@ def metric_values(metrics: Mapping[str, MetricFn], outputs, targets) -> dict:
   return {name: jnp.asarray(fn(outputs, targets), jnp.float32) for name, fn in metrics.items()}
 
 
-def supervised_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
-                    metrics: Mapping[str, MetricFn] | None = None,
-                    penalty: Callable[[PyTree], jax.Array] | None = None) -> Step:
+def supervised_step(
+  model: Layer,
+  loss: LossFn,
+  optimizer: optax.GradientTransformation,
+  *,
+  metrics: Mapping[str, MetricFn] | None = None,
+  penalty: Callable[[PyTree], jax.Array] | None = None,
+) -> Step:
   """The step of supervised learning, ``(ts, (x, y), key) -> (ts, logs)``.
 
   The objective is ``mean(loss(model(x), y)) + penalty(params)``; its gradient goes
@@ -71,7 +76,8 @@ def supervised_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransfo
   def step(ts: TrainState, batch, key):
     x, y = batch
     (_, (new_state, data_loss, outputs)), grads = jax.value_and_grad(objective, has_aux=True)(
-        ts.params, ts.state, x, y, key)
+      ts.params, ts.state, x, y, key
+    )
     updates, opt_state = optimizer.update(grads, ts.opt_state, ts.params)
     params = optax.apply_updates(ts.params, updates)
     logs = {"loss": data_loss, **metric_values(metrics, outputs, y)}
@@ -90,9 +96,15 @@ def advance(step: Step) -> Callable[[TrainState, Any], tuple[TrainState, dict]]:
   return advanced
 
 
-def train_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformation, *,
-               metrics: Mapping[str, MetricFn] | None = None,
-               penalty: Callable[[PyTree], jax.Array] | None = None, jit: bool = True):
+def train_step(
+  model: Layer,
+  loss: LossFn,
+  optimizer: optax.GradientTransformation,
+  *,
+  metrics: Mapping[str, MetricFn] | None = None,
+  penalty: Callable[[PyTree], jax.Array] | None = None,
+  jit: bool = True,
+):
   """Builds the per-step function ``(ts, x, y) -> (new_ts, logs)`` of supervised learning.
 
   It is :func:`supervised_step` with ``key=step_key(ts)`` and ``ts.step`` counted: the
@@ -110,8 +122,9 @@ def train_step(model: Layer, loss: LossFn, optimizer: optax.GradientTransformati
   return jax.jit(step) if jit else step
 
 
-def eval_step(model: Layer, loss: LossFn, *, metrics: Mapping[str, MetricFn] | None = None,
-              jit: bool = True):
+def eval_step(
+  model: Layer, loss: LossFn, *, metrics: Mapping[str, MetricFn] | None = None, jit: bool = True
+):
   """Builds ``(params, state, x, y) -> logs``: loss and metrics with ``train=False``.
 
   Returns:

@@ -41,8 +41,10 @@ def _steps(model, loss, optimizer, metrics_items, penalty):
   with the same model, loss and optimizer reuse one compilation.
   """
   metrics = dict(metrics_items)
-  return (supervised_step(model, loss, optimizer, metrics=metrics, penalty=penalty),
-          eval_step(model, loss, metrics=metrics))
+  return (
+    supervised_step(model, loss, optimizer, metrics=metrics, penalty=penalty),
+    eval_step(model, loss, metrics=metrics),
+  )
 
 
 def _check_hashable(**arguments) -> None:
@@ -50,8 +52,10 @@ def _check_hashable(**arguments) -> None:
     try:
       hash(value)
     except TypeError as err:
-      raise TypeError(f"{WHERE}: {name} must be hashable, since fit caches its compiled steps "
-                      f"on (model, loss, optimizer, metrics, penalty); {err}") from None
+      raise TypeError(
+        f"{WHERE}: {name} must be hashable, since fit caches its compiled steps "
+        f"on (model, loss, optimizer, metrics, penalty); {err}"
+      ) from None
 
 
 def _check_data(name: str, tree, step_mask=None) -> None:
@@ -59,13 +63,16 @@ def _check_data(name: str, tree, step_mask=None) -> None:
   real steps of padded sequences, when ``step_mask`` ``(N, T)`` says which they are).
   """
   if isinstance(tree, list):
-    raise TypeError(f"{WHERE}: {name} is a Python list; pass an array (np.asarray({name})) or "
-                    "a tuple of arrays")
+    raise TypeError(
+      f"{WHERE}: {name} is a Python list; pass an array (np.asarray({name})) or a tuple of arrays"
+    )
   for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
     where = f"{name}{jax.tree_util.keystr(path)}"
     if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
-      raise TypeError(f"{WHERE}: {where} must be an array with a leading example axis, got "
-                      f"{type(leaf).__name__}; convert it with np.asarray")
+      raise TypeError(
+        f"{WHERE}: {where} must be an array with a leading example axis, got "
+        f"{type(leaf).__name__}; convert it with np.asarray"
+      )
     if np.ndim(leaf) == 0:
       raise ValueError(f"{WHERE}: {where} is a scalar; it needs a leading example axis")
     # a global array of several processes is checked where its rows are loaded
@@ -76,8 +83,10 @@ def _check_data(name: str, tree, step_mask=None) -> None:
         finite |= ~step_mask.reshape(step_mask.shape + (1,) * (finite.ndim - 2))
       if not finite.all():
         row = int(np.argwhere(~finite)[0][0])
-        raise ValueError(f"{WHERE}: {where} holds nan or inf (first at example {row}); "
-                         "clean or impute the data before training")
+        raise ValueError(
+          f"{WHERE}: {where} holds nan or inf (first at example {row}); "
+          "clean or impute the data before training"
+        )
 
 
 def _sequence_mask(x):
@@ -125,8 +134,10 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
     raise ValueError(f"{WHERE}: eval_batch_size must be a positive int, got {eval_batch_size!r}")
   for name, fn in metrics.items():
     if not callable(fn):
-      raise TypeError(f"{WHERE}: metrics[{name!r}] must be a function (outputs, targets) -> "
-                      f"scalar, got {type(fn).__name__} {fn!r}")
+      raise TypeError(
+        f"{WHERE}: metrics[{name!r}] must be a function (outputs, targets) -> "
+        f"scalar, got {type(fn).__name__} {fn!r}"
+      )
 
 
 def split_validation(x, y, fraction):
@@ -147,35 +158,59 @@ def _training_set(x, y, validation_data, validation_split, batch_size):
     if validation_split:
       raise ValueError(f"{WHERE}: pass validation_data or validation_split, not both")
     if not isinstance(validation_data, tuple) or len(validation_data) != 2:
-      raise TypeError(f"{WHERE}: validation_data must be a tuple (x_val, y_val), got "
-                      f"{type(validation_data).__name__}")
+      raise TypeError(
+        f"{WHERE}: validation_data must be a tuple (x_val, y_val), got "
+        f"{type(validation_data).__name__}"
+      )
     _check_split("validation_data: ", *validation_data)
     num_examples(validation_data, WHERE)
   else:
     x, y, validation_data = split_validation(x, y, validation_split)
   n = num_examples((x, y), WHERE)
   if n == 0:
-    raise ValueError(f"{WHERE}: the training set is empty"
-                     + (f" after validation_split={validation_split}" if validation_split else ""))
+    raise ValueError(
+      f"{WHERE}: the training set is empty"
+      + (f" after validation_split={validation_split}" if validation_split else "")
+    )
   if not isinstance(batch_size, int) or not 1 <= batch_size <= n:
-    raise ValueError(f"{WHERE}: batch_size must be an int in [1, {n}] (the training-set size"
-                     + (f" after validation_split={validation_split}" if validation_split else "")
-                     + f"), got {batch_size!r}")
+    raise ValueError(
+      f"{WHERE}: batch_size must be an int in [1, {n}] (the training-set size"
+      + (f" after validation_split={validation_split}" if validation_split else "")
+      + f"), got {batch_size!r}"
+    )
   return x, y, validation_data
 
 
-def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x, y, *,
-        key: jax.Array | None = None, epochs: int, batch_size: int = 32,
-        metrics: Mapping[str, Callable] | None = None,
-        penalty: Callable[[PyTree], jax.Array] | None = None,
-        train_state: TrainState | None = None,
-        validation_data: tuple | None = None, validation_split: float = 0.0,
-        patience: int | None = None, monitor: str = "val_loss", mode: str = "min",
-        min_delta: float = 0.0, shuffle: bool = True, in_memory: bool | None = None,
-        eval_batch_size: int = 1024, progress: bool = True,
-        callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
-        checkpoint_dir=None, keep_checkpoints: int = 3, resume=None,
-        resume_must_exist: bool = False, mesh=None) -> FitResult:
+def fit(
+  model: Layer,
+  loss: Callable,
+  optimizer: optax.GradientTransformation,
+  x,
+  y,
+  *,
+  key: jax.Array | None = None,
+  epochs: int,
+  batch_size: int = 32,
+  metrics: Mapping[str, Callable] | None = None,
+  penalty: Callable[[PyTree], jax.Array] | None = None,
+  train_state: TrainState | None = None,
+  validation_data: tuple | None = None,
+  validation_split: float = 0.0,
+  patience: int | None = None,
+  monitor: str = "val_loss",
+  mode: str = "min",
+  min_delta: float = 0.0,
+  shuffle: bool = True,
+  in_memory: bool | None = None,
+  eval_batch_size: int = 1024,
+  progress: bool = True,
+  callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
+  checkpoint_dir=None,
+  keep_checkpoints: int = 3,
+  resume=None,
+  resume_must_exist: bool = False,
+  mesh=None,
+) -> FitResult:
   """Trains ``model`` on ``(x, y)`` and returns the final state and the history.
 
   Each epoch reorders the examples from the key (see :mod:`fnn.train.state`) and takes
@@ -235,30 +270,54 @@ def fit(model: Layer, loss: Callable, optimizer: optax.GradientTransformation, x
   if mesh is not None:
     sharding.check_mesh(WHERE, mesh, sharding.DATA_AXIS)
     sharding.check_divisible(WHERE, "batch_size", batch_size, mesh, sharding.DATA_AXIS)
-  names = ["loss", *metrics] + ([f"val_{k}" for k in ["loss", *metrics]]
-                                if validation_data is not None else [])
+  names = ["loss", *metrics] + (
+    [f"val_{k}" for k in ["loss", *metrics]] if validation_data is not None else []
+  )
   if patience is not None:
     if monitor.startswith("val_") and validation_data is None:
-      raise ValueError(f"{WHERE}: early stopping on {monitor!r} needs validation_data or "
-                       "validation_split")
+      raise ValueError(
+        f"{WHERE}: early stopping on {monitor!r} needs validation_data or validation_split"
+      )
     check_monitor(WHERE, monitor, names)
-  _check_hashable(model=model, loss=loss, optimizer=optimizer,
-                  metrics=tuple(metrics.items()), penalty=penalty)
+  _check_hashable(
+    model=model, loss=loss, optimizer=optimizer, metrics=tuple(metrics.items()), penalty=penalty
+  )
   step, eval_fn = _steps(model, loss, optimizer, tuple(metrics.items()), penalty)
   _check_targets(loss, model, x, y, _sequence_mask(x), "y")
   if validation_data is not None:
-    _check_targets(loss, model, *validation_data, _sequence_mask(validation_data[0]),
-                   "validation_data y")
-  ts = train_state if train_state is not None else init_train_state(
-      key, model, optimizer, input_shape_of(x))
+    _check_targets(
+      loss, model, *validation_data, _sequence_mask(validation_data[0]), "validation_data y"
+    )
+  ts = (
+    train_state
+    if train_state is not None
+    else init_train_state(key, model, optimizer, input_shape_of(x))
+  )
 
   def validate(ts):
     val = evaluate(eval_fn, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)
     return {f"val_{k}": v for k, v in val.items()}
 
-  return train_loop(step, ts, (x, y), epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                    in_memory=in_memory, evaluate=validate if validation_data is not None else None,
-                    monitor=monitor if monitor in names else None, patience=patience, mode=mode,
-                    min_delta=min_delta, callbacks=callbacks, progress=progress, desc="fit",
-                    checkpoint_dir=checkpoint_dir, keep_checkpoints=keep_checkpoints,
-                    resume=resume, resume_must_exist=resume_must_exist, where=WHERE, mesh=mesh)
+  return train_loop(
+    step,
+    ts,
+    (x, y),
+    epochs=epochs,
+    batch_size=batch_size,
+    shuffle=shuffle,
+    in_memory=in_memory,
+    evaluate=validate if validation_data is not None else None,
+    monitor=monitor if monitor in names else None,
+    patience=patience,
+    mode=mode,
+    min_delta=min_delta,
+    callbacks=callbacks,
+    progress=progress,
+    desc="fit",
+    checkpoint_dir=checkpoint_dir,
+    keep_checkpoints=keep_checkpoints,
+    resume=resume,
+    resume_must_exist=resume_must_exist,
+    where=WHERE,
+    mesh=mesh,
+  )

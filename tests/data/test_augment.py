@@ -64,15 +64,18 @@ def test_compose_gives_each_augmentation_its_own_key():
   images = _images()
   both = compose(random_flip, gaussian_noise)
   key = jax.random.key(3)
-  want = jax.vmap(lambda k, x: gaussian_noise(jax.random.fold_in(k, 1),
-                                              random_flip(jax.random.fold_in(k, 0), x)))(
-      jax.random.split(key, 6), images)
+  want = jax.vmap(
+    lambda k, x: gaussian_noise(jax.random.fold_in(k, 1), random_flip(jax.random.fold_in(k, 0), x))
+  )(jax.random.split(key, 6), images)
   np.testing.assert_allclose(augment_batch(key, both, images), want)
 
 
 def test_augmentation_of_a_batch_without_vmap_is_an_error():
-  with pytest.raises(ValueError, match=r"expected one image \(H, W\) or \(H, W, C\), got shape "
-                     r"\(2, 8, 8, 1\); use augment_batch"):
+  with pytest.raises(
+    ValueError,
+    match=r"expected one image \(H, W\) or \(H, W, C\), got shape "
+    r"\(2, 8, 8, 1\); use augment_batch",
+  ):
     random_flip(jax.random.key(0), jnp.zeros((2, 8, 8, 1)))
 
 

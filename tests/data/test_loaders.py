@@ -10,7 +10,9 @@ from fnn.data import load_csv, load_idx, load_mnist, load_text
 
 
 def _idx_bytes(array, code=0x08):
-  header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+  header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(
+    f">{array.ndim}I", *array.shape
+  )
   return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
 
 
@@ -38,8 +40,11 @@ def test_load_idx_rejects_a_bad_magic_number(tmp_path):
 def test_load_idx_rejects_a_truncated_file(tmp_path):
   data = _idx_bytes(np.zeros((10, 4, 4), np.uint8))
   (tmp_path / "short").write_bytes(data[:-7])
-  with pytest.raises(ValueError, match=r"truncated: .* shape \(10, 4, 4\) \(160 bytes of data\) "
-                     r"but the file has 153"):
+  with pytest.raises(
+    ValueError,
+    match=r"truncated: .* shape \(10, 4, 4\) \(160 bytes of data\) "
+    r"but the file has 153",
+  ):
     load_idx(tmp_path / "short")
   (tmp_path / "short.gz").write_bytes(gzip.compress(data)[:-10])
   with pytest.raises(ValueError, match="truncated or corrupt gzip"):
@@ -47,8 +52,11 @@ def test_load_idx_rejects_a_truncated_file(tmp_path):
 
 
 def test_load_mnist_names_the_missing_file(tmp_path):
-  with pytest.raises(FileNotFoundError, match=r"neither train-images-idx3-ubyte nor "
-                     r"train-images-idx3-ubyte.gz"):
+  with pytest.raises(
+    FileNotFoundError,
+    match=r"neither train-images-idx3-ubyte nor "
+    r"train-images-idx3-ubyte.gz",
+  ):
     load_mnist(tmp_path, "train")
 
 

@@ -40,8 +40,7 @@ def test_split_takes_pytrees_such_as_an_rnn_input():
 def test_three_way_stratified_split_keeps_class_proportions_and_uses_every_row_once():
   y = np.repeat(np.arange(3), [100, 60, 40]).astype(np.int32)
   x = np.arange(200)
-  (xtr, ytr), (xva, yva), (xte, yte) = split(x, y, fractions=(0.6, 0.2, 0.2), seed=0,
-                                             stratify=y)
+  (xtr, ytr), (xva, yva), (xte, yte) = split(x, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify=y)
   np.testing.assert_array_equal(np.sort(np.concatenate([xtr, xva, xte])), x)
   np.testing.assert_array_equal(np.bincount(yva), [20, 12, 8])
   np.testing.assert_array_equal(np.bincount(ytr), [60, 36, 24])
@@ -50,14 +49,23 @@ def test_three_way_stratified_split_keeps_class_proportions_and_uses_every_row_o
 
 
 def test_split_rejects_bad_fractions_rows_and_seeds():
-  with pytest.raises(ValueError, match=r"data.split: fractions must be two or more non-negative "
-                     r"numbers summing to 1, got \(0.5, 0.2, 0.2\)"):
+  with pytest.raises(
+    ValueError,
+    match=r"data.split: fractions must be two or more non-negative "
+    r"numbers summing to 1, got \(0.5, 0.2, 0.2\)",
+  ):
     split(np.arange(10), fractions=(0.5, 0.2, 0.2))
-  with pytest.raises(ValueError, match=r"data.split: the arrays must share their leading axis "
-                     r"\(rows\), got sizes \[3, 4\]"):
+  with pytest.raises(
+    ValueError,
+    match=r"data.split: the arrays must share their leading axis "
+    r"\(rows\), got sizes \[3, 4\]",
+  ):
     split(np.arange(3), np.arange(4), fractions=(0.5, 0.5))
-  with pytest.raises(TypeError, match=r"data.split: seed must be an int or a "
-                     r"numpy.random.Generator, got .*jax.random key"):
+  with pytest.raises(
+    TypeError,
+    match=r"data.split: seed must be an int or a "
+    r"numpy.random.Generator, got .*jax.random key",
+  ):
     split(np.arange(4), fractions=(0.5, 0.5), seed=jax.random.key(0))
 
 
@@ -65,17 +73,18 @@ def test_balanced_subset_is_the_per_class_numpy_draw_the_experiments_made():
   y = np.repeat(np.arange(10), 20)[np.random.default_rng(5).permutation(200)]
   for seed in (0, 3007):
     rng = np.random.default_rng(seed)
-    want = np.concatenate([rng.choice(np.flatnonzero(y == c), 3, replace=False)
-                           for c in range(10)])
+    want = np.concatenate([rng.choice(np.flatnonzero(y == c), 3, replace=False) for c in range(10)])
     np.testing.assert_array_equal(balanced_subset(y, 3, seed=seed), want)
   idx = balanced_subset(y, 3, seed=np.random.default_rng(1))
   np.testing.assert_array_equal(np.bincount(y[idx]), [3] * 10)
   assert len(set(idx)) == 30
-  np.testing.assert_array_equal(np.unique(y[balanced_subset(y, 2, seed=0, classes=[4, 7])]),
-                                [4, 7])
+  np.testing.assert_array_equal(np.unique(y[balanced_subset(y, 2, seed=0, classes=[4, 7])]), [4, 7])
 
 
 def test_balanced_subset_names_a_class_with_too_few_examples():
-  with pytest.raises(ValueError, match=r"data.balanced_subset: class 1 has 2 examples, fewer "
-                     r"than per_class=3"):
+  with pytest.raises(
+    ValueError,
+    match=r"data.balanced_subset: class 1 has 2 examples, fewer "
+    r"than per_class=3",
+  ):
     balanced_subset(np.array([0, 0, 0, 1, 1]), 3, seed=0)

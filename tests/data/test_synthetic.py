@@ -39,6 +39,7 @@ def test_noise_without_a_key_is_an_error():
 
 def test_digit_prototypes_are_the_binarised_class_means():
   from fnn.data import digit_prototypes, load_digits
+
   x = digit_prototypes()
   images, labels = load_digits("train")
   assert x.shape == (10, 64) and set(np.unique(x)) == {-1, 1}

@@ -15,14 +15,22 @@ from fnn.models import mlp
 @pytest.fixture(scope="module")
 def data():
   from fnn.data import load_digits
+
   x, _ = load_digits("train")
   return (x.reshape(len(x), 64) > 0.5).astype(np.float32)[:500]
 
 
 @pytest.fixture(scope="module")
 def stack(data):
-  layers, histories = dbn.pretrain(data, [32, 16], key=jax.random.key(0), optimizer=optax.sgd(0.1),
-                                   epochs=[3, 2], batch_size=50, progress=False)
+  layers, histories = dbn.pretrain(
+    data,
+    [32, 16],
+    key=jax.random.key(0),
+    optimizer=optax.sgd(0.1),
+    epochs=[3, 2],
+    batch_size=50,
+    progress=False,
+  )
   return layers, histories
 
 
@@ -33,8 +41,15 @@ def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack, a
   # Layer 2 was trained on p(h1 | v): refitting it on those features from the same key
   # reproduces it exactly.
   k_init, k_fit = jax.random.split(jax.random.fold_in(jax.random.key(0), 1))
-  again = rbm.fit(rbm.init(k_init, 32, 16), rbm.hidden_probs(layers[0], data), key=k_fit,
-                  optimizer=optax.sgd(0.1), epochs=2, batch_size=50, progress=False)
+  again = rbm.fit(
+    rbm.init(k_init, 32, 16),
+    rbm.hidden_probs(layers[0], data),
+    key=k_fit,
+    optimizer=optax.sgd(0.1),
+    epochs=2,
+    batch_size=50,
+    progress=False,
+  )
   assert_close(again.state.params["w"], layers[1]["w"])
 
 
@@ -42,8 +57,10 @@ def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack, assert_close)
   layers, _ = stack
   x1, x2 = dbn.up_pass(layers, data[:10])
   sig = lambda z: 1 / (1 + np.exp(-z))
-  W1, c1, W2, c2 = (np.asarray(a, np.float64) for a in
-                    (layers[0]["w"], layers[0]["b_h"], layers[1]["w"], layers[1]["b_h"]))
+  W1, c1, W2, c2 = (
+    np.asarray(a, np.float64)
+    for a in (layers[0]["w"], layers[0]["b_h"], layers[1]["w"], layers[1]["b_h"])
+  )
   assert_close(x2, sig(sig(data[:10] @ W1 + c1) @ W2 + c2))
 
 

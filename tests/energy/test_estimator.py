@@ -65,15 +65,16 @@ class _SquashedRBM(BernoulliRBM):
 # score_samples flips one random unit per row, chosen by row position (as scikit-learn's
 # own BernoulliRBM, which fails the same two checks); squashing removes negative inputs.
 _EXPECTED_SQUASHED = {
-    "check_methods_sample_order_invariance": "stochastic score_samples, as sklearn's own RBM",
-    "check_methods_subset_invariance": "stochastic score_samples, as sklearn's own RBM",
-    "check_positive_only_tag_during_fit": "the test subclass squashes negative values away",
-    "check_fit_non_negative": "the test subclass squashes negative values away",
+  "check_methods_sample_order_invariance": "stochastic score_samples, as sklearn's own RBM",
+  "check_methods_subset_invariance": "stochastic score_samples, as sklearn's own RBM",
+  "check_positive_only_tag_during_fit": "the test subclass squashes negative values away",
+  "check_fit_non_negative": "the test subclass squashes negative values away",
 }
 
 
 def _run_checks(estimator, expected=None):
   from sklearn.utils.estimator_checks import check_estimator
+
   results = check_estimator(estimator, on_fail=None, expected_failed_checks=expected)
   failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
   passed = [r["check_name"] for r in results if r["status"] == "passed"]
@@ -109,9 +110,15 @@ def test_pipeline_with_logistic_regression_matches_sklearn_rbm_accuracy(digits):
   x_train, y_train, x_test, y_test = digits
   scores = {}
   for name, rbm_cls in [("fnn", BernoulliRBM), ("sklearn", SklearnRBM)]:
-    model = Pipeline([("rbm", rbm_cls(n_components=100, learning_rate=0.06, n_iter=10,
-                                      batch_size=10, random_state=0)),
-                      ("logistic", LogisticRegression(C=6000, max_iter=2000))])
+    model = Pipeline(
+      [
+        (
+          "rbm",
+          rbm_cls(n_components=100, learning_rate=0.06, n_iter=10, batch_size=10, random_state=0),
+        ),
+        ("logistic", LogisticRegression(C=6000, max_iter=2000)),
+      ]
+    )
     scores[name] = model.fit(x_train, y_train).score(x_test, y_test)
   assert scores["fnn"] > 0.9, scores
   assert scores["fnn"] >= scores["sklearn"] - 0.03, scores
@@ -173,7 +180,11 @@ def test_import_fnn_energy_works_without_sklearn(tmp_path):
       except ImportError as e:
         print("estimator:", e)
       """)
-  out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                       cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+  out = subprocess.run(
+    [sys.executable, "-c", script],
+    capture_output=True,
+    text=True,
+    cwd=str(__import__("pathlib").Path(__file__).parents[2]),
+  )
   assert out.returncode == 0, out.stderr
   assert "needs scikit-learn" in out.stdout

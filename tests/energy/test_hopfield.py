@@ -56,16 +56,21 @@ def test_bipolar_binary_conversion_round_trips():
 
 
 def test_binary_patterns_store_like_their_bipolar_versions():
-  np.testing.assert_array_equal(hp.hebbian((COURSE_PATTERNS + 1) // 2, binary=True)["w"],
-                                hp.hebbian(COURSE_PATTERNS)["w"])
+  np.testing.assert_array_equal(
+    hp.hebbian((COURSE_PATTERNS + 1) // 2, binary=True)["w"], hp.hebbian(COURSE_PATTERNS)["w"]
+  )
 
 
 def _storkey_numpy(patterns):
   k, n = patterns.shape
   w = np.zeros((n, n))
   for x in patterns:
-    h = np.array([[sum(w[i, m] * x[m] for m in range(n) if m not in (i, j)) for j in range(n)]
-                  for i in range(n)])
+    h = np.array(
+      [
+        [sum(w[i, m] * x[m] for m in range(n) if m not in (i, j)) for j in range(n)]
+        for i in range(n)
+      ]
+    )
     w = w + (np.outer(x, x) - x[:, None] * h.T - h * x[None, :]) / n
     np.fill_diagonal(w, 0)
   return w
@@ -109,8 +114,9 @@ def test_binary_async_recall_never_increases_energy():
   w = a + a.T
   np.fill_diagonal(w, 0)
   s = (rng.random((1, 12)) < 0.5).astype(np.int32)
-  r = hp.recall({"w": w, "b": rng.normal(size=12)}, s, key=jax.random.key(0), binary=True,
-                trajectory=True)
+  r = hp.recall(
+    {"w": w, "b": rng.normal(size=12)}, s, key=jax.random.key(0), binary=True, trajectory=True
+  )
   assert np.all(np.diff(np.asarray(r.energies)) <= 1e-5)
   assert set(np.unique(np.asarray(r.state))) <= {0, 1}
 
@@ -162,8 +168,7 @@ def test_one_probe_is_a_batch_of_one_and_matches_its_row_in_a_batch():
 def test_recall_works_under_jit():
   params = hp.hebbian(COURSE_PATTERNS)
   f = jax.jit(lambda p, k: hp.recall(params, p, key=k).state)
-  np.testing.assert_array_equal(f(jnp.array([[1, 1, -1, 1]]), jax.random.key(0))[0, 2:],
-                                [-1, 1])
+  np.testing.assert_array_equal(f(jnp.array([[1, 1, -1, 1]]), jax.random.key(0))[0, 2:], [-1, 1])
 
 
 def _softmax(z):
@@ -181,7 +186,7 @@ def test_modern_update_and_energy_match_numpy(assert_close):
   assert_close(hp.modern_update(x, xi, beta), want)
   z = beta * xi @ x.T
   lse = (np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)) / beta
-  e = -lse + 0.5 * (xi ** 2).sum(1) + np.log(7) / beta + 0.5 * (x ** 2).sum(1).max()
+  e = -lse + 0.5 * (xi**2).sum(1) + np.log(7) / beta + 0.5 * (x**2).sum(1).max()
   assert_close(hp.modern_energy(x, xi, beta), e)
   assert hp.modern_energy(x, xi, beta).shape == (3,)
   # Ramsauer et al., Theorem 1: the update never increases the energy, and E >= 0.
@@ -254,23 +259,35 @@ def test_mean_field_overlap_reproduces_published_critical_load():
 
 
 def test_non_bipolar_patterns_raise():
-  with pytest.raises(ValueError, match=r"^hopfield.hebbian: expected bipolar \(-1/\+1\) "
-                                       r"states, got values \[0\]"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.hebbian: expected bipolar \(-1/\+1\) "
+    r"states, got values \[0\]",
+  ):
     hp.hebbian(np.array([[1, 0, -1, 1]]))
 
 
 def test_non_binary_patterns_raise_when_binary_is_asked():
-  with pytest.raises(ValueError, match=r"^hopfield.storkey: expected binary \(0/1\) states, "
-                                       r"got values \[-1\]"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.storkey: expected binary \(0/1\) states, "
+    r"got values \[-1\]",
+  ):
     hp.storkey(np.array([[1, 0, -1, 1]]), binary=True)
 
 
 def test_patterns_of_the_wrong_rank_or_dtype_raise():
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.pseudo_inverse: expected patterns as "
-                                           r"rows, shape \(K, d\), got shape \(4,\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.pseudo_inverse: expected patterns as "
+    r"rows, shape \(K, d\), got shape \(4,\)",
+  ):
     hp.pseudo_inverse(np.array([1, -1, 1, 1]))
-  with pytest.raises(TypeError, match=r"^hopfield.hebbian: expected patterns of a real numeric "
-                                      r"dtype \(int or float\), got dtype bool"):
+  with pytest.raises(
+    TypeError,
+    match=r"^hopfield.hebbian: expected patterns of a real numeric "
+    r"dtype \(int or float\), got dtype bool",
+  ):
     hp.hebbian(np.ones((2, 3), bool))
   with pytest.raises(TypeError, match=r"^hopfield.hebbian: expected an array input, got list"):
     hp.hebbian([[1, -1]])
@@ -278,68 +295,98 @@ def test_patterns_of_the_wrong_rank_or_dtype_raise():
 
 def test_a_bare_weight_matrix_instead_of_params_raises_with_the_layout():
   w = hp.hebbian(COURSE_PATTERNS)["w"]
-  with pytest.raises(TypeError, match=r"^hopfield.recall: expected params \{'w': \(d, d\), "
-                                      r"'b': \(d,\)\} .*got ArrayImpl"):
+  with pytest.raises(
+    TypeError,
+    match=r"^hopfield.recall: expected params \{'w': \(d, d\), "
+    r"'b': \(d,\)\} .*got ArrayImpl",
+  ):
     hp.recall(w, COURSE_PATTERNS, mode="sync")
   with pytest.raises(TypeError, match=r"^hopfield.energy: expected params .* got \['theta', 'w'\]"):
     hp.energy({"w": w, "theta": np.zeros(4)}, COURSE_PATTERNS)
 
 
 def test_non_square_weights_and_wrong_bias_raise_shape_errors():
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.energy: expected a square weight matrix "
-                                           r"params\['w'\] \(d, d\), got shape \(4, 3\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.energy: expected a square weight matrix "
+    r"params\['w'\] \(d, d\), got shape \(4, 3\)",
+  ):
     hp.energy({"w": np.zeros((4, 3)), "b": np.zeros(4)}, COURSE_PATTERNS)
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.recall: expected params\['b'\] of shape "
-                                           r"\(4,\) to match params\['w'\] \(4, 4\), got \(3,\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.recall: expected params\['b'\] of shape "
+    r"\(4,\) to match params\['w'\] \(4, 4\), got \(3,\)",
+  ):
     hp.recall({"w": np.zeros((4, 4)), "b": np.zeros(3)}, COURSE_PATTERNS, mode="sync")
 
 
 def test_probe_size_not_matching_w_raises():
   params = hp.hebbian(COURSE_PATTERNS)
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.recall: probes have 5 units but "
-                                           r"params\['w'\] is \(4, 4\); expected shape \(N, 4\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.recall: probes have 5 units but "
+    r"params\['w'\] is \(4, 4\); expected shape \(N, 4\)",
+  ):
     hp.recall(params, np.ones((2, 5)), key=jax.random.key(0))
   with pytest.raises(fnn.ShapeError, match=r"^hopfield.energy: states have 3 units"):
     hp.energy(params, np.ones((1, 3)))
 
 
 def test_one_unbatched_probe_raises_with_the_fix():
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.recall: expected probes of shape "
-                                           r"\(N, 4\), got shape \(4,\); for one state of "
-                                           r"shape \(4,\) pass s\[None\]"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.recall: expected probes of shape "
+    r"\(N, 4\), got shape \(4,\); for one state of "
+    r"shape \(4,\) pass s\[None\]",
+  ):
     hp.recall(hp.hebbian(COURSE_PATTERNS), COURSE_PATTERNS[0], mode="sync")
 
 
 def test_probe_values_that_are_not_states_raise():
-  with pytest.raises(ValueError, match=r"^hopfield.recall: expected bipolar \(-1/\+1\) states, "
-                                       r"got values \[0, 2\]"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.recall: expected bipolar \(-1/\+1\) states, "
+    r"got values \[0, 2\]",
+  ):
     hp.recall(hp.hebbian(COURSE_PATTERNS), np.array([[1, 0, 2, 1]]), mode="sync")
 
 
 def test_async_recall_without_key_raises():
-  with pytest.raises(TypeError, match=r"^hopfield.recall: mode='async' .* needs "
-                                      r"key=jax.random.key\(seed\)"):
+  with pytest.raises(
+    TypeError,
+    match=r"^hopfield.recall: mode='async' .* needs "
+    r"key=jax.random.key\(seed\)",
+  ):
     hp.recall(hp.hebbian(COURSE_PATTERNS), COURSE_PATTERNS)
 
 
 def test_bad_recall_options_raise():
   params = hp.hebbian(COURSE_PATTERNS)
-  with pytest.raises(ValueError, match=r"^hopfield.recall: mode must be 'async' or 'sync', "
-                                       r"got 'parallel'"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.recall: mode must be 'async' or 'sync', "
+    r"got 'parallel'",
+  ):
     hp.recall(params, COURSE_PATTERNS, mode="parallel")
   with pytest.raises(ValueError, match=r"^hopfield.recall: max_sweeps must be >= 1, got 0"):
     hp.recall(params, COURSE_PATTERNS, mode="sync", max_sweeps=0)
-  with pytest.raises(TypeError, match=r"^hopfield.recall: max_sweeps must be a Python int, "
-                                      r"got float"):
+  with pytest.raises(
+    TypeError,
+    match=r"^hopfield.recall: max_sweeps must be a Python int, "
+    r"got float",
+  ):
     hp.recall(params, COURSE_PATTERNS, mode="sync", max_sweeps=2.5)
 
 
 def test_non_symmetric_w_raises_on_the_host():
   w = np.asarray(hp.hebbian(COURSE_PATTERNS)["w"]).copy()
   w[0, 2] = 1.0
-  with pytest.raises(ValueError, match=r"^hopfield.recall: params\['w'\] must be symmetric .*"
-                                       r"got w\[0, 2\] = 1.0 but w\[2, 0\] = 0.0; symmetrise "
-                                       r"it with \(w \+ w.T\) / 2"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.recall: params\['w'\] must be symmetric .*"
+    r"got w\[0, 2\] = 1.0 but w\[2, 0\] = 0.0; symmetrise "
+    r"it with \(w \+ w.T\) / 2",
+  ):
     hp.recall({"w": w, "b": np.zeros(4)}, COURSE_PATTERNS, key=jax.random.key(0))
 
 
@@ -355,8 +402,11 @@ def test_non_symmetric_w_under_jit_runs_to_max_sweeps_unconverged(mode):
 def test_nan_in_w_raises_on_the_host():
   w = np.asarray(hp.hebbian(COURSE_PATTERNS)["w"]).copy()
   w[1, 3] = w[3, 1] = np.nan
-  with pytest.raises(ValueError, match=r"^hopfield.recall: params\['w'\] must be finite, got "
-                                       r"nan at index \(1, 3\)"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.recall: params\['w'\] must be finite, got "
+    r"nan at index \(1, 3\)",
+  ):
     hp.recall({"w": w, "b": np.zeros(4)}, COURSE_PATTERNS, key=jax.random.key(0))
   with pytest.raises(ValueError, match=r"^hopfield.recall: params\['b'\] must be finite"):
     hp.recall({"w": np.zeros((4, 4)), "b": np.full(4, np.inf)}, COURSE_PATTERNS, mode="sync")
@@ -372,13 +422,19 @@ def test_nan_in_w_under_jit_never_reports_converged(mode):
 
 def test_modern_functions_take_batched_states_and_check_them():
   x = np.eye(3, 4, dtype=np.float32)
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.modern_update: expected states of "
-                                           r"shape \(N, 4\) .* got \(4,\); for one state pass "
-                                           r"xi\[None\]"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.modern_update: expected states of "
+    r"shape \(N, 4\) .* got \(4,\); for one state pass "
+    r"xi\[None\]",
+  ):
     hp.modern_update(x, np.ones(4, np.float32), 1.0)
-  with pytest.raises(fnn.ShapeError, match=r"^hopfield.modern_energy: expected states of "
-                                           r"shape \(N, 4\) to match stored patterns \(3, 4\), "
-                                           r"got \(2, 5\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^hopfield.modern_energy: expected states of "
+    r"shape \(N, 4\) to match stored patterns \(3, 4\), "
+    r"got \(2, 5\)",
+  ):
     hp.modern_energy(x, np.ones((2, 5), np.float32), 1.0)
   with pytest.raises(ValueError, match=r"^hopfield.modern_recall: beta must be positive, got 0"):
     hp.modern_recall(x, np.ones((2, 4), np.float32), 0)
@@ -387,8 +443,11 @@ def test_modern_functions_take_batched_states_and_check_them():
 
 
 def test_mean_field_overlap_rejects_a_negative_load():
-  with pytest.raises(ValueError, match=r"^hopfield.mean_field_overlap: alpha must be >= 0, "
-                                       r"got -0.1"):
+  with pytest.raises(
+    ValueError,
+    match=r"^hopfield.mean_field_overlap: alpha must be >= 0, "
+    r"got -0.1",
+  ):
     hp.mean_field_overlap(-0.1)
 
 
@@ -399,18 +458,27 @@ def test_hopfield_layer_bad_arguments_raise():
     hp.Hopfield(3, features=4, steps=2)
   layer = hp.Hopfield(3)
   params, _, _ = layer.init(jax.random.key(0), (1, 6))
-  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3\): expected x\[..., 6\], got shape "
-                                           r"\(2, 5\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^Hopfield\(3\): expected x\[..., 6\], got shape "
+    r"\(2, 5\)",
+  ):
     layer.apply(params, {}, jnp.ones((2, 5)))
 
 
 def test_hopfield_layer_refuses_parameters_of_another_configuration():
   other, _, _ = hp.Hopfield(5).init(jax.random.key(0), (1, 6))
-  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3\): params\['patterns'\] has shape "
-                                           r"\(5, 6\) but Hopfield\(3\) makes \(3, 6\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^Hopfield\(3\): params\['patterns'\] has shape "
+    r"\(5, 6\) but Hopfield\(3\) makes \(3, 6\)",
+  ):
     hp.Hopfield(3).apply(other, {}, jnp.ones((2, 6)))
   projected, _, _ = hp.Hopfield(3, features=2).init(jax.random.key(0), (1, 6))
-  with pytest.raises(fnn.ShapeError, match=r"^Hopfield\(3, features=4\): params\['w_k'\] has "
-                                           r"shape \(6, 2\) but Hopfield\(3, features=4\) makes "
-                                           r"\(6, 4\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^Hopfield\(3, features=4\): params\['w_k'\] has "
+    r"shape \(6, 2\) but Hopfield\(3, features=4\) makes "
+    r"\(6, 4\)",
+  ):
     hp.Hopfield(3, features=4).apply(projected, {}, jnp.ones((2, 6)))

@@ -21,9 +21,11 @@ def _brute_log_z(params):
 
 def _random_rbm(seed, nv, nh, scale=1.0):
   kw, kb, kc = jax.random.split(jax.random.key(seed), 3)
-  return {"w": scale * jax.random.normal(kw, (nv, nh)),
-          "b_v": 0.5 * jax.random.normal(kb, (nv,)),
-          "b_h": 0.5 * jax.random.normal(kc, (nh,))}
+  return {
+    "w": scale * jax.random.normal(kw, (nv, nh)),
+    "b_v": 0.5 * jax.random.normal(kb, (nv,)),
+    "b_h": 0.5 * jax.random.normal(kc, (nh,)),
+  }
 
 
 @pytest.mark.parametrize("nv,nh", [(6, 4), (4, 6), (5, 5)])
@@ -48,8 +50,9 @@ def test_gaussian_exact_log_partition_matches_quadrature():
   params["b_h"] = jnp.array([0.1, -0.3, 0.2])
   grid = np.linspace(-12, 12, 801)
   v = np.stack(np.meshgrid(grid, grid, indexing="ij"), -1).reshape(-1, 2)
-  neg_f = -np.asarray(rbm.free_energy(jax.tree.map(lambda x: np.asarray(x, np.float64), params),
-                                      v), np.float64)
+  neg_f = -np.asarray(
+    rbm.free_energy(jax.tree.map(lambda x: np.asarray(x, np.float64), params), v), np.float64
+  )
   log_z = logsumexp(neg_f) + 2 * np.log(grid[1] - grid[0])
   np.testing.assert_allclose(partition.log_partition_exact(params), log_z, rtol=1e-4)
 
@@ -63,8 +66,9 @@ def test_exact_log_partition_refuses_large_layers():
 def test_ais_is_within_005_nats_of_the_exact_log_partition():
   params = _random_rbm(42, 6, 4)
   exact = float(partition.log_partition_exact(params))
-  ais = partition.ais_log_partition(jax.random.key(0), params, n_runs=200,
-                                    betas=partition.ais_betas(2000))
+  ais = partition.ais_log_partition(
+    jax.random.key(0), params, n_runs=200, betas=partition.ais_betas(2000)
+  )
   assert abs(ais.log_z - exact) < 0.05, (ais.log_z, exact)
   assert ais.log_z_lower <= exact + 0.05 and ais.log_z_upper >= exact - 0.05
 
@@ -74,18 +78,25 @@ def test_ais_with_a_data_base_rate_on_a_wider_model():
   params = _random_rbm(3, 24, 10, scale=0.5)
   data = (np.random.default_rng(0).random((500, 24)) < 0.3).astype(np.float32)
   exact = float(partition.log_partition_exact(params))
-  ais = partition.ais_log_partition(jax.random.key(1), params, n_runs=100,
-                                    betas=partition.ais_betas(3000),
-                                    base_visible_bias=rbm.data_visible_bias(data))
+  ais = partition.ais_log_partition(
+    jax.random.key(1),
+    params,
+    n_runs=100,
+    betas=partition.ais_betas(3000),
+    base_visible_bias=rbm.data_visible_bias(data),
+  )
   assert abs(ais.log_z - exact) < 0.05, (ais.log_z, exact)
 
 
 def test_ais_log_likelihood_is_minus_free_energy_minus_log_z():
   params = _random_rbm(5, 6, 4)
   v = jnp.asarray(np.random.default_rng(1).random((30, 6)) < 0.5, jnp.float32)
-  result = partition.ais_log_likelihood(jax.random.key(0), params, v, n_runs=100,
-                                        betas=partition.ais_betas(1000))
-  exact = float(jnp.mean(partition.log_likelihood(params, v, partition.log_partition_exact(params))))
+  result = partition.ais_log_likelihood(
+    jax.random.key(0), params, v, n_runs=100, betas=partition.ais_betas(1000)
+  )
+  exact = float(
+    jnp.mean(partition.log_likelihood(params, v, partition.log_partition_exact(params)))
+  )
   assert abs(result["mean_log_likelihood"] - exact) < 0.05
   assert result["lower"] <= result["mean_log_likelihood"] <= result["upper"]
 

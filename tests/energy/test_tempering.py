@@ -34,9 +34,11 @@ def _tempered_marginal(params, beta):
 def tiny():
   """A 6x4 RBM with strong weights, so that its marginal has several modes."""
   kw, kb, kc = jax.random.split(jax.random.key(42), 3)
-  return {"w": 2.0 * jax.random.normal(kw, (N_VISIBLE, N_HIDDEN)),
-          "b_v": 0.5 * jax.random.normal(kb, (N_VISIBLE,)),
-          "b_h": 0.5 * jax.random.normal(kc, (N_HIDDEN,))}
+  return {
+    "w": 2.0 * jax.random.normal(kw, (N_VISIBLE, N_HIDDEN)),
+    "b_v": 0.5 * jax.random.normal(kb, (N_VISIBLE,)),
+    "b_h": 0.5 * jax.random.normal(kc, (N_HIDDEN,)),
+  }
 
 
 def _chi_square_p_value(samples, probs):
@@ -83,7 +85,7 @@ def test_swap_log_ratios_are_the_exact_product_density_ratios(tiny):
   betas = (1.0, 0.45)
   s = _states(N_VISIBLE)
   a, b = np.repeat(s, len(s), 0), np.tile(s, (len(s), 1))
-  v = jnp.asarray(np.stack([a, b]), jnp.float32)                  # replica 0 at a, 1 at b
+  v = jnp.asarray(np.stack([a, b]), jnp.float32)  # replica 0 at a, 1 at b
   log_r = tempering.swap_log_ratios(tiny, jnp.asarray(betas), v)[0]
   p0, p1 = (np.log(_tempered_marginal(tiny, beta)) for beta in betas)
   powers = 2 ** np.arange(N_VISIBLE)[::-1]
@@ -100,10 +102,11 @@ def test_a_swap_move_keeps_the_product_of_the_replicas_distributions(tiny):
   betas = (1.0, 0.45)
   s = _states(N_VISIBLE)
   n = len(s)
-  a, b = np.repeat(s, n, 0), np.tile(s, (n, 1))                    # state index a * n + b
+  a, b = np.repeat(s, n, 0), np.tile(s, (n, 1))  # state index a * n + b
   v = jnp.asarray(np.stack([a, b]), jnp.float32)
-  accept = np.minimum(1.0, np.exp(np.asarray(
-      tempering.swap_log_ratios(tiny, jnp.asarray(betas), v)[0], np.float64)))
+  accept = np.minimum(
+    1.0, np.exp(np.asarray(tempering.swap_log_ratios(tiny, jnp.asarray(betas), v)[0], np.float64))
+  )
   pi = np.outer(_tempered_marginal(tiny, betas[0]), _tempered_marginal(tiny, betas[1])).ravel()
   index = np.arange(n * n)
   swapped = (index % n) * n + index // n
@@ -117,7 +120,7 @@ def test_a_swap_move_keeps_the_product_of_the_replicas_distributions(tiny):
 def test_swap_exchanges_only_the_pairs_of_its_parity():
   """With zero weights and biases every ratio is 1, so every proposed pair swaps."""
   params = {"w": jnp.zeros((3, 2)), "b_v": jnp.zeros(3), "b_h": jnp.zeros(2)}
-  v = jnp.arange(4.0)[:, None, None] * jnp.ones((4, 2, 3))         # replica i holds i
+  v = jnp.arange(4.0)[:, None, None] * jnp.ones((4, 2, 3))  # replica i holds i
   betas = jnp.asarray([1.0, 0.8, 0.6, 0.4])
   even, acc, proposed = tempering.swap(jax.random.key(0), params, betas, v, 0)
   np.testing.assert_array_equal(even[:, 0, 0], [1, 0, 3, 2])
@@ -139,12 +142,18 @@ def test_acceptance_rates_are_reported_per_neighbouring_pair(tiny):
 def test_inverse_temperatures_and_their_checks():
   assert tempering.inverse_temperatures(1, beta_min=0.5) == (1.0,)
   np.testing.assert_allclose(tempering.inverse_temperatures(3, beta_min=0.5), [1, 0.75, 0.5])
-  np.testing.assert_allclose(tempering.inverse_temperatures(3, beta_min=0.25, spacing="geometric"),
-                             [1, 0.5, 0.25])
+  np.testing.assert_allclose(
+    tempering.inverse_temperatures(3, beta_min=0.25, spacing="geometric"), [1, 0.5, 0.25]
+  )
   for bad in [(0.9, 0.5), (1.0, 1.0), (1.0, 0.5, 0.7), (), (1.0, -0.1)]:
     with pytest.raises(ValueError, match=r"tempering.sample: betas must"):
-      tempering.sample(jax.random.key(0), {"w": jnp.zeros((2, 1)), "b_v": jnp.zeros(2),
-                                           "b_h": jnp.zeros(1)}, jnp.zeros((1, 2)), 1, betas=bad)
+      tempering.sample(
+        jax.random.key(0),
+        {"w": jnp.zeros((2, 1)), "b_v": jnp.zeros(2), "b_h": jnp.zeros(1)},
+        jnp.zeros((1, 2)),
+        1,
+        betas=bad,
+      )
 
 
 def test_chain_checks_the_replicas_shape_and_the_visible_type(tiny):
@@ -152,15 +161,24 @@ def test_chain_checks_the_replicas_shape_and_the_visible_type(tiny):
   with pytest.raises(ShapeError, match=r"tempering.chain: expected replicas of shape \(4, N, 6\)"):
     tempering.chain(jax.random.key(0), tiny, BETAS, replicas, 1)
   gaussian = rbm.init(jax.random.key(0), N_VISIBLE, N_HIDDEN, visible="gaussian")
-  with pytest.raises(TypeError, match=r"tempering.chain: parallel tempering is implemented for "
-                                      r"Bernoulli RBMs"):
-    tempering.chain(jax.random.key(0), gaussian, (1.0,),
-                    tempering.init_replicas(gaussian, 1, jnp.zeros((2, N_VISIBLE))), 1)
+  with pytest.raises(
+    TypeError,
+    match=r"tempering.chain: parallel tempering is implemented for "
+    r"Bernoulli RBMs",
+  ):
+    tempering.chain(
+      jax.random.key(0),
+      gaussian,
+      (1.0,),
+      tempering.init_replicas(gaussian, 1, jnp.zeros((2, N_VISIBLE))),
+      1,
+    )
 
 
 @pytest.fixture(scope="module")
 def digits_binary():
   from fnn.data import load_digits
+
   x, _ = load_digits("train")
   return (x.reshape(len(x), 64) > 0.5).astype(np.float32)
 
@@ -169,8 +187,17 @@ def test_pt_training_is_a_step_of_the_engine_and_logs_swap_rates(digits_binary):
   params = rbm.init(jax.random.key(0), 64, 32)
   start = float(jnp.mean(rbm.pseudo_log_likelihood(jax.random.key(5), params, digits_binary)))
   betas = tempering.inverse_temperatures(4, beta_min=0.5)
-  result = rbm.fit(params, digits_binary, key=jax.random.key(1), optimizer=optax.sgd(0.05),
-                   epochs=4, batch_size=100, betas=betas, n_chains=50, progress=False)
+  result = rbm.fit(
+    params,
+    digits_binary,
+    key=jax.random.key(1),
+    optimizer=optax.sgd(0.05),
+    epochs=4,
+    batch_size=100,
+    betas=betas,
+    n_chains=50,
+    progress=False,
+  )
   hist = result.history
   assert result.state.state.v.shape == (4, 50, 64)
   assert int(result.state.state.sweep) == int(result.state.step)  # k = 1 sweep per update
@@ -181,8 +208,14 @@ def test_pt_training_is_a_step_of_the_engine_and_logs_swap_rates(digits_binary):
 
 def test_resumed_pt_fit_is_bit_identical_to_an_uninterrupted_run(tmp_path, digits_binary):
   params = rbm.init(jax.random.key(0), 64, 16)
-  args = dict(key=jax.random.key(1), optimizer=optax.sgd(0.05), batch_size=100, k=2,
-              betas=(1.0, 0.8, 0.6), progress=False)
+  args = dict(
+    key=jax.random.key(1),
+    optimizer=optax.sgd(0.05),
+    batch_size=100,
+    k=2,
+    betas=(1.0, 0.8, 0.6),
+    progress=False,
+  )
   whole = rbm.fit(params, digits_binary, epochs=3, **args)
   rbm.fit(params, digits_binary, epochs=1, checkpoint_dir=tmp_path, **args)
   resumed = rbm.fit(params, digits_binary, epochs=3, resume=tmp_path, **args)

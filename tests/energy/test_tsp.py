@@ -65,7 +65,7 @@ def test_two_opt_never_lengthens_and_reaches_optimum_on_small_instance():
   base = float(tsp.tour_length(d, polished))
   for i, j in itertools.combinations(range(8), 2):
     t = polished.copy()
-    t[i:j + 1] = t[i:j + 1][::-1]
+    t[i : j + 1] = t[i : j + 1][::-1]
     assert float(tsp.tour_length(d, t)) >= base - 1e-6
 
 
@@ -91,8 +91,13 @@ def _energy_loops(d, v, c):
   row = sum(v[x, i] * v[x, j] for x in range(n) for i in range(n) for j in range(n) if j != i)
   col = sum(v[x, i] * v[y, i] for i in range(n) for x in range(n) for y in range(n) if y != x)
   glob = (v.sum() - c.n_bar) ** 2
-  dist = sum(d[x, y] * v[x, i] * (v[y, (i + 1) % n] + v[y, (i - 1) % n])
-             for x in range(n) for y in range(n) if y != x for i in range(n))
+  dist = sum(
+    d[x, y] * v[x, i] * (v[y, (i + 1) % n] + v[y, (i - 1) % n])
+    for x in range(n)
+    for y in range(n)
+    if y != x
+    for i in range(n)
+  )
   return 0.5 * (c.lambda2 * row + c.lambda3 * col + c.lambda4 * glob + c.lambda1 * dist)
 
 
@@ -148,43 +153,76 @@ def test_hopfield_tank_invalid_restarts_report_infinite_length(ten_city_runs):
   np.testing.assert_allclose(length[valid], want, rtol=1e-5)
 
 
-@pytest.mark.parametrize("bad, error, message", [
-    (np.ones((3, 4)), fnn.ShapeError,
-     r"expected a square \(n, n\) distance matrix, got shape \(3, 4\)"),
+@pytest.mark.parametrize(
+  "bad, error, message",
+  [
+    (
+      np.ones((3, 4)),
+      fnn.ShapeError,
+      r"expected a square \(n, n\) distance matrix, got shape \(3, 4\)",
+    ),
     (np.ones(3), fnn.ShapeError, r"expected a square \(n, n\) distance matrix, got shape \(3,\)"),
-    (np.array([["0", "1"], ["1", "0"]]), TypeError,
-     r"expected distances of a real numeric dtype, got dtype <U1"),
+    (
+      np.array([["0", "1"], ["1", "0"]]),
+      TypeError,
+      r"expected distances of a real numeric dtype, got dtype <U1",
+    ),
     (np.array([[0, 1], [1, 0]]), ValueError, "a tour needs at least 3 cities, got 2"),
-    (np.array([[0, 1, 2], [1, 0, 3], [2, 5, 0]]), ValueError,
-     r"the distance matrix must be symmetric, got d\[1, 2\] = 3.0 but d\[2, 1\] = 5.0"),
-    (np.array([[0, -1, 2], [-1, 0, 3], [2, 3, 0]]), ValueError,
-     r"distances must be non-negative, got d\[0, 1\] = -1.0"),
-    (np.array([[0, np.nan, 2], [np.nan, 0, 3], [2, 3, 0]]), ValueError,
-     r"distances must be finite, got d\[0, 1\] = nan"),
-    (np.array([[0, np.inf, 2], [np.inf, 0, 3], [2, 3, 0]]), ValueError,
-     r"distances must be finite, got d\[0, 1\] = inf"),
-    (np.array([[1, 1, 2], [1, 0, 3], [2, 3, 0]]), ValueError,
-     r"the diagonal of the distance matrix must be 0, got d\[0, 0\] = 1.0"),
-])
+    (
+      np.array([[0, 1, 2], [1, 0, 3], [2, 5, 0]]),
+      ValueError,
+      r"the distance matrix must be symmetric, got d\[1, 2\] = 3.0 but d\[2, 1\] = 5.0",
+    ),
+    (
+      np.array([[0, -1, 2], [-1, 0, 3], [2, 3, 0]]),
+      ValueError,
+      r"distances must be non-negative, got d\[0, 1\] = -1.0",
+    ),
+    (
+      np.array([[0, np.nan, 2], [np.nan, 0, 3], [2, 3, 0]]),
+      ValueError,
+      r"distances must be finite, got d\[0, 1\] = nan",
+    ),
+    (
+      np.array([[0, np.inf, 2], [np.inf, 0, 3], [2, 3, 0]]),
+      ValueError,
+      r"distances must be finite, got d\[0, 1\] = inf",
+    ),
+    (
+      np.array([[1, 1, 2], [1, 0, 3], [2, 3, 0]]),
+      ValueError,
+      r"the diagonal of the distance matrix must be 0, got d\[0, 0\] = 1.0",
+    ),
+  ],
+)
 def test_bad_distance_matrices_raise(bad, error, message):
-  solvers = {"tsp.annealed": lambda d: tsp.annealed(jax.random.key(0), d),
-             "tsp.hopfield_tank": lambda d: tsp.hopfield_tank(jax.random.key(0), d),
-             "tsp.held_karp": tsp.held_karp, "tsp.check_distances": tsp.check_distances,
-             "tsp.two_opt": lambda d: tsp.two_opt(d, np.arange(3))}
+  solvers = {
+    "tsp.annealed": lambda d: tsp.annealed(jax.random.key(0), d),
+    "tsp.hopfield_tank": lambda d: tsp.hopfield_tank(jax.random.key(0), d),
+    "tsp.held_karp": tsp.held_karp,
+    "tsp.check_distances": tsp.check_distances,
+    "tsp.two_opt": lambda d: tsp.two_opt(d, np.arange(3)),
+  }
   for name, solver in solvers.items():
     with pytest.raises(error, match=f"^{name}: {message}"):
       solver(bad)
 
 
 def test_held_karp_refuses_large_instances():
-  with pytest.raises(ValueError, match=r"^tsp.held_karp: n = 14 cities is too many for exact "
-                                       r"search"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.held_karp: n = 14 cities is too many for exact "
+    r"search",
+  ):
     tsp.held_karp(_random_instance(14, 0))
 
 
 def test_annealed_bad_schedule_raises():
-  with pytest.raises(ValueError, match=r"^tsp.annealed: config.cooling must be in \(0, 1\), "
-                                       r"got 1.5"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.annealed: config.cooling must be in \(0, 1\), "
+    r"got 1.5",
+  ):
     tsp.annealed(jax.random.key(0), _random_instance(5, 0), 1, tsp.AnnealConfig(cooling=1.5))
 
 
@@ -204,25 +242,40 @@ def test_solver_arguments_are_checked_before_running():
     tsp.hopfield_tank(None, d)
   with pytest.raises(ValueError, match=r"^tsp.annealed: restarts must be >= 1, got 0"):
     tsp.annealed(jax.random.key(0), d, 0)
-  with pytest.raises(TypeError, match=r"^tsp.annealed: config must be a AnnealConfig, got "
-                                      r"HopfieldTankConfig"):
+  with pytest.raises(
+    TypeError,
+    match=r"^tsp.annealed: config must be a AnnealConfig, got "
+    r"HopfieldTankConfig",
+  ):
     tsp.annealed(jax.random.key(0), d, 2, tsp.HopfieldTankConfig())
 
 
 def test_two_opt_rejects_a_tour_that_is_not_a_permutation():
   d = _random_instance(6, 0)
-  with pytest.raises(ValueError, match=r"^tsp.two_opt: a tour must visit every city once \(a "
-                                       r"permutation of 0..5\), got city 0 2 times and city 5 "
-                                       r"never"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.two_opt: a tour must visit every city once \(a "
+    r"permutation of 0..5\), got city 0 2 times and city 5 "
+    r"never",
+  ):
     tsp.two_opt(d, np.array([0, 0, 1, 2, 3, 4]))
-  with pytest.raises(ValueError, match=r"^tsp.two_opt: city indices must be in \[0, 6\), got 6 "
-                                       r"at position 2 of tour 1"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.two_opt: city indices must be in \[0, 6\), got 6 "
+    r"at position 2 of tour 1",
+  ):
     tsp.two_opt(d, np.array([[0, 1, 2, 3, 4, 5], [0, 1, 6, 3, 4, 5]]))
-  with pytest.raises(fnn.ShapeError, match=r"^tsp.two_opt: expected tours of shape \(..., 6\) "
-                                           r"for 6 cities, got shape \(5,\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^tsp.two_opt: expected tours of shape \(..., 6\) "
+    r"for 6 cities, got shape \(5,\)",
+  ):
     tsp.two_opt(d, np.arange(5))
-  with pytest.raises(TypeError, match=r"^tsp.two_opt: expected integer city indices, got dtype "
-                                      r"float64"):
+  with pytest.raises(
+    TypeError,
+    match=r"^tsp.two_opt: expected integer city indices, got dtype "
+    r"float64",
+  ):
     tsp.two_opt(d, np.arange(6.0))
 
 
@@ -233,27 +286,42 @@ def test_two_opt_polishes_a_batch_of_tours_like_each_alone():
 
 
 def test_euclidean_distances_of_one_dimensional_coordinates_raise():
-  with pytest.raises(fnn.ShapeError, match=r"^tsp.euclidean_distances: expected coordinates of "
-                                           r"shape \(n, k\).*got shape \(4,\); for cities on "
-                                           r"a line pass coords\[:, None\]"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"^tsp.euclidean_distances: expected coordinates of "
+    r"shape \(n, k\).*got shape \(4,\); for cities on "
+    r"a line pass coords\[:, None\]",
+  ):
     tsp.euclidean_distances(np.arange(4.0))
   # Points on a line, given as the hint says: |x_i - x_j|.
   np.testing.assert_allclose(tsp.euclidean_distances(np.arange(4.0)[:, None])[0], [0, 1, 2, 3])
-  with pytest.raises(ValueError, match=r"^tsp.euclidean_distances: coordinates must be finite, "
-                                       r"got coords\[1, 0\] = nan"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.euclidean_distances: coordinates must be finite, "
+    r"got coords\[1, 0\] = nan",
+  ):
     tsp.euclidean_distances(np.array([[0.0, 0.0], [np.nan, 1.0]]))
 
 
 def test_tour_length_checks_city_indices_on_the_host():
   d = _random_instance(4, 2)
-  with pytest.raises(ValueError, match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
-                                       r"got 7 at position 3"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
+    r"got 7 at position 3",
+  ):
     tsp.tour_length(d, np.array([0, 1, 2, 7]))
-  with pytest.raises(ValueError, match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
-                                       r"got -1"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.tour_length: city indices must be in \[0, 4\), "
+    r"got -1",
+  ):
     tsp.tour_length(d, np.array([0, 1, 2, -1]))
-  with pytest.raises(ValueError, match=r"^tsp.tour_length: a tour must visit every city once .* "
-                                       r"got city 1 2 times and city 3 never"):
+  with pytest.raises(
+    ValueError,
+    match=r"^tsp.tour_length: a tour must visit every city once .* "
+    r"got city 1 2 times and city 3 never",
+  ):
     tsp.tour_length(d, np.array([0, 1, 2, 1]))
   with pytest.raises(TypeError, match=r"^tsp.tour_length: expected integer city indices"):
     tsp.tour_length(d, np.array([0.0, 1.0, 2.0, 3.0]))

@@ -8,4 +8,3 @@ def test_augmentation_quick_reports_both_variants(tmp_path):
   assert all(0.0 <= a <= 1.0 for a in acc.values())
   assert (tmp_path / "augmentation.png").exists()
   assert (tmp_path / "augmented_examples.png").exists()
-

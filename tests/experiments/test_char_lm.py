@@ -14,8 +14,20 @@ def test_quick_run_on_a_given_text_reports_bits_and_samples_from_its_alphabet(tm
   text = "abcab cabba " * 200
   path = tmp_path / "tiny.txt"
   path.write_text(text)
-  headline = char_lm.main(["--quick", "--no-progress", "--text", str(path), "--sample-len", "40",
-                           "--bptt", "8", "--out", str(tmp_path)])
+  headline = char_lm.main(
+    [
+      "--quick",
+      "--no-progress",
+      "--text",
+      str(path),
+      "--sample-len",
+      "40",
+      "--bptt",
+      "8",
+      "--out",
+      str(tmp_path),
+    ]
+  )
   # 4 symbols: a trained-or-not model's bits are finite and near log2(4) = 2 at most.
   assert 0 < headline["heldout_bits_per_char"] < 3.0
   assert abs(headline["unigram_bits_per_char"] - 1.92) < 0.05  # a 5/12, b 4/12, c 2/12, ' ' 1/12

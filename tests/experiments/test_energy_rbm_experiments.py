@@ -14,8 +14,13 @@ def test_rbm_digits_quick_ais_matches_exact_log_z_and_writes_pictures(tmp_path):
   headline = rbm_digits.main(["--quick", "--json", "--out", str(tmp_path), "--no-progress"])
   ais_z, exact_z = headline["ais_vs_exact_log_z_20_hidden"]
   assert abs(ais_z - exact_z) < 0.1
-  assert set(headline["ais_test_log_likelihood"]) == {"CD-1", "CD-10", "PCD-1", "PT-1",
-                                                      "PCD-1 (20 hidden)"}
+  assert set(headline["ais_test_log_likelihood"]) == {
+    "CD-1",
+    "CD-10",
+    "PCD-1",
+    "PT-1",
+    "PCD-1 (20 hidden)",
+  }
   assert 0 < headline["pt_swap_acceptance"] <= 1
   # 64 binary pixels: a log-likelihood between that of the uniform model and 0.
   assert all(-64 * np.log(2) < v < 0 for v in headline["ais_test_log_likelihood"].values())
@@ -28,9 +33,19 @@ def test_rbm_digits_quick_ais_matches_exact_log_z_and_writes_pictures(tmp_path):
 def test_rbm_digits_takes_a_data_file(tmp_path):
   rng = np.random.default_rng(0)
   np.save(tmp_path / "bits.npy", (rng.random((200, 16)) < 0.3).astype(np.float32))
-  headline = rbm_digits.main(["--quick", "--json", "--out", str(tmp_path / "out"),
-                              "--no-progress", "--data", str(tmp_path / "bits.npy"),
-                              "--hidden", "8"])
+  headline = rbm_digits.main(
+    [
+      "--quick",
+      "--json",
+      "--out",
+      str(tmp_path / "out"),
+      "--no-progress",
+      "--data",
+      str(tmp_path / "bits.npy"),
+      "--hidden",
+      "8",
+    ]
+  )
   results = json.loads((tmp_path / "out" / "results.json").read_text())
   assert results["data"]["train"] == [160, 16] and results["data"]["test"] == [40, 16]
   assert headline["ais_test_log_likelihood"]["CD-1"] < 0
@@ -53,8 +68,17 @@ def test_rbm_mnist_quick_on_idx_files_reports_published_figures(tmp_path):
   for split, n in [("train", 300), ("t10k", 100)]:
     _write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", (rng.random((n, 28, 28)) < 0.2) * 255)
     _write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, n))
-  headline = rbm_mnist.main(["--quick", "--json", "--out", str(tmp_path / "out"), "--no-progress",
-                             "--mnist-dir", str(tmp_path)])
+  headline = rbm_mnist.main(
+    [
+      "--quick",
+      "--json",
+      "--out",
+      str(tmp_path / "out"),
+      "--no-progress",
+      "--mnist-dir",
+      str(tmp_path),
+    ]
+  )
   ais_z, exact_z = headline["log_z_ais_vs_exact"]["CD1(16)"]
   assert abs(ais_z - exact_z) < 0.2
   assert set(headline["ais_test_log_likelihood"]) == {"CD1(16)", "CD25(16)", "PT(16)"}
@@ -78,6 +102,7 @@ def test_convnetjs_png_rows_are_decoded_with_their_filters(tmp_path):
   import zlib
 
   from experiments import _rbm_data
+
   pixels = np.random.default_rng(0).integers(0, 256, (3, 5)).astype(np.uint8)
   sub = np.concatenate([[1], np.diff(pixels[0].astype(int), prepend=0) % 256])
   up = np.concatenate([[2], (pixels[1].astype(int) - pixels[0]) % 256])
@@ -87,14 +112,19 @@ def test_convnetjs_png_rows_are_decoded_with_their_filters(tmp_path):
   def chunk(kind, body):
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-  png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 3, 8, 0, 0, 0, 0))
-         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+  png = (
+    b"\x89PNG\r\n\x1a\n"
+    + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 3, 8, 0, 0, 0, 0))
+    + chunk(b"IDAT", zlib.compress(raw))
+    + chunk(b"IEND", b"")
+  )
   (tmp_path / "x.png").write_bytes(png)
   np.testing.assert_array_equal(_rbm_data._png_rows(tmp_path / "x.png"), pixels)
 
 
 def test_stochastic_binarisation_is_one_fixed_draw_with_the_intensities_as_probabilities():
   from experiments import _rbm_data
+
   x = np.full((200, 50), 0.3, np.float32)
   a, b = _rbm_data.binarize(x, "stochastic", 0), _rbm_data.binarize(x, "stochastic", 0)
   np.testing.assert_array_equal(a, b)

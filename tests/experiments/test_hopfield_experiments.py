@@ -42,8 +42,9 @@ def test_crossing_interpolates_linearly_between_the_loads_around_it():
 
 
 def test_hopfield_tsp_quick_json_keys_and_gaps(tmp_path, capsys):
-  headline = hopfield_tsp.main(["--quick", "--json", "--random", "9", "--seed", "3",
-                                "--out", str(tmp_path), "--two-opt"])
+  headline = hopfield_tsp.main(
+    ["--quick", "--json", "--random", "9", "--seed", "3", "--out", str(tmp_path), "--two-opt"]
+  )
   last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
   assert last == headline
   assert headline["valid_rate"] == 1.0
@@ -56,8 +57,9 @@ def test_hopfield_tsp_quick_json_keys_and_gaps(tmp_path, capsys):
 
 
 def test_hopfield_tsp_without_two_opt_has_no_polished_key(tmp_path):
-  headline = hopfield_tsp.main(["--quick", "--json", "--random", "6", "--method", "hopfield-tank",
-                                "--out", str(tmp_path)])
+  headline = hopfield_tsp.main(
+    ["--quick", "--json", "--random", "6", "--method", "hopfield-tank", "--out", str(tmp_path)]
+  )
   assert "best_gap_after_two_opt" not in headline
   assert 0.0 <= headline["valid_rate"] <= 1.0
   assert {"valid_rate", "best_gap", "median_gap"} <= set(headline)

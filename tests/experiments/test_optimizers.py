@@ -16,5 +16,5 @@ def test_optimizer_path_of_plain_sgd_matches_the_closed_form():
   # SGD on x²/20 + y²: x ← (1 - lr/10) x, y ← (1 - 2 lr) y.
   path = optimizers.optimizer_path(optimizers.optax.sgd(0.1), 5)
   steps = np.arange(6)
-  np.testing.assert_allclose(path[:, 0], -7.0 * 0.99 ** steps, rtol=1e-5)
-  np.testing.assert_allclose(path[:, 1], 2.0 * 0.8 ** steps, rtol=1e-5)
+  np.testing.assert_allclose(path[:, 0], -7.0 * 0.99**steps, rtol=1e-5)
+  np.testing.assert_allclose(path[:, 1], 2.0 * 0.8**steps, rtol=1e-5)

@@ -24,7 +24,8 @@ def test_hidden_gradient_norms_match_a_finite_difference_on_h_k():
 
   eps, fd = 1e-3, []
   for i in range(4):
-    e = np.zeros(4, np.float32); e[i] = eps
+    e = np.zeros(4, np.float32)
+    e[i] = eps
     fd.append((loss_with_h2_shifted(e) - loss_with_h2_shifted(-e)) / (2 * eps))
   np.testing.assert_allclose(norms[2, 0], np.linalg.norm(fd), rtol=2e-2)
 

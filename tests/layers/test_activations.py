@@ -9,19 +9,25 @@ from fnn import layers as L
 X = np.linspace(-4, 4, 17).astype(np.float32)
 
 NUMPY_REFERENCE = {
-    "identity": (L.identity, L.Identity(), lambda x: x),
-    "step": (L.step, L.Step(), lambda x: (x > 0).astype(np.float32)),
-    "sigmoid": (L.sigmoid, L.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
-    "tanh": (L.tanh, L.Tanh(), np.tanh),
-    "relu": (L.relu, L.Relu(), lambda x: np.maximum(x, 0)),
-    "leaky_relu": (lambda x: L.leaky_relu(x, 0.1), L.LeakyRelu(0.1),
-                   lambda x: np.where(x > 0, x, 0.1 * x)),
-    "elu": (lambda x: L.elu(x, 0.5), L.Elu(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
-    "gelu": (L.gelu, L.Gelu(), lambda x: x * 0.5 * (1 + special.erf(x / np.sqrt(2)))),
-    "softplus": (L.softplus, L.Softplus(), lambda x: np.log1p(np.exp(x))),
-    "softmax": (L.softmax, L.Softmax(), lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
-    "log_softmax": (L.log_softmax, L.LogSoftmax(),
-                    lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True))),
+  "identity": (L.identity, L.Identity(), lambda x: x),
+  "step": (L.step, L.Step(), lambda x: (x > 0).astype(np.float32)),
+  "sigmoid": (L.sigmoid, L.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+  "tanh": (L.tanh, L.Tanh(), np.tanh),
+  "relu": (L.relu, L.Relu(), lambda x: np.maximum(x, 0)),
+  "leaky_relu": (
+    lambda x: L.leaky_relu(x, 0.1),
+    L.LeakyRelu(0.1),
+    lambda x: np.where(x > 0, x, 0.1 * x),
+  ),
+  "elu": (lambda x: L.elu(x, 0.5), L.Elu(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
+  "gelu": (L.gelu, L.Gelu(), lambda x: x * 0.5 * (1 + special.erf(x / np.sqrt(2)))),
+  "softplus": (L.softplus, L.Softplus(), lambda x: np.log1p(np.exp(x))),
+  "softmax": (L.softmax, L.Softmax(), lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
+  "log_softmax": (
+    L.log_softmax,
+    L.LogSoftmax(),
+    lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)),
+  ),
 }
 
 

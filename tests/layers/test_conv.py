@@ -12,18 +12,38 @@ def _flax_params(params):
   return {"params": {"kernel": params["w"], **({"bias": params["b"]} if "b" in params else {})}}
 
 
-@pytest.mark.parametrize("kwargs,flax_kwargs,shape", [
+@pytest.mark.parametrize(
+  "kwargs,flax_kwargs,shape",
+  [
     (dict(features=4, kernel_size=(3, 3)), dict(features=4, kernel_size=(3, 3)), (2, 7, 6, 3)),
-    (dict(features=5, kernel_size=(3, 2), stride=2, padding="VALID"),
-     dict(features=5, kernel_size=(3, 2), strides=2, padding="VALID"), (2, 9, 8, 3)),
-    (dict(features=4, kernel_size=(3, 3), padding=((1, 2), (0, 1)), dilation=2, groups=2),
-     dict(features=4, kernel_size=(3, 3), padding=((1, 2), (0, 1)), kernel_dilation=2,
-          feature_group_count=2), (2, 8, 8, 6)),
-    (dict(features=3, kernel_size=(4,), stride=3), dict(features=3, kernel_size=(4,), strides=3),
-     (2, 11, 2)),
-    (dict(features=2, kernel_size=(2, 3, 2), padding="VALID"),
-     dict(features=2, kernel_size=(2, 3, 2), padding="VALID"), (1, 4, 5, 4, 3)),
-])
+    (
+      dict(features=5, kernel_size=(3, 2), stride=2, padding="VALID"),
+      dict(features=5, kernel_size=(3, 2), strides=2, padding="VALID"),
+      (2, 9, 8, 3),
+    ),
+    (
+      dict(features=4, kernel_size=(3, 3), padding=((1, 2), (0, 1)), dilation=2, groups=2),
+      dict(
+        features=4,
+        kernel_size=(3, 3),
+        padding=((1, 2), (0, 1)),
+        kernel_dilation=2,
+        feature_group_count=2,
+      ),
+      (2, 8, 8, 6),
+    ),
+    (
+      dict(features=3, kernel_size=(4,), stride=3),
+      dict(features=3, kernel_size=(4,), strides=3),
+      (2, 11, 2),
+    ),
+    (
+      dict(features=2, kernel_size=(2, 3, 2), padding="VALID"),
+      dict(features=2, kernel_size=(2, 3, 2), padding="VALID"),
+      (1, 4, 5, 4, 3),
+    ),
+  ],
+)
 def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
   layer = Conv(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
@@ -34,18 +54,25 @@ def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
   assert y.shape == out_shape
 
 
-@pytest.mark.parametrize("kwargs,shape", [
+@pytest.mark.parametrize(
+  "kwargs,shape",
+  [
     (dict(features=3, kernel_size=(3, 3), stride=2), (2, 4, 5, 2)),
     (dict(features=2, kernel_size=(2, 2), stride=2, padding="VALID"), (2, 3, 3, 4)),
     (dict(features=2, kernel_size=(3,), stride=1), (2, 6, 3)),
-])
+  ],
+)
 def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape, assert_close):
   layer = ConvTranspose(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
   y, _ = layer.apply(params, state, x)
-  flax_kwargs = dict(features=kwargs["features"], kernel_size=kwargs["kernel_size"],
-                     strides=kwargs.get("stride", 1), padding=kwargs.get("padding", "SAME"))
+  flax_kwargs = dict(
+    features=kwargs["features"],
+    kernel_size=kwargs["kernel_size"],
+    strides=kwargs.get("stride", 1),
+    padding=kwargs.get("padding", "SAME"),
+  )
   ref = nn.ConvTranspose(**flax_kwargs).apply(_flax_params(params), x)
   assert_close(y, ref)
   assert y.shape == out_shape
@@ -62,17 +89,20 @@ def test_full_1d_convolution_of_course_example():
   np.testing.assert_allclose(np.convolve([1, 2, 3], [2, 3, 1], mode="full"), [2, 7, 13, 11, 3])
 
 
-@pytest.mark.parametrize("layer,n_in,n_out", [
-    (Conv(1, (5, 5), padding="VALID"), 32, 28),        # (32 - 5) / 1 + 1
-    (Conv(1, (3, 3), padding=1), 28, 28),              # "same" by hand: p = (k - 1) / 2
-    (Conv(1, (3, 3), stride=2, padding=1), 7, 4),      # floor((7 + 2 - 3) / 2) + 1
+@pytest.mark.parametrize(
+  "layer,n_in,n_out",
+  [
+    (Conv(1, (5, 5), padding="VALID"), 32, 28),  # (32 - 5) / 1 + 1
+    (Conv(1, (3, 3), padding=1), 28, 28),  # "same" by hand: p = (k - 1) / 2
+    (Conv(1, (3, 3), stride=2, padding=1), 7, 4),  # floor((7 + 2 - 3) / 2) + 1
     (Conv(1, (5, 5), stride=2, padding="SAME"), 9, 5),  # ceil(9 / 2)
     (Conv(1, (3, 3), dilation=2, padding="VALID"), 9, 5),  # effective kernel 5
     (MaxPool((2, 2)), 28, 14),
-    (MaxPool((3, 3), stride=2), 7, 3),                 # floor((7 - 3) / 2) + 1
-    (AvgPool((2, 2)), 5, 2),                           # floor(5 / 2)
+    (MaxPool((3, 3), stride=2), 7, 3),  # floor((7 - 3) / 2) + 1
+    (AvgPool((2, 2)), 5, 2),  # floor(5 / 2)
     (MaxPool((3, 3), stride=2, padding="SAME"), 7, 4),
-])
+  ],
+)
 def test_conv_and_pool_output_sizes_follow_the_formula(layer, n_in, n_out):
   _, _, shape = layer.init(jax.random.key(0), (1, n_in, n_in, 1))
   assert shape == (1, n_out, n_out, 1)
@@ -86,5 +116,5 @@ def test_depthwise_conv_equals_per_channel_convs(assert_close):
   y, _ = layer.apply(params, state, x)
   single = Conv(1, (3, 3), use_bias=False)
   for c in range(3):
-    yc, _ = single.apply({"w": params["w"][..., c:c + 1]}, {}, x[..., c:c + 1])
-    assert_close(y[..., c:c + 1], yc)
+    yc, _ = single.apply({"w": params["w"][..., c : c + 1]}, {}, x[..., c : c + 1])
+    assert_close(y[..., c : c + 1], yc)

@@ -7,13 +7,16 @@ import pytest
 from fnn.layers import AvgPool, GlobalAvgPool, MaxPool
 
 
-@pytest.mark.parametrize("window,stride,padding,shape", [
-    ((2, 2), None, "VALID", (2, 6, 8, 3)),      # tiles: the reshape path
-    ((2, 2), None, "VALID", (2, 7, 9, 3)),      # tiles after cropping the remainder
-    ((3, 3), (2, 2), "VALID", (2, 7, 7, 2)),    # overlapping windows
+@pytest.mark.parametrize(
+  "window,stride,padding,shape",
+  [
+    ((2, 2), None, "VALID", (2, 6, 8, 3)),  # tiles: the reshape path
+    ((2, 2), None, "VALID", (2, 7, 9, 3)),  # tiles after cropping the remainder
+    ((3, 3), (2, 2), "VALID", (2, 7, 7, 2)),  # overlapping windows
     ((3, 3), (2, 2), "SAME", (2, 7, 6, 2)),
     ((2,), None, "VALID", (2, 9, 4)),
-])
+  ],
+)
 def test_pools_match_flax_linen(window, stride, padding, shape, assert_close):
   x = jax.random.normal(jax.random.key(0), shape)
   strides = stride or window

@@ -33,8 +33,10 @@ def _params(cell, seed=0, f=F):
   """The cell's params with the biases made non-zero, so a mis-mapped bias shows."""
   params = cell.init(jax.random.key(seed), f)
   rng = np.random.default_rng(seed)
-  return {k: (jnp.asarray(rng.normal(0, 0.5, v.shape), jnp.float32) if k.startswith("b") else v)
-          for k, v in params.items()}
+  return {
+    k: (jnp.asarray(rng.normal(0, 0.5, v.shape), jnp.float32) if k.startswith("b") else v)
+    for k, v in params.items()
+  }
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def test_simple_rnn_matches_numpy_equations(xs, assert_close):
 def test_lstm_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(LSTMCell(H)))
   x = np.asarray(xs, np.float64)
-  blocks = lambda a: [a[..., k * H:(k + 1) * H] for k in range(4)]
+  blocks = lambda a: [a[..., k * H : (k + 1) * H] for k in range(4)]
 
   def step(carry, x_t):
     h, c = carry
@@ -95,7 +97,7 @@ def test_lstm_matches_numpy_equations(xs, assert_close):
 def test_gru_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(GRUCell(H)))
   x = np.asarray(xs, np.float64)
-  blocks = lambda a: [a[..., k * H:(k + 1) * H] for k in range(3)]
+  blocks = lambda a: [a[..., k * H : (k + 1) * H] for k in range(3)]
 
   def step(h, x_t):
     wr, wz, wn = blocks(p["w_i"])
@@ -115,8 +117,8 @@ def test_gru_matches_numpy_equations(xs, assert_close):
 
 def test_lstm_init_sets_forget_bias_to_one_and_others_to_zero():
   b = LSTMCell(H).init(jax.random.key(0), F)["b"]
-  np.testing.assert_array_equal(b[H:2 * H], 1.0)
-  np.testing.assert_array_equal(jnp.concatenate([b[:H], b[2 * H:]]), 0.0)
+  np.testing.assert_array_equal(b[H : 2 * H], 1.0)
+  np.testing.assert_array_equal(jnp.concatenate([b[:H], b[2 * H :]]), 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def _flax_run(flax_cell, variables, xs):
 
 def test_lstm_matches_flax_linen_lstm_cell(xs, assert_close):
   p = _params(LSTMCell(H))
-  gate = lambda a, k: a[..., k * H:(k + 1) * H]
+  gate = lambda a, k: a[..., k * H : (k + 1) * H]
   flax_params = {}
   for k, g in enumerate("ifgo"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k)}
@@ -142,13 +144,12 @@ def test_lstm_matches_flax_linen_lstm_cell(xs, assert_close):
 
 def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
   p = _params(LSTMCell(H))
-  gate = lambda a, k: a[..., k * H:(k + 1) * H]
+  gate = lambda a, k: a[..., k * H : (k + 1) * H]
   flax_params = {}
   for k, g in enumerate("ifgo"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k)}
     flax_params["h" + g] = {"kernel": gate(p["w_h"], k), "bias": gate(p["b"], k)}
-  (c, h), _ = nn.RNN(nn.LSTMCell(H), return_carry=True).apply(
-      {"params": {"cell": flax_params}}, xs)
+  (c, h), _ = nn.RNN(nn.LSTMCell(H), return_carry=True).apply({"params": {"cell": flax_params}}, xs)
   (y, (h_ours, c_ours)), _ = RNN(LSTMCell(H), return_carry=True).apply(p, {}, xs)
   assert_close(h_ours, h)
   assert_close(c_ours, c)
@@ -156,7 +157,7 @@ def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
 
 def test_gru_matches_flax_linen_gru_cell(xs, assert_close):
   p = _params(GRUCell(H))
-  gate = lambda a, k: a[..., k * H:(k + 1) * H]
+  gate = lambda a, k: a[..., k * H : (k + 1) * H]
   flax_params = {}
   for k, g in enumerate("rzn"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k), "bias": gate(p["b_i"], k)}
@@ -176,6 +177,7 @@ def test_gru_matches_flax_linen_gru_cell(xs, assert_close):
 
 def _torch_copy(module, p, two_biases):
   import torch
+
   with torch.no_grad():
     module.weight_ih_l0.copy_(torch.from_numpy(np.asarray(p["w_i"]).T.copy()))
     module.weight_hh_l0.copy_(torch.from_numpy(np.asarray(p["w_h"]).T.copy()))
@@ -187,13 +189,18 @@ def _torch_copy(module, p, two_biases):
       module.bias_hh_l0.zero_()
 
 
-@pytest.mark.parametrize("cell_fn, torch_name, two_biases", [
+@pytest.mark.parametrize(
+  "cell_fn, torch_name, two_biases",
+  [
     (SimpleRNNCell, "RNN", False),
     (LSTMCell, "LSTM", False),
     (GRUCell, "GRU", True),
-], ids=["rnn", "lstm", "gru"])
-def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two_biases,
-                                                   assert_close):
+  ],
+  ids=["rnn", "lstm", "gru"],
+)
+def test_cell_matches_pytorch_with_the_same_weights(
+  xs, cell_fn, torch_name, two_biases, assert_close
+):
   torch = pytest.importorskip("torch")  # only a benchmark extra, not a test dependency
   p = _params(cell_fn(H))
   module = getattr(torch.nn, torch_name)(F, H, batch_first=True)
@@ -208,8 +215,7 @@ def test_cell_matches_pytorch_with_the_same_weights(xs, cell_fn, torch_name, two
 # Gradients.
 
 
-@pytest.mark.parametrize("cell_fn", [SimpleRNNCell, LSTMCell, GRUCell],
-                         ids=["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell_fn", [SimpleRNNCell, LSTMCell, GRUCell], ids=["rnn", "lstm", "gru"])
 def test_bptt_gradient_matches_finite_differences_through_six_steps(cell_fn):
   with jax.enable_x64(True):
     cell = cell_fn(3)
@@ -219,7 +225,7 @@ def test_bptt_gradient_matches_finite_differences_through_six_steps(cell_fn):
 
     def loss(params, x):
       y, _ = layer.apply(params, {}, x)
-      return jnp.sum(y ** 2)
+      return jnp.sum(y**2)
 
     check_grads(loss, (params, x), order=1, modes=("rev",), eps=1e-6, atol=1e-6, rtol=1e-6)
 
@@ -246,7 +252,7 @@ def test_truncated_bptt_equals_a_step_loop_with_stop_gradient_every_k_steps(xs, 
       if t > 0 and t % k == 0:
         carry = jax.tree.map(jax.lax.stop_gradient, carry)
       carry, y = cell.step(params, carry, xs[:, t])
-      total = total + jnp.sum(y ** 2)
+      total = total + jnp.sum(y**2)
     return total
 
   def layer_loss(params):
@@ -281,7 +287,7 @@ def test_masked_batch_equals_running_each_sequence_alone(xs, reverse, assert_clo
   (ys, (h, c)), _ = seq_layer.apply(p, {}, inp)
   last, _ = last_layer.apply(p, {}, inp)
   for n, length in enumerate(LENGTHS):
-    (alone, (h_alone, c_alone)), _ = seq_layer.apply(p, {}, xs[n:n + 1, :length])
+    (alone, (h_alone, c_alone)), _ = seq_layer.apply(p, {}, xs[n : n + 1, :length])
     assert_close(ys.x[n, :length], alone[0])
     np.testing.assert_array_equal(ys.x[n, length:], 0.0)
     assert_close(c[n], c_alone[0])
@@ -310,10 +316,11 @@ def test_bidirectional_with_lengths_equals_two_rnns_on_each_sequence_alone(xs, a
   assert out_shape == (1, 2 * H)
   got, _ = layer.apply(params, {}, RNNInput(xs, lengths=jnp.asarray(LENGTHS)))
   for n, length in enumerate(LENGTHS):
-    seq = xs[n:n + 1, :length]
+    seq = xs[n : n + 1, :length]
     fwd, _ = RNN(SimpleRNNCell(H), return_sequences=False).apply(params["forward"], {}, seq)
     bwd, _ = RNN(SimpleRNNCell(H), return_sequences=False).apply(
-        params["backward"], {}, seq[:, ::-1])
+      params["backward"], {}, seq[:, ::-1]
+    )
     assert_close(got[n], jnp.concatenate([fwd[0], bwd[0]]))
 
 
@@ -323,20 +330,26 @@ def test_stacked_rnns_in_serial_pass_the_lengths_on(xs, assert_close):
   assert out_shape == (1, 1)
   got, _ = model.apply(params, state, RNNInput(xs, lengths=jnp.asarray(LENGTHS)))
   for n, length in enumerate(LENGTHS):
-    alone, _ = model.apply(params, state, xs[n:n + 1, :length])
+    alone, _ = model.apply(params, state, xs[n : n + 1, :length])
     assert_close(got[n], alone[0])
 
 
-@pytest.mark.parametrize("layer", [
-    RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False),
-    RNN(LSTMCell(H), return_carry=True), Bidirectional(LSTMCell(H), GRUCell(2)),
-], ids=["seq", "last", "carry", "bidir"])
+@pytest.mark.parametrize(
+  "layer",
+  [
+    RNN(LSTMCell(H)),
+    RNN(GRUCell(H), return_sequences=False),
+    RNN(LSTMCell(H), return_carry=True),
+    Bidirectional(LSTMCell(H), GRUCell(2)),
+  ],
+  ids=["seq", "last", "carry", "bidir"],
+)
 def test_init_output_shape_agrees_with_apply(layer):
   params, state, out_shape = layer.init(jax.random.key(0), (N, T, F))
   y = jax.eval_shape(lambda p, x: layer.apply(p, state, x)[0], params, jnp.zeros((N, T, F)))
   assert jax.tree.map(lambda a: a.shape, y) == jax.tree.map(
-      tuple, out_shape, is_leaf=lambda s: isinstance(s, tuple) and all(
-          isinstance(d, int) for d in s))
+    tuple, out_shape, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) for d in s)
+  )
 
 
 # ---------------------------------------------------------------------------
@@ -346,19 +359,28 @@ def test_init_output_shape_agrees_with_apply(layer):
 def test_wrong_rank_input_raises_naming_the_layout():
   layer = RNN(LSTMCell(H))
   params, _, _ = layer.init(jax.random.key(0), (1, T, F))
-  with pytest.raises(fnn.ShapeError, match=r"RNN\(LSTMCell\(5\)\): expected input of rank 3 "
-                     r"\(N, T, F\), got shape \(3, 4\) \(rank 2\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"RNN\(LSTMCell\(5\)\): expected input of rank 3 "
+    r"\(N, T, F\), got shape \(3, 4\) \(rank 2\)",
+  ):
     layer.apply(params, {}, jnp.ones((3, 4)))
-  with pytest.raises(fnn.ShapeError, match=r"expected input of rank 3 \(N, T, F\), got shape "
-                     r"\(1, 4\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"expected input of rank 3 \(N, T, F\), got shape "
+    r"\(1, 4\)",
+  ):
     layer.init(jax.random.key(0), (1, 4))
 
 
 def test_wrong_feature_size_raises_under_jit_with_the_path():
   model = fnn.serial(RNN(GRUCell(H)), Dense(1))
   params, state, _ = model.init(jax.random.key(0), (1, T, F))
-  with pytest.raises(fnn.ShapeError, match=r"serial\[0\] RNN\(GRUCell\(5\)\): expected "
-                     r"x\[\.\.\., 4\], got shape \(2, 7, 6\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"serial\[0\] RNN\(GRUCell\(5\)\): expected "
+    r"x\[\.\.\., 4\], got shape \(2, 7, 6\)",
+  ):
     jax.jit(lambda p, x: model.apply(p, state, x))(params, jnp.ones((2, T, 6)))
 
 
@@ -376,8 +398,11 @@ def test_wrong_initial_carry_raises_with_both_shapes():
   layer = RNN(LSTMCell(H))
   params, _, _ = layer.init(jax.random.key(0), (1, T, F))
   bad = jnp.zeros((3, H))  # an LSTM needs (h, c)
-  with pytest.raises(fnn.ShapeError, match=r"expected an initial carry with shapes "
-                     r"\(\(3, 5\), \(3, 5\)\), got \(3, 5\)"):
+  with pytest.raises(
+    fnn.ShapeError,
+    match=r"expected an initial carry with shapes "
+    r"\(\(3, 5\), \(3, 5\)\), got \(3, 5\)",
+  ):
     layer.apply(params, {}, RNNInput(jnp.ones((3, T, F)), carry=bad))
 
 
@@ -399,10 +424,17 @@ def test_rnn_scan_is_the_function_under_the_layer(xs, assert_close):
   assert_close(carry, want, reordered=True)
 
 
-@pytest.mark.parametrize("options", [
-    {}, {"reverse": True}, {"truncate": 3}, {"reverse": True, "truncate": 2},
+@pytest.mark.parametrize(
+  "options",
+  [
+    {},
+    {"reverse": True},
+    {"truncate": 3},
+    {"reverse": True, "truncate": 2},
     {"return_sequences": False},
-], ids=["plain", "reverse", "truncate", "reverse-truncate", "last"])
+  ],
+  ids=["plain", "reverse", "truncate", "reverse-truncate", "last"],
+)
 def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options, assert_close):
   """RNN(LSTMCell) runs lstm_scan's hand-written VJP; the Cell without it scans lstm_cell."""
   fused_cell = LSTMCell(H)
@@ -415,13 +447,17 @@ def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options, asse
   def loss(cell):
     def f(params, x, carry):
       (y, (h, c)), _ = RNN(cell, return_carry=True, **options).apply(
-          params, {}, inp._replace(x=x, carry=carry))
+        params, {}, inp._replace(x=x, carry=carry)
+      )
       y = y.x if isinstance(y, RNNInput) else y
-      return jnp.sum(y * (weights if y.ndim == 3 else weights[:, 0])) + jnp.sum(c ** 2)
+      return jnp.sum(y * (weights if y.ndim == 3 else weights[:, 0])) + jnp.sum(c**2)
+
     return jax.value_and_grad(f, argnums=(0, 1, 2))
 
-  (want_loss, want), (got_loss, got) = loss(plain_cell)(p, xs, carry0), loss(fused_cell)(
-      p, xs, carry0)
+  (want_loss, want), (got_loss, got) = (
+    loss(plain_cell)(p, xs, carry0),
+    loss(fused_cell)(p, xs, carry0),
+  )
   assert_close(got_loss, want_loss)
   assert_close(got, want)
 
@@ -435,14 +471,23 @@ def test_init_takes_the_shapes_of_an_rnn_input():
 def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
   """Fit slices RNNInput(x, lengths) per batch; the masked sum of x is learnable."""
   import optax
+
   x = jax.random.normal(jax.random.key(0), (128, 6, 2))
   lengths = jax.random.randint(jax.random.key(1), (128,), 1, 7)
   y = jnp.sum(jnp.where(jnp.arange(6)[None, :, None] < lengths[:, None, None], x, 0), (1, 2))
   model = fnn.serial(RNN(LSTMCell(8), return_sequences=False), Dense(1))
   opt = optax.adam(1e-2)
-  result = fnn.train.fit(model, fnn.losses.mean_squared_error, opt, RNNInput(x, lengths),
-                         y[:, None], key=jax.random.key(2), epochs=20, batch_size=16,
-                         progress=False)
+  result = fnn.train.fit(
+    model,
+    fnn.losses.mean_squared_error,
+    opt,
+    RNNInput(x, lengths),
+    y[:, None],
+    key=jax.random.key(2),
+    epochs=20,
+    batch_size=16,
+    progress=False,
+  )
   assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]
 
 
@@ -450,14 +495,21 @@ def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
 # Lengths out of range; per-step layers after an RNN on a padded batch (issue 13).
 
 
-@pytest.mark.parametrize("bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)],
-                         ids=["above_T", "negative"])
-@pytest.mark.parametrize("layer", [RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False),
-                                   Bidirectional(SimpleRNNCell(H))], ids=["rnn", "last", "bidir"])
+@pytest.mark.parametrize(
+  "bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)], ids=["above_T", "negative"]
+)
+@pytest.mark.parametrize(
+  "layer",
+  [RNN(LSTMCell(H)), RNN(GRUCell(H), return_sequences=False), Bidirectional(SimpleRNNCell(H))],
+  ids=["rnn", "last", "bidir"],
+)
 def test_lengths_outside_zero_to_t_raise_in_eager_calls(xs, layer, bad, index):
   params, _, _ = layer.init(jax.random.key(0), (1, T, F))
-  with pytest.raises(ValueError, match=rf"{re.escape(layer.name)}: lengths\[{index}\] = "
-                     rf"{bad[index]} is outside \[0, {T}\] \(T = {T}"):
+  with pytest.raises(
+    ValueError,
+    match=rf"{re.escape(layer.name)}: lengths\[{index}\] = "
+    rf"{bad[index]} is outside \[0, {T}\] \(T = {T}",
+  ):
     layer.apply(params, {}, RNNInput(xs, jnp.asarray(bad)))
 
 
@@ -471,19 +523,21 @@ def test_under_jit_lengths_above_t_act_as_t_and_negative_ones_as_zero(xs):
 
 def test_check_lengths_is_the_host_side_check_fit_uses():
   check_lengths(np.array([0, 3, 5]), 5)
-  with pytest.raises(ValueError, match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] "
-                     r"\(T = 5, .*\); 2 of 4"):
+  with pytest.raises(
+    ValueError,
+    match=r"train.fit: lengths\[2\] = 6 is outside \[0, 5\] "
+    r"\(T = 5, .*\); 2 of 4",
+  ):
     check_lengths(np.array([0, 3, 6, -1]), 5, name="train.fit")
 
 
 PER_STEP_MODELS = {
-    "dense": lambda: fnn.serial(RNN(LSTMCell(H)), Dense(2)),
-    "norm_act_dropout_dense": lambda: fnn.serial(
-        RNN(GRUCell(H)), fnn.layers.LayerNorm(), fnn.layers.Relu(), fnn.layers.Dropout(0.5),
-        Dense(2)),
-    "embedding_rnn_dense": lambda: fnn.serial(
-        fnn.layers.Embedding(9, F), RNN(LSTMCell(H)), Dense(2)),
-    "bidirectional_dense": lambda: fnn.serial(Bidirectional(LSTMCell(H)), Dense(2)),
+  "dense": lambda: fnn.serial(RNN(LSTMCell(H)), Dense(2)),
+  "norm_act_dropout_dense": lambda: fnn.serial(
+    RNN(GRUCell(H)), fnn.layers.LayerNorm(), fnn.layers.Relu(), fnn.layers.Dropout(0.5), Dense(2)
+  ),
+  "embedding_rnn_dense": lambda: fnn.serial(fnn.layers.Embedding(9, F), RNN(LSTMCell(H)), Dense(2)),
+  "bidirectional_dense": lambda: fnn.serial(Bidirectional(LSTMCell(H)), Dense(2)),
 }
 
 
@@ -505,7 +559,7 @@ def test_per_step_layers_after_an_rnn_take_the_padded_batch_and_agree_with_init(
   np.testing.assert_array_equal(y.lengths, lengths)
   # each sequence alone, unpadded, gives the same outputs at its real steps
   for n, length in enumerate(LENGTHS):
-    alone, _ = model.apply(params, state, x[n:n + 1, :length])
+    alone, _ = model.apply(params, state, x[n : n + 1, :length])
     np.testing.assert_allclose(y.x[n, :length], alone[0], rtol=1e-5, atol=1e-6)
 
 
@@ -522,6 +576,9 @@ def test_the_issue_example_serial_rnn_dense_on_an_rnn_input(xs):
 def test_batch_norm_refuses_a_padded_batch_naming_the_layers_that_take_one(xs):
   model = fnn.serial(RNN(LSTMCell(H)), fnn.layers.BatchNorm())
   params, state, _ = model.init(jax.random.key(0), (1, T, F))
-  with pytest.raises(TypeError, match=r"serial\[1\] BatchNorm\(\): expected an array input, got "
-                     r"RNNInput; this layer does not act on each time step alone"):
+  with pytest.raises(
+    TypeError,
+    match=r"serial\[1\] BatchNorm\(\): expected an array input, got "
+    r"RNNInput; this layer does not act on each time step alone",
+  ):
     model.apply(params, state, RNNInput(xs, jnp.asarray(LENGTHS)))

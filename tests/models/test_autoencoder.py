@@ -49,6 +49,7 @@ def test_dense_encoder_checks_its_input_width():
 
 def test_dense_autoencoder_learns_to_reconstruct_digits():
   from fnn.data import load_digits
+
   x = jnp.asarray(load_digits("train")[0].reshape(-1, 64)[:512])
   model = ae.autoencoder(ae.dense_encoder(64, [64], 8), ae.dense_decoder(8, [64], 64))
   params, state, _ = model.init(jax.random.key(0), (1, 64))
@@ -64,6 +65,7 @@ def test_dense_autoencoder_learns_to_reconstruct_digits():
       g = jax.grad(loss)(p)
       u, s = opt.update(g, s, p)
       return (optax.apply_updates(p, u), s), None
+
     return jax.lax.scan(step, (params, opt.init(params)), None, length=300)[0][0]
 
   baseline = float(jnp.mean((x - x.mean(0)) ** 2))  # predicting the mean image

@@ -26,18 +26,33 @@ def test_lenet5_matches_pytorch_with_the_same_weights(assert_close):
   x = np.random.default_rng(0).normal(size=(3, 28, 28, 1)).astype(np.float32)
   y, _ = model.apply(params, state, jnp.asarray(x))
   t = torch.nn.Sequential(
-      torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-      torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-      torch.nn.Flatten(), torch.nn.Linear(400, 120), torch.nn.ReLU(),
-      torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
+    torch.nn.Conv2d(1, 6, 5, padding=2),
+    torch.nn.ReLU(),
+    torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(6, 16, 5),
+    torch.nn.ReLU(),
+    torch.nn.MaxPool2d(2),
+    torch.nn.Flatten(),
+    torch.nn.Linear(400, 120),
+    torch.nn.ReLU(),
+    torch.nn.Linear(120, 84),
+    torch.nn.ReLU(),
+    torch.nn.Linear(84, 10),
+  )
   with torch.no_grad():
     for i, name in ((0, "conv1"), (3, "conv2")):  # HWIO -> OIHW
-      t[i].weight.copy_(torch.from_numpy(np.asarray(params[name]["w"]).transpose(3, 2, 0, 1).copy()))
+      t[i].weight.copy_(
+        torch.from_numpy(np.asarray(params[name]["w"]).transpose(3, 2, 0, 1).copy())
+      )
       t[i].bias.copy_(torch.from_numpy(np.array(params[name]["b"])))
     # fnn flattens (H, W, C); torch flattens (C, H, W): permute fc1's rows to match
-    w1 = np.asarray(params["fc1"]["w"]).reshape(5, 5, 16, 120).transpose(2, 0, 1, 3).reshape(400, 120)
+    w1 = (
+      np.asarray(params["fc1"]["w"]).reshape(5, 5, 16, 120).transpose(2, 0, 1, 3).reshape(400, 120)
+    )
     for i, name, w in ((7, "fc1", w1), (9, "fc2", None), (11, "out", None)):
-      t[i].weight.copy_(torch.from_numpy(np.asarray(w if w is not None else params[name]["w"]).T.copy()))
+      t[i].weight.copy_(
+        torch.from_numpy(np.asarray(w if w is not None else params[name]["w"]).T.copy())
+      )
       t[i].bias.copy_(torch.from_numpy(np.array(params[name]["b"])))
     ref = t(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
   assert_close(y, ref)
@@ -56,7 +71,9 @@ def test_basic_block_uses_identity_or_projection_shortcut_by_shape():
   assert same[0]["shortcut"] == {}
   proj, state, shape = models.basic_block(8, stride=2).init(jax.random.key(0), (1, 6, 6, 4))
   assert proj[0]["shortcut"][0]["w"].shape == (1, 1, 4, 8) and shape == (1, 3, 3, 8)
-  y, new_state = models.basic_block(8, stride=2).apply(proj, state, jnp.ones((2, 6, 6, 4)), train=True)
+  y, new_state = models.basic_block(8, stride=2).apply(
+    proj, state, jnp.ones((2, 6, 6, 4)), train=True
+  )
   assert y.shape == (2, 3, 3, 8) and bool(jnp.all(y >= 0))
   assert jax.tree.structure(new_state) == jax.tree.structure(state)
 

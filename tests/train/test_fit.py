@@ -25,15 +25,28 @@ mse = fnn.losses.mean_squared_error
 def _linear_data(n=64, seed=0):
   rng = np.random.default_rng(seed)
   x = rng.normal(size=(n, 3)).astype(np.float32)
-  y = (x @ np.array([[1.5], [-2.0], [0.5]], np.float32) + 0.3
-       + 0.1 * rng.normal(size=(n, 1)).astype(np.float32))
+  y = (
+    x @ np.array([[1.5], [-2.0], [0.5]], np.float32)
+    + 0.3
+    + 0.1 * rng.normal(size=(n, 1)).astype(np.float32)
+  )
   return x, y
 
 
 def test_fit_converges_to_least_squares_solution():
   x, y = _linear_data()
-  result = fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=300,
-               batch_size=len(x), shuffle=False, progress=False)
+  result = fit(
+    Dense(1),
+    mse,
+    optax.sgd(0.1),
+    x,
+    y,
+    key=jax.random.key(0),
+    epochs=300,
+    batch_size=len(x),
+    shuffle=False,
+    progress=False,
+  )
   design = np.hstack([x, np.ones((len(x), 1), np.float32)])
   coef = np.linalg.lstsq(design, y, rcond=None)[0]
   np.testing.assert_allclose(result.state.params["w"], coef[:3], atol=1e-4)
@@ -50,8 +63,9 @@ def _dropout_mlp():
 def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
   x, y = _linear_data(50)
   model, opt, batch = _dropout_mlp(), optax.adam(1e-2), 8
-  result = fit(model, mse, opt, x, y, key=jax.random.key(3), epochs=3, batch_size=batch,
-               progress=False)
+  result = fit(
+    model, mse, opt, x, y, key=jax.random.key(3), epochs=3, batch_size=batch, progress=False
+  )
 
   # The reference: plain optax, keys derived as the fnn.train docstring promises.
   init_key, run_key = jax.random.split(jax.random.key(3))
@@ -62,11 +76,12 @@ def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
   for _ in range(3):
     order = np.asarray(jax.random.permutation(jax.random.fold_in(shuffle_key, step), len(x)))
     for b in range(len(x) // batch):
-      idx = order[b * batch:(b + 1) * batch]
+      idx = order[b * batch : (b + 1) * batch]
 
       def loss_fn(p):
-        out, _ = model.apply(p, state, x[idx], key=jax.random.fold_in(dropout_key, step),
-                             train=True)
+        out, _ = model.apply(
+          p, state, x[idx], key=jax.random.fold_in(dropout_key, step), train=True
+        )
         return jnp.mean((out - y[idx]) ** 2)
 
       grads = jax.grad(loss_fn)(params)
@@ -80,15 +95,15 @@ def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
 
 def test_streaming_fit_equals_in_memory_fit():
   x, y = _linear_data(40)
-  kwargs = dict(key=jax.random.key(1), epochs=2, batch_size=16, progress=False,
-                validation_split=0.2)
+  kwargs = dict(
+    key=jax.random.key(1), epochs=2, batch_size=16, progress=False, validation_split=0.2
+  )
   on_device = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=True, **kwargs)
   streamed = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=False, **kwargs)
   assert int(on_device.state.step) == int(streamed.state.step) == 2 * 2
   for a, b in zip(jax.tree.leaves(on_device.state.params), jax.tree.leaves(streamed.state.params)):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-  np.testing.assert_allclose(on_device.history["val_loss"], streamed.history["val_loss"],
-                             rtol=1e-6)
+  np.testing.assert_allclose(on_device.history["val_loss"], streamed.history["val_loss"], rtol=1e-6)
 
 
 def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
@@ -98,9 +113,20 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
   x = rng.normal(size=(32, 1)).astype(np.float32)
   x_val = rng.normal(size=(16, 1)).astype(np.float32)
   model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
-  result = fit(model, mse, optax.sgd(0.05), x, 2 * x, key=jax.random.key(0), epochs=200,
-               batch_size=32, shuffle=False, validation_data=(x_val, x_val), patience=3,
-               progress=False)
+  result = fit(
+    model,
+    mse,
+    optax.sgd(0.05),
+    x,
+    2 * x,
+    key=jax.random.key(0),
+    epochs=200,
+    batch_size=32,
+    shuffle=False,
+    validation_data=(x_val, x_val),
+    patience=3,
+    progress=False,
+  )
   val = result.history["val_loss"]
   assert result.stopped_early
   assert result.best_epoch == int(np.argmin(val))
@@ -114,15 +140,46 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
   x, y = _linear_data(12)
   x[7, 1] = 1e30  # finite data whose squared error overflows float32
   with pytest.raises(NonFiniteLossError, match=r"loss became inf at step 7 \(epoch 0, batch 7\)"):
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=2, batch_size=1,
-        shuffle=False, progress=False)
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=2,
+      batch_size=1,
+      shuffle=False,
+      progress=False,
+    )
   try:
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=2, batch_size=1,
-        shuffle=False, progress=False, in_memory=False)
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=2,
+      batch_size=1,
+      shuffle=False,
+      progress=False,
+      in_memory=False,
+    )
   except NonFiniteLossError as err:
     bad = err
-  good = fit(Dense(1), mse, optax.sgd(0.1), x[:7], y[:7], key=jax.random.key(0), epochs=1,
-             batch_size=1, shuffle=False, progress=False)
+  good = fit(
+    Dense(1),
+    mse,
+    optax.sgd(0.1),
+    x[:7],
+    y[:7],
+    key=jax.random.key(0),
+    epochs=1,
+    batch_size=1,
+    shuffle=False,
+    progress=False,
+  )
   assert bad.step == 7 and int(bad.state.step) == 7
   np.testing.assert_array_equal(bad.state.params["w"], good.state.params["w"])
   assert np.all(np.isfinite(bad.state.params["w"]))
@@ -140,7 +197,7 @@ def test_train_step_with_l2_penalty_is_sgd_with_weight_decay():
   grad_b = 2 * resid.mean(0)
   np.testing.assert_allclose(new_ts.params["w"], w - lr * (grad_w + lam * w), rtol=1e-5)
   np.testing.assert_allclose(new_ts.params["b"], b - lr * grad_b, rtol=1e-5)  # bias not decayed
-  np.testing.assert_allclose(logs["loss"], np.mean(resid ** 2), rtol=1e-5)
+  np.testing.assert_allclose(logs["loss"], np.mean(resid**2), rtol=1e-5)
 
 
 def test_evaluate_weights_uneven_batches_by_size():
@@ -149,8 +206,9 @@ def test_evaluate_weights_uneven_batches_by_size():
   y = rng.integers(0, 4, size=37).astype(np.int32)
   model = Dense(4)
   params, state, _ = model.init(jax.random.key(0), (1, 5))
-  step = eval_step(model, fnn.losses.softmax_cross_entropy,
-                   metrics={"accuracy": fnn.metrics.accuracy})
+  step = eval_step(
+    model, fnn.losses.softmax_cross_entropy, metrics={"accuracy": fnn.metrics.accuracy}
+  )
   got = evaluate(step, params, state, x, y, batch_size=10)
   logits = x @ np.asarray(params["w"]) + np.asarray(params["b"])
   logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -182,9 +240,18 @@ def test_fit_trains_a_sequence_model_on_per_step_targets():
   rng = np.random.default_rng(0)
   x = rng.normal(size=(64, 5, 2)).astype(np.float32)
   y = (x[..., 0] > 0).astype(np.int32)
-  result = fit(Dense(2), fnn.losses.softmax_cross_entropy, optax.adam(0.05), x, y,
-               key=jax.random.key(0), epochs=20, batch_size=16, progress=False,
-               metrics={"accuracy": fnn.metrics.accuracy})
+  result = fit(
+    Dense(2),
+    fnn.losses.softmax_cross_entropy,
+    optax.adam(0.05),
+    x,
+    y,
+    key=jax.random.key(0),
+    epochs=20,
+    batch_size=16,
+    progress=False,
+    metrics={"accuracy": fnn.metrics.accuracy},
+  )
   assert result.history["accuracy"][-1] > 0.95
   assert result.history["loss"][-1] < 0.5 * result.history["loss"][0]
 
@@ -197,23 +264,44 @@ def test_callback_returning_true_stops_and_sees_each_epoch():
     seen.append((epoch, int(ts.step), round(logs["loss"], 6)))
     return epoch == 2
 
-  result = fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=10,
-               batch_size=8, progress=False, callbacks=[callback])
+  result = fit(
+    Dense(1),
+    mse,
+    optax.sgd(0.1),
+    x,
+    y,
+    key=jax.random.key(0),
+    epochs=10,
+    batch_size=8,
+    progress=False,
+    callbacks=[callback],
+  )
   assert [s[:2] for s in seen] == [(0, 2), (1, 4), (2, 6)]
   assert [s[2] for s in seen] == [round(v, 6) for v in result.history["loss"]]
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize(
+  "kwargs, message",
+  [
     (dict(batch_size=100), r"batch_size must be an int in \[1, 16\]"),
     (dict(patience=2), r"early stopping on 'val_loss' needs validation_data"),
     (dict(validation_split=1.5), r"validation_split must be in \[0, 1\)"),
     (dict(mode="best"), r"mode must be 'min' or 'max'"),
-])
+  ],
+)
 def test_fit_rejects_bad_arguments_with_a_clear_error(kwargs, message):
   x, y = _linear_data(16)
   with pytest.raises(ValueError, match=message):
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=1,
-        **{"batch_size": 4, **kwargs})
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=1,
+      **{"batch_size": 4, **kwargs},
+    )
 
 
 def test_fit_rejects_inputs_and_targets_of_different_lengths():
@@ -233,8 +321,7 @@ def test_train_state_is_a_pytree_that_jit_accepts():
 def test_scan_epochs_equals_fit_epoch_by_epoch():
   x, y = _linear_data(40)
   model, opt = _dropout_mlp(), optax.adam(1e-2)
-  result = fit(model, mse, opt, x, y, key=jax.random.key(4), epochs=3, batch_size=8,
-               progress=False)
+  result = fit(model, mse, opt, x, y, key=jax.random.key(4), epochs=3, batch_size=8, progress=False)
   ts = init_train_state(jax.random.key(4), model, opt, (1, 3))
   run = epoch_fn(supervised_step(model, mse, opt), 8)
   final, status, logs = jax.jit(lambda t: scan_epochs(run, t, (x, y), 3))(ts)
@@ -257,8 +344,10 @@ def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   fast = jax.jit(epoch_fn(supervised_step(model, mse, opt), 4, guard=False))
   safe = jax.jit(epoch_fn(supervised_step(model, mse, opt), 4, guard=True))
   (ts_a, status_a, logs_a), (ts_b, status_b, logs_b) = fast(ts, (x, y)), safe(ts, (x, y))
-  for u, v in zip(jax.tree.leaves((ts_a.params, ts_a.opt_state, status_a, logs_a)),
-                  jax.tree.leaves((ts_b.params, ts_b.opt_state, status_b, logs_b))):
+  for u, v in zip(
+    jax.tree.leaves((ts_a.params, ts_a.opt_state, status_a, logs_a)),
+    jax.tree.leaves((ts_b.params, ts_b.opt_state, status_b, logs_b)),
+  ):
     np.testing.assert_array_equal(u, v)
   x_bad = x.copy()
   x_bad[int(fnn.train.epoch_order(ts, 32, 4)[3, 0]), 0] = np.inf
@@ -274,56 +363,112 @@ def test_train_state_stores_a_default_key_as_its_data_and_keeps_other_impls_type
   _, run_key = jax.random.split(jax.random.key(0))
   assert ts.key.dtype == jnp.uint32
   np.testing.assert_array_equal(ts.key, jax.random.key_data(run_key))
-  np.testing.assert_array_equal(jax.random.key_data(fnn.train.step_key(ts)),
-                                jax.random.key_data(jax.random.fold_in(
-                                    jax.random.split(run_key)[1], 0)))
+  np.testing.assert_array_equal(
+    jax.random.key_data(fnn.train.step_key(ts)),
+    jax.random.key_data(jax.random.fold_in(jax.random.split(run_key)[1], 0)),
+  )
   rbg = TrainState.create({}, {}, optax.sgd(0.1), key=jax.random.key(0, impl="rbg"))
   assert jnp.issubdtype(rbg.key.dtype, jax.dtypes.prng_key)
   assert fnn.train.shuffle_key(rbg).dtype == rbg.key.dtype
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(validation_split=0.999), ValueError,
-     r"train.fit: the training set is empty after validation_split=0.999"),
-    (dict(metrics={"acc": 3}), TypeError,
-     r"train.fit: metrics\['acc'\] must be a function \(outputs, targets\) -> scalar, got int 3"),
+@pytest.mark.parametrize(
+  "kwargs, error, message",
+  [
+    (
+      dict(validation_split=0.999),
+      ValueError,
+      r"train.fit: the training set is empty after validation_split=0.999",
+    ),
+    (
+      dict(metrics={"acc": 3}),
+      TypeError,
+      r"train.fit: metrics\['acc'\] must be a function \(outputs, targets\) -> scalar, got int 3",
+    ),
     (dict(eval_batch_size=0), ValueError, r"train.fit: eval_batch_size must be a positive int"),
-    (dict(key=0), TypeError, r"train.fit: expected a PRNG key such as jax.random.key\(0\), got int"),
-    (dict(patience=1, validation_split=0.25, monitor="val_acc"), ValueError,
-     r"train.fit: monitor 'val_acc' is not one of the logged values \['loss', 'val_loss'\]"),
-])
+    (
+      dict(key=0),
+      TypeError,
+      r"train.fit: expected a PRNG key such as jax.random.key\(0\), got int",
+    ),
+    (
+      dict(patience=1, validation_split=0.25, monitor="val_acc"),
+      ValueError,
+      r"train.fit: monitor 'val_acc' is not one of the logged values \['loss', 'val_loss'\]",
+    ),
+  ],
+)
 def test_fit_reports_bad_arguments_before_training(kwargs, error, message):
   x, y = _linear_data(16)
   trained = []
   with pytest.raises(error, match=message):
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, **{"key": jax.random.key(0), "epochs": 1,
-                                                "batch_size": 4, "progress": False,
-                                                "callbacks": [lambda *a: trained.append(1)],
-                                                **kwargs})
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      **{
+        "key": jax.random.key(0),
+        "epochs": 1,
+        "batch_size": 4,
+        "progress": False,
+        "callbacks": [lambda *a: trained.append(1)],
+        **kwargs,
+      },
+    )
   assert not trained
 
 
-@pytest.mark.parametrize("make_x, error, message", [
+@pytest.mark.parametrize(
+  "make_x, error, message",
+  [
     (lambda x: x[:0], ValueError, r"train.fit: the training set is empty"),
     (lambda x: x.tolist(), TypeError, r"train.fit: x is a Python list; pass an array"),
-    (lambda x: np.where(np.arange(16)[:, None] == 5, np.nan, x), ValueError,
-     r"train.fit: x holds nan or inf \(first at example 5\)"),
-])
+    (
+      lambda x: np.where(np.arange(16)[:, None] == 5, np.nan, x),
+      ValueError,
+      r"train.fit: x holds nan or inf \(first at example 5\)",
+    ),
+  ],
+)
 def test_fit_rejects_bad_training_data_with_the_problem_named(make_x, error, message):
   x, y = _linear_data(16)
   with pytest.raises(error, match=message):
-    fit(Dense(1), mse, optax.sgd(0.1), make_x(x), y[:len(make_x(x))] if hasattr(make_x(x), "shape")
-        else y, key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      make_x(x),
+      y[: len(make_x(x))] if hasattr(make_x(x), "shape") else y,
+      key=jax.random.key(0),
+      epochs=1,
+      batch_size=4,
+      progress=False,
+    )
 
 
 def test_nan_in_validation_data_is_an_error_before_training():
   x, y = _linear_data(16)
   x_val, y_val = _linear_data(8, seed=1)
   y_val[3] = np.nan
-  with pytest.raises(ValueError, match=r"train.fit: validation_data: y holds nan or inf "
-                                       r"\(first at example 3\)"):
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=1, batch_size=4,
-        validation_data=(x_val, y_val), progress=False)
+  with pytest.raises(
+    ValueError,
+    match=r"train.fit: validation_data: y holds nan or inf "
+    r"\(first at example 3\)",
+  ):
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=1,
+      batch_size=4,
+      validation_data=(x_val, y_val),
+      progress=False,
+    )
 
 
 def test_a_non_finite_validation_loss_stops_naming_the_epoch_and_keeps_the_last_good_state():
@@ -334,8 +479,19 @@ def test_a_non_finite_validation_loss_stops_naming_the_epoch_and_keeps_the_last_
   y_val = np.zeros((4, 1), np.float32)
   model = Dense(1, w_init=fnn.initializers.zeros)
   with pytest.raises(NonFiniteLossError, match=r"train.fit: val_loss = inf after epoch 0") as info:
-    fit(model, mse, optax.sgd(0.1), x, y, key=jax.random.key(0), epochs=3, batch_size=16,
-        validation_data=(x_val, y_val), patience=2, progress=False)
+    fit(
+      model,
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=3,
+      batch_size=16,
+      validation_data=(x_val, y_val),
+      patience=2,
+      progress=False,
+    )
   assert int(info.value.state.step) == 0 and info.value.epoch == 0
   np.testing.assert_array_equal(info.value.state.params["w"], 0)
 
@@ -346,9 +502,20 @@ def test_patience_zero_stops_at_the_first_epoch_without_improvement():
   x = rng.normal(size=(32, 1)).astype(np.float32)
   x_val = rng.normal(size=(16, 1)).astype(np.float32)
   model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
-  result = fit(model, mse, optax.sgd(0.05), x, 2 * x, key=jax.random.key(0), epochs=200,
-               batch_size=32, shuffle=False, validation_data=(x_val, x_val), patience=0,
-               progress=False)
+  result = fit(
+    model,
+    mse,
+    optax.sgd(0.05),
+    x,
+    2 * x,
+    key=jax.random.key(0),
+    epochs=200,
+    batch_size=32,
+    shuffle=False,
+    validation_data=(x_val, x_val),
+    patience=0,
+    progress=False,
+  )
   val = result.history["val_loss"]
   assert result.stopped_early and result.best_epoch == len(val) - 2
   assert np.all(np.diff(val[:-1]) < 0) and val[-1] >= val[-2]  # stopped at the first rise
@@ -358,11 +525,21 @@ def test_resume_from_a_file_or_a_missing_folder_that_must_exist_fails_before_tra
   x, y = _linear_data(16)
   args = dict(key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
   (tmp_path / "file").write_text("not a checkpoint folder")
-  with pytest.raises(ValueError, match=r"train.fit: resume=.*file' is a file; it must be the folder"):
+  with pytest.raises(
+    ValueError, match=r"train.fit: resume=.*file' is a file; it must be the folder"
+  ):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "file", **args)
   with pytest.raises(FileNotFoundError, match=r"train.fit: resume=.*missing' does not exist"):
-    fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "missing", resume_must_exist=True,
-        **args)
+    fit(
+      Dense(1),
+      mse,
+      optax.sgd(0.1),
+      x,
+      y,
+      resume=tmp_path / "missing",
+      resume_must_exist=True,
+      **args,
+    )
   fresh = fit(Dense(1), mse, optax.sgd(0.1), x, y, resume=tmp_path / "missing", **args)
   assert int(fresh.state.step) == 4  # a missing folder starts afresh, as documented
 
@@ -381,27 +558,51 @@ def test_fit_rejects_class_labels_out_of_range_before_training(label, index):
   x = rng.normal(size=(16, 4)).astype(np.float32)
   y = (np.arange(16) % 10).astype(np.int32)
   y[index] = label
-  with pytest.raises(ValueError, match=rf"train.fit: y: losses.softmax_cross_entropy: label "
-                                       rf"{label} at index {index} is outside \[0, 10\)"):
-    fit(Dense(10), fnn.losses.softmax_cross_entropy, optax.sgd(0.1), x, y,
-        key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+  with pytest.raises(
+    ValueError,
+    match=rf"train.fit: y: losses.softmax_cross_entropy: label "
+    rf"{label} at index {index} is outside \[0, 10\)",
+  ):
+    fit(
+      Dense(10),
+      fnn.losses.softmax_cross_entropy,
+      optax.sgd(0.1),
+      x,
+      y,
+      key=jax.random.key(0),
+      epochs=1,
+      batch_size=4,
+      progress=False,
+    )
 
 
 @pytest.mark.parametrize("bad", [7, -1])
 def test_fit_rejects_sequence_lengths_outside_zero_to_t(bad):
   from fnn.layers import RNN, LSTMCell, RNNInput
+
   x = np.zeros((8, 6, 2), np.float32)
   lengths = np.full(8, 3, np.int32)
   lengths[2] = bad
   with pytest.raises(ValueError, match=r"train.fit: .*\[0, 6\]"):
-    fit(RNN(LSTMCell(4)), mse, optax.sgd(0.1), RNNInput(x, lengths), np.zeros((8, 4), np.float32),
-        key=jax.random.key(0), epochs=1, batch_size=4, progress=False)
+    fit(
+      RNN(LSTMCell(4)),
+      mse,
+      optax.sgd(0.1),
+      RNNInput(x, lengths),
+      np.zeros((8, 4), np.float32),
+      key=jax.random.key(0),
+      epochs=1,
+      batch_size=4,
+      progress=False,
+    )
 
 
 def test_resuming_with_another_batch_size_is_reported(tmp_path):
   x, y = _linear_data(16)
   args = dict(key=jax.random.key(0), progress=False)
   fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=1, batch_size=4, checkpoint_dir=tmp_path, **args)
-  with pytest.raises(fnn.checkpoint.CheckpointError,
-                     match=r"was saved by a run with other settings: batch_size=4 then, 8 now"):
+  with pytest.raises(
+    fnn.checkpoint.CheckpointError,
+    match=r"was saved by a run with other settings: batch_size=4 then, 8 now",
+  ):
     fit(Dense(1), mse, optax.sgd(0.1), x, y, epochs=2, batch_size=8, resume=tmp_path, **args)

@@ -59,7 +59,8 @@ def test_manager_keeps_the_last_n_and_the_best_by_metric(tmp_path):
   for step, val in [(1, 0.9), (2, 0.2), (3, 0.5), (4, 0.6), (5, 0.7)]:
     manager.save(step, ts, metrics={"val_loss": val})
   assert manager.all_steps() == [2, 4, 5]
-  assert manager.best_step() == 2 and manager.latest_step() == 5
+  assert manager.best_step() == 2
+  assert manager.latest_step() == 5
 
 
 def test_killed_save_leaves_the_previous_checkpoint_loadable(tmp_path):
@@ -83,7 +84,8 @@ def test_killed_save_leaves_the_previous_checkpoint_loadable(tmp_path):
   """)
   env = {**os.environ, "PYTHONPATH": ROOT}
   proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-  assert proc.returncode == -9 and "not reached" not in proc.stdout
+  assert proc.returncode == -9
+  assert "not reached" not in proc.stdout
   assert any("tmp" in name for name in os.listdir(tmp_path))  # the half-written step 2
   manager = CheckpointManager(tmp_path)
   assert manager.all_steps() == [1]
@@ -284,7 +286,8 @@ def test_early_stopping_best_checkpoint_survives_pruning_and_resume_returns_it(t
     **args,
   )
   _assert_trees_equal(resumed.state, whole.state)
-  assert resumed.best_epoch == whole.best_epoch and resumed.stopped_early
+  assert resumed.best_epoch == whole.best_epoch
+  assert resumed.stopped_early
   np.testing.assert_array_equal(resumed.history["val_loss"], whole.history["val_loss"])
 
 
@@ -337,7 +340,8 @@ def test_a_damaged_latest_checkpoint_restores_the_one_before_with_a_warning(tmp_
   _assert_trees_equal(restored, states[2])
   with pytest.warns(CheckpointWarning, match=r"latest_readable_step: skipping checkpoint 3"):
     assert manager.latest_readable_step() == 2
-  assert manager.readable_step(2) is None and "checkpoint 3" in manager.readable_step(3)
+  assert manager.readable_step(2) is None
+  assert "checkpoint 3" in manager.readable_step(3)
   with pytest.raises(CorruptCheckpointError, match=r"checkpoint 3 in .*: file state/"):
     manager.restore(like=_state(), step=3)  # an explicit step never falls back
 
@@ -401,7 +405,8 @@ def test_reading_a_corrupt_checkpoint_prints_nothing(tmp_path):
   """)
   env = {**os.environ, "PYTHONPATH": ROOT}
   proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-  assert proc.returncode == 0 and proc.stdout.strip() == "done", proc.stderr
+  assert proc.returncode == 0, proc.stderr
+  assert proc.stdout.strip() == "done", proc.stderr
   assert proc.stderr == ""
 
 

@@ -83,7 +83,8 @@ def test_the_key_rule_check_catches_a_key_in_the_middle():
     pass
 
   assert _key_rule_violation(sampler) == "'key' is positional argument 1"
-  assert _key_rule_violation(good) is None and _key_rule_violation(incidental) is None
+  assert _key_rule_violation(good) is None
+  assert _key_rule_violation(incidental) is None
 
 
 def _long_functions(path: pathlib.Path):

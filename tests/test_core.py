@@ -27,9 +27,12 @@ def test_adding_a_layer_does_not_change_the_others_initialisation():
 
 def test_serial_gives_tuples_and_named_serial_gives_dicts_in_order():
   params, state, shape = fnn.serial(Dense(4), Relu()).init(jax.random.key(0), (1, 3))
-  assert isinstance(params, tuple) and params[1] == {} and shape == (1, 4)
+  assert isinstance(params, tuple)
+  assert params[1] == {}
+  assert shape == (1, 4)
   params, _, _ = fnn.named_serial(("b", Dense(4)), ("a", Dense(2))).init(jax.random.key(0), (1, 3))
-  assert list(params) == ["b", "a"] and params["a"]["w"].shape == (4, 2)
+  assert list(params) == ["b", "a"]
+  assert params["a"]["w"].shape == (4, 2)
 
 
 def test_named_serial_apply_works_on_a_reordered_params_dict():
@@ -70,8 +73,10 @@ def test_layers_are_hashable_with_a_frozen_geometry():
   from fnn.layers import AvgPool, Conv, MaxPool
 
   conv = Conv(8, (3, 3))
-  assert hash(conv) == hash(conv) and {conv: 1}[conv] == 1
-  assert isinstance(conv.geometry, Geometry) and conv.geometry.kernel == (3, 3)
+  assert hash(conv) == hash(conv)
+  assert {conv: 1}[conv] == 1
+  assert isinstance(conv.geometry, Geometry)
+  assert conv.geometry.kernel == (3, 3)
   for layer in (
     MaxPool((2, 2)),
     AvgPool(3, stride=1, padding="SAME"),

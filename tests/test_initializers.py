@@ -31,9 +31,11 @@ def test_initializer_variance_follows_fan_in_and_fan_out_of_hwio_kernels(fn, var
 def test_uniform_bounds_and_aliases():
   w = init.glorot_uniform(KEY, (100, 50))
   assert float(jnp.abs(w).max()) <= np.sqrt(6 / 150)
-  assert init.xavier_uniform is init.glorot_uniform and init.kaiming_normal is init.he_normal
+  assert init.xavier_uniform is init.glorot_uniform
+  assert init.kaiming_normal is init.he_normal
   u = init.uniform(0.5)(KEY, (1000,))
-  assert float(u.min()) >= 0 and float(u.max()) < 0.5
+  assert float(u.min()) >= 0
+  assert float(u.max()) < 0.5
 
 
 def test_orthogonal_gives_orthonormal_columns_and_constants_are_constant(assert_close):

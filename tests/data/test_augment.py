@@ -32,8 +32,10 @@ def test_augmentations_keep_shape_range_and_are_deterministic_per_key(fn, shape)
   images = _images(6, shape)
   out = jax.jit(lambda k, x: augment_batch(k, fn, x))(jax.random.key(1), images)
   again = augment_batch(jax.random.key(1), fn, images)
-  assert out.shape == images.shape and out.dtype == images.dtype
-  assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+  assert out.shape == images.shape
+  assert out.dtype == images.dtype
+  assert float(out.min()) >= 0.0
+  assert float(out.max()) <= 1.0
   np.testing.assert_allclose(out, again, atol=1e-6)
   other = augment_batch(jax.random.key(2), fn, images)
   assert not np.allclose(out, other)

@@ -65,17 +65,20 @@ def test_load_mnist_test_split_matches_published_checksums(shared_data):
   images, labels = load_mnist(directory, "test", normalize=False)
   raw = gzip.decompress(open(os.path.join(directory, "t10k-images-idx3-ubyte.gz"), "rb").read())
   assert hashlib.md5(raw).hexdigest() == "2646ac647ad5339dbf082846283269ea"
-  assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
+  assert images.shape == (10000, 28, 28)
+  assert labels.shape == (10000,)
   assert images.tobytes() == raw[16:]
   np.testing.assert_array_equal(np.bincount(labels)[:3], [980, 1135, 1032])
   floats, _ = load_mnist(directory, "test")
-  assert floats.dtype == np.float32 and floats.max() == 1.0
+  assert floats.dtype == np.float32
+  assert floats.max() == 1.0
 
 
 def test_load_csv_reads_numeric_and_text_columns(tmp_path, shared_data):
   columns = load_csv(os.path.join(shared_data, "timeseries", "airline-passengers.csv"))
   assert list(columns) == ["Month", "Passengers"]
-  assert columns["Passengers"].sum() == 40363 and len(columns["Month"]) == 144
+  assert columns["Passengers"].sum() == 40363
+  assert len(columns["Month"]) == 144
   assert columns["Month"][0] == "1949-01"
 
 

@@ -26,13 +26,15 @@ def test_split_without_a_seed_keeps_the_order_and_the_last_part_is_the_tail():
   np.testing.assert_array_equal(train[:, 0], np.arange(8.0))
   assert isinstance(val, jax.Array)  # arrays keep their type
   (tr, _), (va, _) = split(np.arange(5), np.arange(5), fractions=(1.0, 0.0))
-  assert len(tr) == 5 and len(va) == 0
+  assert len(tr) == 5
+  assert len(va) == 0
 
 
 def test_split_takes_pytrees_such_as_an_rnn_input():
   inputs = RNNInput(np.zeros((6, 4, 2)), np.arange(6))
   (x_train, y_train), (x_val, y_val) = split(inputs, np.arange(6) * 10, fractions=(0.5, 0.5))
-  assert isinstance(x_val, RNNInput) and x_val.carry is None
+  assert isinstance(x_val, RNNInput)
+  assert x_val.carry is None
   np.testing.assert_array_equal(x_val.lengths, [3, 4, 5])
   np.testing.assert_array_equal(y_val, [30, 40, 50])
 

@@ -10,7 +10,8 @@ def test_xor_corners_and_labels_are_the_truth_table():
   x, y = xor()
   np.testing.assert_array_equal(y, np.logical_xor(x[:, 0], x[:, 1]).astype(np.int32))
   xn, yn = xor(10, 0.1, key=jax.random.key(0))
-  assert xn.shape == (40, 2) and yn.shape == (40,)
+  assert xn.shape == (40, 2)
+  assert yn.shape == (40,)
   assert np.abs(xn - np.repeat(x, 10, axis=0)).max() < 0.6
 
 
@@ -42,6 +43,7 @@ def test_digit_prototypes_are_the_binarised_class_means():
 
   x = digit_prototypes()
   images, labels = load_digits("train")
-  assert x.shape == (10, 64) and set(np.unique(x)) == {-1, 1}
+  assert x.shape == (10, 64)
+  assert set(np.unique(x)) == {-1, 1}
   for c in (0, 7):
     np.testing.assert_array_equal(x[c] == 1, images[labels == c].mean(0).ravel() > 0.5)

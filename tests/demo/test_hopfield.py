@@ -12,6 +12,7 @@ def test_hopfield_demo_recalls_digits_within_capacity_and_writes_its_pictures(tm
   assert result["modern_recall_rate"] == 1.0
   assert result["hebbian_recall_rate"] < result["digit_recall_rate"]
   assert "exactly" in result["digit_recall_rate_measures"]
-  assert result["valid_rate"] == 1.0 and result["eil51_best_length"] >= 426
+  assert result["valid_rate"] == 1.0
+  assert result["eil51_best_length"] >= 426
   for name in ("hopfield_recall.png", "tsp_eil51_tour.png"):
     assert (tmp_path / name).stat().st_size > 5_000

@@ -73,7 +73,9 @@ def test_down_pass_without_key_propagates_visible_means(stack, assert_close):
 def test_generate_returns_probabilities_of_the_data_width(stack):
   layers, _ = stack
   x = dbn.generate(jax.random.key(1), layers, 6, n_gibbs=20)
-  assert x.shape == (6, 64) and float(x.min()) >= 0 and float(x.max()) <= 1
+  assert x.shape == (6, 64)
+  assert float(x.min()) >= 0
+  assert float(x.max()) <= 1
   binary = dbn.generate(jax.random.key(1), layers, 6, n_gibbs=20, mean_visible=False)
   assert set(np.unique(np.asarray(binary))) <= {0.0, 1.0}
 

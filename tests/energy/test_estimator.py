@@ -145,8 +145,10 @@ def test_partial_fit_equals_sklearns_update_on_a_deterministic_batch():
   est = BernoulliRBM(n_components=3, learning_rate=0.1, batch_size=10, random_state=0)
   before = SklearnRBM(n_components=3, n_iter=0, random_state=0).fit(x).components_
   est.partial_fit(x)
-  assert est.components_.shape == (3, 5) and est.h_samples_.shape == (10, 3)
-  assert np.all(est.intercept_visible_ <= 0) and np.all(est.intercept_visible_ >= -0.1)
+  assert est.components_.shape == (3, 5)
+  assert est.h_samples_.shape == (10, 3)
+  assert np.all(est.intercept_visible_ <= 0)
+  assert np.all(est.intercept_visible_ >= -0.1)
   assert np.any(est.intercept_visible_ < 0)
   # W starts as sklearn's N(0, 0.01) draw for the same random_state (then moves by lr * grad).
   assert np.abs(est.components_ - before).max() < 0.1 * 1.0
@@ -156,7 +158,8 @@ def test_gibbs_returns_binary_samples_of_the_input_shape(digits):
   x = (digits[0][:50] > 0.5).astype(np.float64)
   est = BernoulliRBM(n_components=8, n_iter=1, random_state=0).fit(x)
   v = est.gibbs(x)
-  assert v.shape == x.shape and v.dtype == bool
+  assert v.shape == x.shape
+  assert v.dtype == bool
 
 
 def test_fit_rejects_data_outside_the_unit_interval():

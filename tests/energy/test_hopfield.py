@@ -36,7 +36,8 @@ def test_course_example_patterns_are_fixed_points_at_energy_minus_4():
   params = hp.hebbian(COURSE_PATTERNS)
   r = hp.recall(params, COURSE_PATTERNS, mode="sync")
   np.testing.assert_array_equal(r.state, COURSE_PATTERNS)
-  assert np.all(np.asarray(r.converged)) and np.all(np.asarray(r.sweeps) == 1)
+  assert np.all(np.asarray(r.converged))
+  assert np.all(np.asarray(r.sweeps) == 1)
   np.testing.assert_array_equal(hp.energy(params, COURSE_PATTERNS), [-4.0, -4.0])
 
 
@@ -153,7 +154,8 @@ def test_pseudo_inverse_stores_half_n_random_patterns_exactly():
 def test_sync_recall_reports_a_two_cycle_as_not_converged():
   params = {"w": np.array([[0.0, -1.0], [-1.0, 0.0]]), "b": np.zeros(2)}
   r = hp.recall(params, np.array([[1, 1]]), mode="sync", max_sweeps=7)
-  assert not bool(r.converged[0]) and int(r.sweeps[0]) == 7
+  assert not bool(r.converged[0])
+  assert int(r.sweeps[0]) == 7
 
 
 def test_one_probe_is_a_batch_of_one_and_matches_its_row_in_a_batch():
@@ -161,7 +163,8 @@ def test_one_probe_is_a_batch_of_one_and_matches_its_row_in_a_batch():
   probes = np.array([[1, 1, -1, 1], [-1, -1, -1, 1]])
   both = hp.recall(params, probes, mode="sync")
   one = hp.recall(params, probes[1:], mode="sync")
-  assert one.state.shape == (1, 4) and one.sweeps.shape == (1,)
+  assert one.state.shape == (1, 4)
+  assert one.sweeps.shape == (1,)
   np.testing.assert_array_equal(one.state[0], both.state[1])
 
 
@@ -251,7 +254,8 @@ def test_mean_field_overlap_reproduces_published_critical_load():
   assert hp.mean_field_overlap(0.1379) == pytest.approx(0.967, abs=2e-3)
   assert math.isnan(hp.mean_field_overlap(0.1381))
   ms = [hp.mean_field_overlap(a) for a in (0.02, 0.06, 0.1, 0.13)]
-  assert ms == sorted(ms, reverse=True) and ms[0] > 0.999999
+  assert ms == sorted(ms, reverse=True)
+  assert ms[0] > 0.999999
 
 
 # ----------------------------------------------------------------------------
@@ -396,7 +400,8 @@ def test_non_symmetric_w_under_jit_runs_to_max_sweeps_unconverged(mode):
   params = {"w": jnp.array([[0.0, 1.0], [-1.0, 0.0]]), "b": jnp.zeros(2)}
   f = jax.jit(lambda p, s, k: hp.recall(p, s, key=k, mode=mode, max_sweeps=9))
   r = f(params, jnp.array([[1, 1]]), jax.random.key(0))
-  assert not bool(r.converged[0]) and int(r.sweeps[0]) == 9
+  assert not bool(r.converged[0])
+  assert int(r.sweeps[0]) == 9
 
 
 def test_nan_in_w_raises_on_the_host():

@@ -70,7 +70,8 @@ def test_ais_is_within_005_nats_of_the_exact_log_partition():
     jax.random.key(0), params, n_runs=200, betas=partition.ais_betas(2000)
   )
   assert abs(ais.log_z - exact) < 0.05, (ais.log_z, exact)
-  assert ais.log_z_lower <= exact + 0.05 and ais.log_z_upper >= exact - 0.05
+  assert ais.log_z_lower <= exact + 0.05
+  assert ais.log_z_upper >= exact - 0.05
 
 
 def test_ais_with_a_data_base_rate_on_a_wider_model():
@@ -103,9 +104,12 @@ def test_ais_log_likelihood_is_minus_free_energy_minus_log_z():
 
 def test_ais_betas_follow_the_published_schedule():
   betas = partition.ais_betas()
-  assert len(betas) == 14501 and betas[0] == 0 and betas[-1] == 1
+  assert len(betas) == 14501
+  assert betas[0] == 0
+  assert betas[-1] == 1
   assert np.all(np.diff(betas) > 0)
-  assert np.sum(betas < 0.5) == 500 and np.sum((betas >= 0.5) & (betas < 0.9)) == 4000
+  assert np.sum(betas < 0.5) == 500
+  assert np.sum((betas >= 0.5) & (betas < 0.9)) == 4000
 
 
 @pytest.mark.parametrize("n_runs", [0, 1, 2.5])

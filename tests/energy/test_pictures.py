@@ -14,7 +14,8 @@ def test_tile_images_places_each_image_in_row_major_order():
   assert grid.shape == (2 * 3 - 1, 3 * 4 - 1)
   np.testing.assert_array_equal(grid[0:2, 4:7], images[1].reshape(2, 3))
   np.testing.assert_array_equal(grid[3:5, 0:3], images[3].reshape(2, 3))
-  assert np.isnan(grid[2]).all() and np.isnan(grid[3:5, 8:11]).all()  # padding, empty slot
+  assert np.isnan(grid[2]).all()
+  assert np.isnan(grid[3:5, 8:11]).all()  # padding, empty slot
 
 
 def test_tile_images_rejects_the_wrong_image_size():

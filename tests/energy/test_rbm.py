@@ -147,7 +147,8 @@ def test_persistent_chains_advance_and_keep_their_shape(tiny):
   v_model, new = rbm.negative_phase(
     jax.random.key(0), tiny, jnp.zeros((3, N_VISIBLE)), chains, k=2, persistent=True
   )
-  assert v_model.shape == (7, N_VISIBLE) and new.shape == (7, N_HIDDEN)
+  assert v_model.shape == (7, N_VISIBLE)
+  assert new.shape == (7, N_HIDDEN)
   assert set(np.unique(np.asarray(new))) <= {0.0, 1.0}
 
 
@@ -236,7 +237,8 @@ def test_pcd_fit_raises_pseudo_likelihood_on_digits(digits_binary):
     progress=False,
   )
   hist = result.history
-  assert len(hist["pseudo_log_likelihood"]) == 5 and result.state.state.shape == (100, 32)
+  assert len(hist["pseudo_log_likelihood"]) == 5
+  assert result.state.state.shape == (100, 32)
   assert hist["pseudo_log_likelihood"][-1] > start + 5  # ~ -44 at start, ~ -27 after 5 epochs
   assert hist["reconstruction_error"][-1] < hist["reconstruction_error"][0]
 

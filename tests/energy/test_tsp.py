@@ -31,7 +31,8 @@ def test_held_karp_equals_brute_force(n):
     d = _random_instance(n, seed)
     length, tour = tsp.held_karp(d)
     assert length == pytest.approx(_brute_force(d), rel=1e-12)
-    assert tsp.is_valid_tour(tour, n) and tour[0] == 0
+    assert tsp.is_valid_tour(tour, n)
+    assert tour[0] == 0
     assert float(tsp.tour_length(d, tour)) == pytest.approx(length, rel=1e-6)
 
 
@@ -72,7 +73,8 @@ def test_two_opt_never_lengthens_and_reaches_optimum_on_small_instance():
 def test_decode_threshold_accepts_only_permutation_matrices():
   perm = np.eye(4)[[2, 0, 3, 1]]  # city x position
   tour, valid = tsp.decode_threshold(perm)
-  assert bool(valid) and list(np.asarray(tour)) == [1, 3, 0, 2]
+  assert bool(valid)
+  assert list(np.asarray(tour)) == [1, 3, 0, 2]
   two_on_a_row = perm.copy()
   two_on_a_row[0, 0] = 0.9
   assert not bool(tsp.decode_threshold(two_on_a_row)[1])
@@ -125,7 +127,8 @@ def test_hopfield_tank_validity_flag_matches_thresholded_outputs(ten_city_runs):
   want = np.all(on.sum(1) == 1, axis=1) & np.all(on.sum(2) == 1, axis=1)
   np.testing.assert_array_equal(ht.valid, want)
   assert 0 < want.sum() < 32  # both kinds of restart occur at this seed
-  assert ht.tour.shape == (32, 10) and ht.energies.shape == (32, 100)
+  assert ht.tour.shape == (32, 10)
+  assert ht.energies.shape == (32, 100)
   assert all(tsp.is_valid_tour(t, 10) for t in np.asarray(ht.tour)[want])
   # The energy descends overall (the Euler-integrated flow is a gradient flow).
   e = np.asarray(ht.energies)
@@ -231,7 +234,8 @@ def test_annealed_best_of_64_is_within_5_percent_on_eil51():
   inst = tsplib.load_shipped("eil51")
   result = tsp.annealed(jax.random.key(0), inst.distances, 64)
   tours = np.asarray(result.tour)
-  assert np.all(np.asarray(result.valid)) and all(tsp.is_valid_tour(t, 51) for t in tours)
+  assert np.all(np.asarray(result.valid))
+  assert all(tsp.is_valid_tour(t, 51) for t in tours)
   lengths = inst.distances[tours, np.roll(tours, -1, axis=1)].sum(1)
   assert lengths.min() <= 1.05 * 426
 

@@ -22,7 +22,8 @@ def test_optimal_tour_files_reproduce_published_optima(shared_data, name):
   n = inst.distances.shape[0]
   assert np.array_equal(np.sort(tour), np.arange(n))
   d = inst.distances
-  assert np.array_equal(d, d.T) and np.all(np.diag(d) == 0)
+  assert np.array_equal(d, d.T)
+  assert np.all(np.diag(d) == 0)
   assert d[tour, np.roll(tour, -1)].sum() == optima[name]
 
 
@@ -43,10 +44,13 @@ def test_coordinate_distances_follow_tsplib_formulas(tmp_path):
     ).distances
 
   euc, ceil, att = read("EUC_2D"), read("CEIL_2D"), read("ATT")
-  assert euc[0, 1] == 5 and euc[0, 2] == 1  # sqrt(2) = 1.41 rounds to 1
-  assert ceil[0, 1] == 5 and ceil[0, 2] == 2
+  assert euc[0, 1] == 5
+  assert euc[0, 2] == 1  # sqrt(2) = 1.41 rounds to 1
+  assert ceil[0, 1] == 5
+  assert ceil[0, 2] == 2
   # ATT: r = sqrt(100 / 10) = 3.16, nint 3 < r so 4; r = sqrt(25/10) = 1.58, nint 2.
-  assert att[0, 3] == 4 and att[0, 1] == 2
+  assert att[0, 3] == 4
+  assert att[0, 1] == 2
 
 
 def test_geo_truncates_degrees_and_uses_tsplib_pi(tmp_path):

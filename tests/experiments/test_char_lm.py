@@ -32,5 +32,6 @@ def test_quick_run_on_a_given_text_reports_bits_and_samples_from_its_alphabet(tm
   assert 0 < headline["heldout_bits_per_char"] < 3.0
   assert abs(headline["unigram_bits_per_char"] - 1.92) < 0.05  # a 5/12, b 4/12, c 2/12, ' ' 1/12
   for sample in headline["samples"].values():
-    assert len(sample) == 40 and set(sample) <= set("abc ")
+    assert len(sample) == 40
+    assert set(sample) <= set("abc ")
   assert (tmp_path / "char_lm.png").stat().st_size > 0

@@ -26,7 +26,8 @@ def test_rbm_digits_quick_ais_matches_exact_log_z_and_writes_pictures(tmp_path):
   assert all(-64 * np.log(2) < v < 0 for v in headline["ais_test_log_likelihood"].values())
   results = json.loads((tmp_path / "results.json").read_text())
   assert len(results["methods"]["CD-1"]["history"]["pseudo_log_likelihood"]) == 3
-  assert (tmp_path / "samples_PCD-1.png").is_file() and (tmp_path / "learning_curves.png").is_file()
+  assert (tmp_path / "samples_PCD-1.png").is_file()
+  assert (tmp_path / "learning_curves.png").is_file()
 
 
 @pytest.mark.slow
@@ -47,7 +48,8 @@ def test_rbm_digits_takes_a_data_file(tmp_path):
     ]
   )
   results = json.loads((tmp_path / "out" / "results.json").read_text())
-  assert results["data"]["train"] == [160, 16] and results["data"]["test"] == [40, 16]
+  assert results["data"]["train"] == [160, 16]
+  assert results["data"]["test"] == [40, 16]
   assert headline["ais_test_log_likelihood"]["CD-1"] < 0
 
 
@@ -93,7 +95,9 @@ def test_k_is_raised_evenly_from_1_to_its_final_value():
   ramp = rbm_mnist.MODELS["CD25(500)"]
   assert rbm_mnist.k_stages(ramp, 5) == [(1, 1), (7, 2), (13, 3), (19, 4), (25, 5)]
   stages = rbm_mnist.k_stages(ramp, 100)
-  assert stages[0] == (1, 3) and stages[-1] == (25, 100) and len(stages) == 25
+  assert stages[0] == (1, 3)
+  assert stages[-1] == (25, 100)
+  assert len(stages) == 25
   assert rbm_mnist.k_stages(rbm_mnist.MODELS["CD3(500)"], 100) == [(3, 100)]
 
 
@@ -128,14 +132,16 @@ def test_stochastic_binarisation_is_one_fixed_draw_with_the_intensities_as_proba
   x = np.full((200, 50), 0.3, np.float32)
   a, b = _rbm_data.binarize(x, "stochastic", 0), _rbm_data.binarize(x, "stochastic", 0)
   np.testing.assert_array_equal(a, b)
-  assert set(np.unique(a)) == {0.0, 1.0} and abs(a.mean() - 0.3) < 0.02
+  assert set(np.unique(a)) == {0.0, 1.0}
+  assert abs(a.mean() - 0.3) < 0.02
 
 
 @pytest.mark.slow
 def test_dbn_pretraining_quick_compares_both_initialisations(tmp_path):
   headline = dbn_pretraining.main(["--quick", "--json", "--out", str(tmp_path), "--no-progress"])
   acc = headline["mean_test_accuracy"]
-  assert set(acc) == {"dbn", "random"} and set(acc["dbn"]) == {"1", "5"}
+  assert set(acc) == {"dbn", "random"}
+  assert set(acc["dbn"]) == {"1", "5"}
   results = json.loads((tmp_path / "results.json").read_text())
   assert all(len(v) == 2 for v in results["accuracy"]["dbn"].values())  # two label draws
   assert all(0.2 < a <= 1 for init in acc.values() for a in init.values())  # far above chance

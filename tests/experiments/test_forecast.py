@@ -26,7 +26,8 @@ def test_quick_run_on_a_given_csv_reports_rmse_and_the_persistence_reference(tmp
   test_truth = values[64:]  # targets past 80% of 80 values
   want_persistence = np.sqrt(np.mean((values[63:-1] - test_truth) ** 2))
   assert headline["persistence_rmse"] == pytest.approx(want_persistence, abs=1e-3)
-  assert np.isfinite(headline["test_rmse"]) and headline["test_mae"] <= headline["test_rmse"]
+  assert np.isfinite(headline["test_rmse"])
+  assert headline["test_mae"] <= headline["test_rmse"]
   assert (tmp_path / "forecast.png").stat().st_size > 0
 
 

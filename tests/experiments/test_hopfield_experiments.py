@@ -53,7 +53,8 @@ def test_hopfield_tsp_quick_json_keys_and_gaps(tmp_path, capsys):
   assert headline["optimum"] == pytest.approx(optimum)
   assert headline["best_gap"] == pytest.approx(headline["best_length"] / optimum - 1, abs=1e-6)
   assert 0 <= headline["best_gap_after_two_opt"] <= headline["best_gap"] <= headline["median_gap"]
-  assert (tmp_path / "best_tour.png").is_file() and (tmp_path / "energy_curves.png").is_file()
+  assert (tmp_path / "best_tour.png").is_file()
+  assert (tmp_path / "energy_curves.png").is_file()
 
 
 def test_hopfield_tsp_without_two_opt_has_no_polished_key(tmp_path):

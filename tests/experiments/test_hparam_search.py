@@ -13,7 +13,8 @@ def test_hparam_search_chooses_the_best_validation_candidate_and_narrows(tmp_pat
   assert headline["best_val_loss"] == best["val_loss"]
   first, second = results["ranges"]
   for name in ("learning_rate", "weight_decay"):
-    assert first[name][0] <= second[name][0] and second[name][1] <= first[name][1]
+    assert first[name][0] <= second[name][0]
+    assert second[name][1] <= first[name][1]
   for t in trials:  # each round samples inside its own ranges
     lo, hi = results["ranges"][t["round"]]["learning_rate"]
     assert lo <= t["learning_rate"] <= hi

@@ -9,7 +9,8 @@ def test_optimizer_paths_approach_the_minimum_of_the_bowl(tmp_path):
   assert all(d < start / 4 for d in headline["path_final_distance"].values())
   losses = headline["final_train_loss"]
   assert losses["SGD lr=0.3"] < losses["SGD lr=0.05"] < losses["SGD lr=0.01"]
-  assert (tmp_path / "optimizer_paths.png").exists() and (tmp_path / "learning_curves.png").exists()
+  assert (tmp_path / "optimizer_paths.png").exists()
+  assert (tmp_path / "learning_curves.png").exists()
 
 
 def test_optimizer_path_of_plain_sgd_matches_the_closed_form():

@@ -179,7 +179,8 @@ def test_init_shape_equals_eval_shape_of_apply(case):
 
 def test_layer_is_hashable(case):
   name, layer, *_ = case
-  assert hash(layer) == hash(layer) and {layer: name}[layer] == name
+  assert hash(layer) == hash(layer)
+  assert {layer: name}[layer] == name
 
 
 def test_jit_equals_eager(case, assert_close):

@@ -18,7 +18,8 @@ def test_dense_matches_flax_linen_dense(assert_close):
 
 def test_dense_layout_is_in_by_out():
   params, _, _ = Dense(3).init(jax.random.key(0), (2, 8))
-  assert params["w"].shape == (8, 3) and params["b"].shape == (3,)
+  assert params["w"].shape == (8, 3)
+  assert params["b"].shape == (3,)
   np.testing.assert_array_equal(params["b"], 0.0)
 
 

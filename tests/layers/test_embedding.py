@@ -13,7 +13,8 @@ def test_embedding_matches_flax_linen_embed():
   y, _ = layer.apply(params, state, ids)
   ref = nn.Embed(11, 4).apply({"params": params}, ids)
   np.testing.assert_allclose(y, ref)
-  assert out_shape == (1, 7, 4) and y.shape == (3, 7, 4)
+  assert out_shape == (1, 7, 4)
+  assert y.shape == (3, 7, 4)
 
 
 def test_embedding_gradient_accumulates_repeated_ids():

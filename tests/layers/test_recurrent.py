@@ -553,9 +553,11 @@ def test_per_step_layers_after_an_rnn_take_the_padded_batch_and_agree_with_init(
   x, shape = _sequence_input(name)
   lengths = jnp.asarray(LENGTHS)
   params, state, out_shape = model.init(jax.random.key(0), RNNInput(shape, (1,)))
-  assert isinstance(out_shape, RNNInput) and out_shape == RNNInput(shape[:2] + (2,), (1,))
+  assert isinstance(out_shape, RNNInput)
+  assert out_shape == RNNInput(shape[:2] + (2,), (1,))
   y, _ = model.apply(params, state, RNNInput(x, lengths))
-  assert isinstance(y, RNNInput) and y.x.shape == (N, T, 2)
+  assert isinstance(y, RNNInput)
+  assert y.x.shape == (N, T, 2)
   np.testing.assert_array_equal(y.lengths, lengths)
   # each sequence alone, unpadded, gives the same outputs at its real steps
   for n, length in enumerate(LENGTHS):

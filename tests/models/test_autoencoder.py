@@ -15,7 +15,8 @@ from fnn.models import autoencoder as ae
 def test_dense_autoencoder_equals_numpy_forward_pass(assert_close):
   model = ae.autoencoder(ae.dense_encoder(6, [5], 2), ae.dense_decoder(2, [5], 6))
   params, state, shape = model.init(jax.random.key(0), (1, 6))
-  assert shape == (1, 6) and set(params) == {"encoder", "decoder"}
+  assert shape == (1, 6)
+  assert set(params) == {"encoder", "decoder"}
   x = np.random.default_rng(0).random((4, 6)).astype(np.float32)
   e, d = params["encoder"], params["decoder"]
   h = np.maximum(x @ e["fc1"]["w"] + e["fc1"]["b"], 0)

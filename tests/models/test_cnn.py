@@ -13,7 +13,8 @@ def _count(params):
 def test_lenet5_has_the_classic_61706_parameters():
   # conv1 156 + conv2 2416 + fc1 48120 + fc2 10164 + out 850
   params, _, shape = models.lenet5().init(jax.random.key(0), (1, 28, 28, 1))
-  assert _count(params) == 61706 and shape == (1, 10)
+  assert _count(params) == 61706
+  assert shape == (1, 10)
   assert params["conv2"]["w"].shape == (5, 5, 6, 16)
   params32, _, _ = models.lenet5(conv1_padding="VALID").init(jax.random.key(0), (1, 32, 32, 1))
   assert _count(params32) == 61706
@@ -70,11 +71,13 @@ def test_basic_block_uses_identity_or_projection_shortcut_by_shape():
   same, _, _ = block.init(jax.random.key(0), (1, 6, 6, 8))
   assert same[0]["shortcut"] == {}
   proj, state, shape = models.basic_block(8, stride=2).init(jax.random.key(0), (1, 6, 6, 4))
-  assert proj[0]["shortcut"][0]["w"].shape == (1, 1, 4, 8) and shape == (1, 3, 3, 8)
+  assert proj[0]["shortcut"][0]["w"].shape == (1, 1, 4, 8)
+  assert shape == (1, 3, 3, 8)
   y, new_state = models.basic_block(8, stride=2).apply(
     proj, state, jnp.ones((2, 6, 6, 4)), train=True
   )
-  assert y.shape == (2, 3, 3, 8) and bool(jnp.all(y >= 0))
+  assert y.shape == (2, 3, 3, 8)
+  assert bool(jnp.all(y >= 0))
   assert jax.tree.structure(new_state) == jax.tree.structure(state)
 
 

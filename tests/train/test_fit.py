@@ -180,7 +180,8 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
     shuffle=False,
     progress=False,
   )
-  assert bad.step == 7 and int(bad.state.step) == 7
+  assert bad.step == 7
+  assert int(bad.state.step) == 7
   np.testing.assert_array_equal(bad.state.params["w"], good.state.params["w"])
   assert np.all(np.isfinite(bad.state.params["w"]))
 
@@ -315,7 +316,8 @@ def test_train_state_is_a_pytree_that_jit_accepts():
   assert isinstance(ts, TrainState)
   doubled = jax.jit(lambda t: jax.tree.map(lambda a: a, t))(ts)
   assert jax.tree.structure(doubled) == jax.tree.structure(ts)
-  assert ts.params["w"].shape == (3, 2) and int(ts.step) == 0
+  assert ts.params["w"].shape == (3, 2)
+  assert int(ts.step) == 0
 
 
 def test_scan_epochs_equals_fit_epoch_by_epoch():
@@ -353,7 +355,8 @@ def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   x_bad[int(fnn.train.epoch_order(ts, 32, 4)[3, 0]), 0] = np.inf
   (_, fast_status, _), (good_ts, safe_status, _) = fast(ts, (x_bad, y)), safe(ts, (x_bad, y))
   assert int(fast_status.bad_step) == int(safe_status.bad_step) == 3
-  assert int(good_ts.step) == 3 and np.isfinite(good_ts.params["w"]).all()
+  assert int(good_ts.step) == 3
+  assert np.isfinite(good_ts.params["w"]).all()
 
 
 def test_train_state_stores_a_default_key_as_its_data_and_keeps_other_impls_typed():
@@ -492,7 +495,8 @@ def test_a_non_finite_validation_loss_stops_naming_the_epoch_and_keeps_the_last_
       patience=2,
       progress=False,
     )
-  assert int(info.value.state.step) == 0 and info.value.epoch == 0
+  assert int(info.value.state.step) == 0
+  assert info.value.epoch == 0
   np.testing.assert_array_equal(info.value.state.params["w"], 0)
 
 
@@ -517,8 +521,10 @@ def test_patience_zero_stops_at_the_first_epoch_without_improvement():
     progress=False,
   )
   val = result.history["val_loss"]
-  assert result.stopped_early and result.best_epoch == len(val) - 2
-  assert np.all(np.diff(val[:-1]) < 0) and val[-1] >= val[-2]  # stopped at the first rise
+  assert result.stopped_early
+  assert result.best_epoch == len(val) - 2
+  assert np.all(np.diff(val[:-1]) < 0)
+  assert val[-1] >= val[-2]  # stopped at the first rise
 
 
 def test_resume_from_a_file_or_a_missing_folder_that_must_exist_fails_before_training(tmp_path):

@@ -318,7 +318,7 @@ def _damage(folder, how):
 
 
 @pytest.mark.parametrize(
-  "how,why",
+  ("how", "why"),
   [
     (
       "truncate",

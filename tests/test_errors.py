@@ -312,7 +312,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("make,exc,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+  ("make", "exc", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_input_raises_clear_error(make, exc, message):
   with pytest.raises(exc, match=message):
     make()

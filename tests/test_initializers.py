@@ -11,7 +11,7 @@ FAN_IN, FAN_OUT = 9 * 64, 9 * 128
 
 
 @pytest.mark.parametrize(
-  "fn,variance",
+  ("fn", "variance"),
   [
     (init.glorot_normal, 2 / (FAN_IN + FAN_OUT)),
     (init.glorot_uniform, 2 / (FAN_IN + FAN_OUT)),

@@ -28,7 +28,7 @@ def _random_rbm(seed, nv, nh, scale=1.0):
   }
 
 
-@pytest.mark.parametrize("nv,nh", [(6, 4), (4, 6), (5, 5)])
+@pytest.mark.parametrize(("nv", "nh"), [(6, 4), (4, 6), (5, 5)])
 def test_exact_log_partition_matches_brute_force_over_the_joint(nv, nh, assert_close):
   params = _random_rbm(nv * 10 + nh, nv, nh)
   # a logsumexp of 2^min(nv, nh) exact terms: a few ulps

@@ -157,7 +157,7 @@ def test_hopfield_tank_invalid_restarts_report_infinite_length(ten_city_runs):
 
 
 @pytest.mark.parametrize(
-  "bad, error, message",
+  ("bad", "error", "message"),
   [
     (
       np.ones((3, 4)),

@@ -197,7 +197,7 @@ EUC_HEADER = ["NAME: x", "TYPE: TSP", "DIMENSION: 4", "EDGE_WEIGHT_TYPE: EUC_2D"
 
 
 @pytest.mark.parametrize(
-  "body, message",
+  ("body", "message"),
   [
     (
       ["1 0 0", "2 3 4", "2 1 1", "4 10 0"],
@@ -300,7 +300,7 @@ def test_read_tour_returns_zero_based_ids(tmp_path):
 
 
 @pytest.mark.parametrize(
-  "ids, message",
+  ("ids", "message"),
   [
     (["1", "2", "2", "4"], r"x.tour, line 7: city id 2 appears twice \(first on line 6\)"),
     (["1", "2", "3", "9"], r"x.tour, line 8: city id 9 is out of range 1..4 \(DIMENSION 4\)"),

@@ -13,7 +13,7 @@ def _flax_params(params):
 
 
 @pytest.mark.parametrize(
-  "kwargs,flax_kwargs,shape",
+  ("kwargs", "flax_kwargs", "shape"),
   [
     (dict(features=4, kernel_size=(3, 3)), dict(features=4, kernel_size=(3, 3)), (2, 7, 6, 3)),
     (
@@ -55,7 +55,7 @@ def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
 
 
 @pytest.mark.parametrize(
-  "kwargs,shape",
+  ("kwargs", "shape"),
   [
     (dict(features=3, kernel_size=(3, 3), stride=2), (2, 4, 5, 2)),
     (dict(features=2, kernel_size=(2, 2), stride=2, padding="VALID"), (2, 3, 3, 4)),
@@ -90,7 +90,7 @@ def test_full_1d_convolution_of_course_example():
 
 
 @pytest.mark.parametrize(
-  "layer,n_in,n_out",
+  ("layer", "n_in", "n_out"),
   [
     (Conv(1, (5, 5), padding="VALID"), 32, 28),  # (32 - 5) / 1 + 1
     (Conv(1, (3, 3), padding=1), 28, 28),  # "same" by hand: p = (k - 1) / 2

@@ -8,7 +8,7 @@ from fnn.layers import AvgPool, GlobalAvgPool, MaxPool
 
 
 @pytest.mark.parametrize(
-  "window,stride,padding,shape",
+  ("window", "stride", "padding", "shape"),
   [
     ((2, 2), None, "VALID", (2, 6, 8, 3)),  # tiles: the reshape path
     ((2, 2), None, "VALID", (2, 7, 9, 3)),  # tiles after cropping the remainder

@@ -190,7 +190,7 @@ def _torch_copy(module, p, two_biases):
 
 
 @pytest.mark.parametrize(
-  "cell_fn, torch_name, two_biases",
+  ("cell_fn", "torch_name", "two_biases"),
   [
     (SimpleRNNCell, "RNN", False),
     (LSTMCell, "LSTM", False),
@@ -496,7 +496,7 @@ def test_fit_trains_on_a_padded_batch_given_as_rnn_input():
 
 
 @pytest.mark.parametrize(
-  "bad,index", [([7, 8, 1], 1), ([7, 4, -1], 2)], ids=["above_T", "negative"]
+  ("bad", "index"), [([7, 8, 1], 1), ([7, 4, -1], 2)], ids=["above_T", "negative"]
 )
 @pytest.mark.parametrize(
   "layer",

@@ -282,7 +282,7 @@ def test_callback_returning_true_stops_and_sees_each_epoch():
 
 
 @pytest.mark.parametrize(
-  "kwargs, message",
+  ("kwargs", "message"),
   [
     (dict(batch_size=100), r"batch_size must be an int in \[1, 16\]"),
     (dict(patience=2), r"early stopping on 'val_loss' needs validation_data"),
@@ -376,7 +376,7 @@ def test_train_state_stores_a_default_key_as_its_data_and_keeps_other_impls_type
 
 
 @pytest.mark.parametrize(
-  "kwargs, error, message",
+  ("kwargs", "error", "message"),
   [
     (
       dict(validation_split=0.999),
@@ -424,7 +424,7 @@ def test_fit_reports_bad_arguments_before_training(kwargs, error, message):
 
 
 @pytest.mark.parametrize(
-  "make_x, error, message",
+  ("make_x", "error", "message"),
   [
     (lambda x: x[:0], ValueError, r"train.fit: the training set is empty"),
     (lambda x: x.tolist(), TypeError, r"train.fit: x is a Python list; pass an array"),
@@ -558,7 +558,7 @@ def test_resuming_with_another_optimizer_is_reported(tmp_path):
     fit(Dense(1), mse, optax.adamw(0.1), x, y, epochs=2, resume=tmp_path, **args)
 
 
-@pytest.mark.parametrize("label, index", [(-1, 3), (10, 5)])
+@pytest.mark.parametrize(("label", "index"), [(-1, 3), (10, 5)])
 def test_fit_rejects_class_labels_out_of_range_before_training(label, index):
   rng = np.random.default_rng(0)
   x = rng.normal(size=(16, 4)).astype(np.float32)

@@ -384,7 +384,7 @@ def test_a_checkpoint_of_another_model_is_an_error_not_a_fallback(tmp_path):
 
 def test_reading_a_corrupt_checkpoint_prints_nothing(tmp_path):
   """Orbax logs (absl) and its reader threads' asyncio tracebacks never reach the user."""
-  manager, _ = _three_checkpoints(tmp_path)
+  _manager, _ = _three_checkpoints(tmp_path)
   _damage(tmp_path / "3", "flip")
   _damage(tmp_path / "2", "truncate")
   (tmp_path / "9").mkdir()
@@ -415,7 +415,7 @@ def test_a_changed_batch_size_or_optimizer_is_reported_on_restore(tmp_path):
   config = {"batch_size": 8, "opt_state": tree_signature(ts.opt_state)}
   manager = CheckpointManager(tmp_path)
   manager.save(1, ts, config=config)
-  restored, meta = manager.restore(like=ts, config=config)
+  _restored, meta = manager.restore(like=ts, config=config)
   assert meta["config"] == config
   with pytest.raises(
     CheckpointError,

@@ -26,7 +26,7 @@ def test_adding_a_layer_does_not_change_the_others_initialisation():
 
 
 def test_serial_gives_tuples_and_named_serial_gives_dicts_in_order():
-  params, state, shape = fnn.serial(Dense(4), Relu()).init(jax.random.key(0), (1, 3))
+  params, _state, shape = fnn.serial(Dense(4), Relu()).init(jax.random.key(0), (1, 3))
   assert isinstance(params, tuple)
   assert params[1] == {}
   assert shape == (1, 4)

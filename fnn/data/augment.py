@@ -60,7 +60,7 @@ def rotate(image, degrees):
 
 def crop(image, top, left, padding):
   """Zero-pads by ``padding`` on each side, then cuts the original size at ``(top, left)``."""
-  h, w = _spatial(image)
+  _h, _w = _spatial(image)
   pad = [(padding, padding), (padding, padding)] + [(0, 0)] * (image.ndim - 2)
   padded = jnp.pad(image, pad)
   start = (top, left) + (0,) * (image.ndim - 2)

@@ -119,7 +119,7 @@ def conv_encoder(
   Returns:
     A ``named_serial`` ``conv1, act1, ..., flatten, code``: ``(N, H, W, C)`` -> ``(N, code_size)``.
   """
-  height, width, _ = _check_image(f"conv_encoder{tuple(image_shape)}", image_shape, channels)
+  _height, _width, _ = _check_image(f"conv_encoder{tuple(image_shape)}", image_shape, channels)
   children = []
   for i, ch in enumerate(channels, start=1):
     children += [(f"conv{i}", Conv(ch, kernel_size, stride=2)), (f"act{i}", activation())]

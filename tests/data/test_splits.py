@@ -13,7 +13,7 @@ def test_split_with_a_seed_is_the_seeded_numpy_permutation_cut_from_the_end():
   for fraction, seed in [(300 / 1437, 0), (0.2, 3)]:
     order = np.random.default_rng(seed).permutation(1437)
     cut = 1437 - int(round(fraction * 1437))
-    (xt, yt), (xv, yv) = split(x, y, fractions=(1 - fraction, fraction), seed=seed)
+    (xt, _yt), (_xv, yv) = split(x, y, fractions=(1 - fraction, fraction), seed=seed)
     np.testing.assert_array_equal(xt, x[order[:cut]])
     np.testing.assert_array_equal(yv, y[order[cut:]])
 
@@ -32,7 +32,7 @@ def test_split_without_a_seed_keeps_the_order_and_the_last_part_is_the_tail():
 
 def test_split_takes_pytrees_such_as_an_rnn_input():
   inputs = RNNInput(np.zeros((6, 4, 2)), np.arange(6))
-  (x_train, y_train), (x_val, y_val) = split(inputs, np.arange(6) * 10, fractions=(0.5, 0.5))
+  (_x_train, _y_train), (x_val, y_val) = split(inputs, np.arange(6) * 10, fractions=(0.5, 0.5))
   assert isinstance(x_val, RNNInput)
   assert x_val.carry is None
   np.testing.assert_array_equal(x_val.lengths, [3, 4, 5])
@@ -42,7 +42,7 @@ def test_split_takes_pytrees_such_as_an_rnn_input():
 def test_three_way_stratified_split_keeps_class_proportions_and_uses_every_row_once():
   y = np.repeat(np.arange(3), [100, 60, 40]).astype(np.int32)
   x = np.arange(200)
-  (xtr, ytr), (xva, yva), (xte, yte) = split(x, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify=y)
+  (xtr, ytr), (xva, yva), (xte, _yte) = split(x, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify=y)
   np.testing.assert_array_equal(np.sort(np.concatenate([xtr, xva, xte])), x)
   np.testing.assert_array_equal(np.bincount(yva), [20, 12, 8])
   np.testing.assert_array_equal(np.bincount(ytr), [60, 36, 24])

@@ -55,7 +55,7 @@ def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack, a
 
 def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack, assert_close):
   layers, _ = stack
-  x1, x2 = dbn.up_pass(layers, data[:10])
+  _x1, x2 = dbn.up_pass(layers, data[:10])
   sig = lambda z: 1 / (1 + np.exp(-z))
   W1, c1, W2, c2 = (
     np.asarray(a, np.float64)

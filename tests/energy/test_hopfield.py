@@ -63,7 +63,7 @@ def test_binary_patterns_store_like_their_bipolar_versions():
 
 
 def _storkey_numpy(patterns):
-  k, n = patterns.shape
+  _k, n = patterns.shape
   w = np.zeros((n, n))
   for x in patterns:
     h = np.array(

@@ -120,7 +120,7 @@ def test_cd_gradient_is_data_minus_model_correlations(tiny, assert_close):
   grads = jax.grad(rbm.cd_loss)(
     tiny, jnp.asarray(v_data, jnp.float32), jnp.asarray(v_model, jnp.float32)
   )
-  W, b, c = (np.asarray(tiny[k], np.float64) for k in ("w", "b_v", "b_h"))
+  W, _b, c = (np.asarray(tiny[k], np.float64) for k in ("w", "b_v", "b_h"))
   sig = lambda x: 1 / (1 + np.exp(-x))
   h_data, h_model = sig(v_data @ W + c), sig(v_model @ W + c)
   # The likelihood gradient <v h^T>_data - <v h^T>_model; cd_loss is its negative.

@@ -121,7 +121,7 @@ def ten_city_runs():
 
 
 def test_hopfield_tank_validity_flag_matches_thresholded_outputs(ten_city_runs):
-  d, ht, _ = ten_city_runs
+  _d, ht, _ = ten_city_runs
   v = np.asarray(ht.v)
   on = v > 0.5
   want = np.all(on.sum(1) == 1, axis=1) & np.all(on.sum(2) == 1, axis=1)

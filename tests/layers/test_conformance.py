@@ -164,7 +164,7 @@ def _outputs(tree):
 
 
 def test_init_shape_equals_eval_shape_of_apply(case):
-  name, layer, params, state, out_shape, x, kwargs = case
+  _name, layer, params, state, out_shape, x, kwargs = case
 
   def shapes(x):
     y = jax.eval_shape(lambda p, s, x: layer.apply(p, s, x, **kwargs)[0], params, state, x)
@@ -184,7 +184,7 @@ def test_layer_is_hashable(case):
 
 
 def test_jit_equals_eager(case, assert_close):
-  name, layer, params, state, _, x, kwargs = case
+  _name, layer, params, state, _, x, kwargs = case
   eager = layer.apply(params, state, x, **kwargs)
   jitted = jax.jit(lambda p, s, x, key: layer.apply(p, s, x, **{**kwargs, "key": key}))(
     params, state, x, kwargs.get("key")
@@ -194,14 +194,14 @@ def test_jit_equals_eager(case, assert_close):
 
 
 def test_vmap_over_stacked_params_equals_loop(case, assert_close):
-  name, layer, _, _, _, x, kwargs = case
+  _name, layer, _, _, _, x, kwargs = case
   keys = jax.random.split(jax.random.key(3), 3)
   params, state = fnn.init_params(keys, layer, x.shape)
   stacked = jax.vmap(lambda p, s: layer.apply(p, s, x, **kwargs), axis_size=3)(params, state)
   for i in range(3):
     p_i, s_i = jax.tree.map(lambda a: a[i], (params, state))
     # init_params is the same init as one call with that key
-    p_ref, s_ref, _ = layer.init(keys[i], x.shape)
+    p_ref, _s_ref, _ = layer.init(keys[i], x.shape)
     for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref)):
       assert_close(a, b, reordered=True)  # a batched QR (orthogonal init) on GPU
     single = layer.apply(p_i, s_i, x, **kwargs)
@@ -244,7 +244,7 @@ def test_init_with_an_int_key_raises_a_type_error(name):
 
 
 def test_train_that_is_not_a_bool_raises_a_type_error(case):
-  name, layer, params, state, _, x, kwargs = case
+  _name, layer, params, state, _, x, kwargs = case
   with pytest.raises(TypeError, match=r"train must be a Python bool, got str 'yes'"):
     layer.apply(params, state, x, **{**kwargs, "train": "yes"})
 
@@ -258,7 +258,7 @@ def _grown(params):
 
 
 def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case):
-  name, layer, params, state, _, x, kwargs = case
+  _name, layer, params, state, _, x, kwargs = case
   if not jax.tree.leaves(params):
     pytest.skip("no params")
   with pytest.raises(fnn.ShapeError, match=r"has shape|expected x\[\.\.\., \d+\]"):
@@ -269,7 +269,7 @@ def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, asse
   """fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
   layer, float32 gradients, state dtypes kept, and it vmaps over stacked params.
   """
-  name, layer, params, state, _, x, kwargs = case
+  _name, layer, params, state, _, x, kwargs = case
   mixed = fnn.mixed_precision(layer)
   run = lambda m: jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(
     params, state, x, kwargs.get("key")

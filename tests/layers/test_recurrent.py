@@ -150,7 +150,7 @@ def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k)}
     flax_params["h" + g] = {"kernel": gate(p["w_h"], k), "bias": gate(p["b"], k)}
   (c, h), _ = nn.RNN(nn.LSTMCell(H), return_carry=True).apply({"params": {"cell": flax_params}}, xs)
-  (y, (h_ours, c_ours)), _ = RNN(LSTMCell(H), return_carry=True).apply(p, {}, xs)
+  (_y, (h_ours, c_ours)), _ = RNN(LSTMCell(H), return_carry=True).apply(p, {}, xs)
   assert_close(h_ours, h)
   assert_close(c_ours, c)
 
@@ -284,7 +284,7 @@ def test_masked_batch_equals_running_each_sequence_alone(xs, reverse, assert_clo
   seq_layer = RNN(LSTMCell(H), reverse=reverse, return_carry=True)
   last_layer = RNN(LSTMCell(H), reverse=reverse, return_sequences=False)
   inp = RNNInput(xs, lengths=jnp.asarray(LENGTHS))
-  (ys, (h, c)), _ = seq_layer.apply(p, {}, inp)
+  (ys, (_h, c)), _ = seq_layer.apply(p, {}, inp)
   last, _ = last_layer.apply(p, {}, inp)
   for n, length in enumerate(LENGTHS):
     (alone, (h_alone, c_alone)), _ = seq_layer.apply(p, {}, xs[n : n + 1, :length])
@@ -446,7 +446,7 @@ def test_fused_lstm_backward_equals_autodiff_of_the_plain_cell(xs, options, asse
 
   def loss(cell):
     def f(params, x, carry):
-      (y, (h, c)), _ = RNN(cell, return_carry=True, **options).apply(
+      (y, (_h, c)), _ = RNN(cell, return_carry=True, **options).apply(
         params, {}, inp._replace(x=x, carry=carry)
       )
       y = y.x if isinstance(y, RNNInput) else y

@@ -30,7 +30,7 @@ def test_conv_autoencoder_maps_images_to_codes_and_back():
   enc = ae.conv_encoder((8, 8, 1), [8, 16], 3)
   dec = ae.conv_decoder(3, (8, 8, 1), [16, 8])
   model = ae.autoencoder(enc, dec)
-  params, state, shape = model.init(jax.random.key(0), (2, 8, 8, 1))
+  params, _state, shape = model.init(jax.random.key(0), (2, 8, 8, 1))
   assert shape == (2, 8, 8, 1)
   _, _, code_shape = enc.init(jax.random.key(0), (2, 8, 8, 1))
   assert code_shape == (2, 3)

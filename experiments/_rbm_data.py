@@ -169,7 +169,10 @@ def load(args, *, binary: bool, limit_train=None, limit_test=None, binarization:
     name = "digits"
   if binary and not args.data:
     x_train, x_test = binarize(x_train, binarization, 0), binarize(x_test, binarization, 1)
-  cut = lambda a, n: a if a is None or n is None else a[:n]
+
+  def cut(a, n):
+    return a if a is None or n is None else a[:n]
+
   return (
     cut(x_train, limit_train),
     cut(y_train, limit_train),

@@ -86,7 +86,9 @@ def simple_rnn_jacobian_norms(params, x):
   hidden = w_h.shape[0]
   _, hs = fnn.layers.rnn_scan(SimpleRNNCell(hidden), params[0], jnp.zeros((x.shape[0], hidden)), x)
   jacobians = (1.0 - jnp.swapaxes(hs, 0, 1) ** 2)[..., :, None] * w_h.T  # M_t: (T, N, H, H)
-  spectral = lambda m: jnp.linalg.norm(m, ord=2, axis=(-2, -1))
+
+  def spectral(m):
+    return jnp.linalg.norm(m, ord=2, axis=(-2, -1))
 
   def back(product, jacobian):  # carry P_{k+1} = ∂h_T/∂h_{k+1}; P_k = P_{k+1} M_{k+1}
     return product @ jacobian, spectral(product)

@@ -84,7 +84,10 @@ def main(argv=None):
   p_acc = accuracies(perceptron, p_ts.params, p_ts.state, x, y)
   h_acc = accuracies(hidden, h_ts.params, h_ts.state, x, y)
   best = int(np.argmin(np.asarray(h_loss[:, -1])))
-  take = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
+
+  def take(tree, i):
+    return jax.tree.map(lambda a: a[i], tree)
+
   best_params, best_state = take(h_ts.params, best), take(h_ts.state, best)
   h = np.asarray(jax.nn.relu(x @ best_params["hidden"]["w"] + best_params["hidden"]["b"]))
   probs = np.asarray(jax.nn.sigmoid(hidden.apply(best_params, best_state, x)[0]))[:, 0]

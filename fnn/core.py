@@ -299,10 +299,13 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
     leaves, treedef = jax.tree.flatten(params)
     if treedef == want_def and [np.shape(l) for l in leaves] == want_shapes:
       return  # the common case, without building the paths
-    paths = lambda tree: [
-      (jax.tree_util.keystr(p), tuple(np.shape(l)))
-      for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]
-    ]
+
+    def paths(tree):
+      return [
+        (jax.tree_util.keystr(p), tuple(np.shape(l)))
+        for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]
+      ]
+
     got = paths(params)
     want = paths(jax.tree.unflatten(want_def, [np.empty(s, bool) for s in want_shapes]))
     if got == want:

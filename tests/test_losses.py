@@ -83,7 +83,10 @@ def test_l2_penalty_counts_every_matrix_of_a_hopfield_layer_whatever_its_name():
 
 def test_l2_penalty_takes_a_replacement_mask_function_or_tree():
   params = {"w": jnp.ones((2, 2)), "b": jnp.full((3,), 2.0), "scale": jnp.full((1,), 3.0)}
-  only_vectors = lambda p: jax.tree.map(lambda x: x.ndim == 1, p)
+
+  def only_vectors(p):
+    return jax.tree.map(lambda x: x.ndim == 1, p)
+
   assert float(losses.l2_penalty(params, mask=only_vectors)) == 0.5 * (12.0 + 9.0)
   tree = {"w": False, "b": False, "scale": True}
   assert float(losses.l2_penalty(params, mask=tree)) == 4.5

@@ -100,8 +100,11 @@ def _backward(unroll, residuals, grads):
     "w_h": h_prev.reshape(-1, h_prev.shape[-1]).T @ rows,
     "b": rows.sum(axis=0),
   }
+
   # The carry stays an (h, c) pair; valid/cut are booleans, whose cotangents are float0.
-  no_grad = lambda a: jnp.zeros(a.shape, jax.dtypes.float0)
+  def no_grad(a):
+    return jnp.zeros(a.shape, jax.dtypes.float0)
+
   return d_params, (dh0, dc0), dz @ w_i.T, no_grad(valid), no_grad(cut)
 
 

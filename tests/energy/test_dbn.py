@@ -56,7 +56,10 @@ def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack, a
 def test_up_pass_is_the_chain_of_hidden_probabilities(data, stack, assert_close):
   layers, _ = stack
   _x1, x2 = dbn.up_pass(layers, data[:10])
-  sig = lambda z: 1 / (1 + np.exp(-z))
+
+  def sig(z):
+    return 1 / (1 + np.exp(-z))
+
   W1, c1, W2, c2 = (
     np.asarray(a, np.float64)
     for a in (layers[0]["w"], layers[0]["b_h"], layers[1]["w"], layers[1]["b_h"])

@@ -121,7 +121,10 @@ def test_cd_gradient_is_data_minus_model_correlations(tiny, assert_close):
     tiny, jnp.asarray(v_data, jnp.float32), jnp.asarray(v_model, jnp.float32)
   )
   W, _b, c = (np.asarray(tiny[k], np.float64) for k in ("w", "b_v", "b_h"))
-  sig = lambda x: 1 / (1 + np.exp(-x))
+
+  def sig(x):
+    return 1 / (1 + np.exp(-x))
+
   h_data, h_model = sig(v_data @ W + c), sig(v_model @ W + c)
   # The likelihood gradient <v h^T>_data - <v h^T>_model; cd_loss is its negative.
   dW = v_data.T @ h_data / len(v_data) - v_model.T @ h_model / len(v_model)
@@ -176,7 +179,10 @@ def test_pseudo_log_likelihood_matches_sklearn_score_samples(assert_close):
 def test_reconstruction_error_matches_numpy(tiny, assert_close):
   v = _states(N_VISIBLE)[::5]
   W, b, c = (np.asarray(tiny[k], np.float64) for k in ("w", "b_v", "b_h"))
-  sig = lambda x: 1 / (1 + np.exp(-x))
+
+  def sig(x):
+    return 1 / (1 + np.exp(-x))
+
   recon = sig(sig(v @ W + c) @ W.T + b)
   assert_close(
     rbm.reconstruction_error(tiny, jnp.asarray(v, jnp.float32)), ((v - recon) ** 2).sum(1).mean()

@@ -271,9 +271,12 @@ def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, asse
   """
   _name, layer, params, state, _, x, kwargs = case
   mixed = fnn.mixed_precision(layer)
-  run = lambda m: jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(
-    params, state, x, kwargs.get("key")
-  )
+
+  def run(m):
+    return jax.jit(lambda p, s, x, key: m.apply(p, s, x, **{**kwargs, "key": key}))(
+      params, state, x, kwargs.get("key")
+    )
+
   (want, _), (got, new_state) = run(layer), run(mixed)
   assert {a.dtype for a in jax.tree.leaves(got)} == {jnp.dtype(jnp.float32)}
   assert_close(got, want, dtype=jnp.bfloat16)

@@ -74,7 +74,9 @@ def test_simple_rnn_matches_numpy_equations(xs, assert_close):
 def test_lstm_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(LSTMCell(H)))
   x = np.asarray(xs, np.float64)
-  blocks = lambda a: [a[..., k * H : (k + 1) * H] for k in range(4)]
+
+  def blocks(a):
+    return [a[..., k * H : (k + 1) * H] for k in range(4)]
 
   def step(carry, x_t):
     h, c = carry
@@ -97,7 +99,9 @@ def test_lstm_matches_numpy_equations(xs, assert_close):
 def test_gru_matches_numpy_equations(xs, assert_close):
   p = jax.tree.map(np.asarray, _params(GRUCell(H)))
   x = np.asarray(xs, np.float64)
-  blocks = lambda a: [a[..., k * H : (k + 1) * H] for k in range(3)]
+
+  def blocks(a):
+    return [a[..., k * H : (k + 1) * H] for k in range(3)]
 
   def step(h, x_t):
     wr, wz, wn = blocks(p["w_i"])
@@ -131,7 +135,10 @@ def _flax_run(flax_cell, variables, xs):
 
 def test_lstm_matches_flax_linen_lstm_cell(xs, assert_close):
   p = _params(LSTMCell(H))
-  gate = lambda a, k: a[..., k * H : (k + 1) * H]
+
+  def gate(a, k):
+    return a[..., k * H : (k + 1) * H]
+
   flax_params = {}
   for k, g in enumerate("ifgo"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k)}
@@ -144,7 +151,10 @@ def test_lstm_matches_flax_linen_lstm_cell(xs, assert_close):
 
 def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
   p = _params(LSTMCell(H))
-  gate = lambda a, k: a[..., k * H : (k + 1) * H]
+
+  def gate(a, k):
+    return a[..., k * H : (k + 1) * H]
+
   flax_params = {}
   for k, g in enumerate("ifgo"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k)}
@@ -157,7 +167,10 @@ def test_lstm_final_carry_matches_flax_carry_in_c_h_order(xs, assert_close):
 
 def test_gru_matches_flax_linen_gru_cell(xs, assert_close):
   p = _params(GRUCell(H))
-  gate = lambda a, k: a[..., k * H : (k + 1) * H]
+
+  def gate(a, k):
+    return a[..., k * H : (k + 1) * H]
+
   flax_params = {}
   for k, g in enumerate("rzn"):
     flax_params["i" + g] = {"kernel": gate(p["w_i"], k), "bias": gate(p["b_i"], k)}

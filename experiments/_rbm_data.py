@@ -127,7 +127,7 @@ def load_mnist_files(directory, split: str):
 
 def image_shape(width: int) -> tuple[int, int]:
   """(h, w) for pictures: square when ``width`` is a square, else one row."""
-  side = int(round(math.sqrt(width)))
+  side = round(math.sqrt(width))
   return (side, side) if side * side == width else (1, width)
 
 
@@ -155,7 +155,7 @@ def load(args, *, binary: bool, limit_train=None, limit_test=None, binarization:
   if args.data:
     x = load_matrix(args.data)
     order = np.random.default_rng(args.seed).permutation(len(x))
-    cut = int(round(0.8 * len(x)))
+    cut = round(0.8 * len(x))
     x_train, x_test, y_train, y_test = x[order[:cut]], x[order[cut:]], None, None
     name = pathlib.Path(args.data).name
   elif args.mnist_dir:

@@ -43,7 +43,7 @@ def retrieval_runs(key, n, alpha, probes, max_sweeps, rng):
     ``(overlaps, exact, converged)``, each (probes,): the final overlap with the
     starting pattern, whether the final state is the pattern, whether recall converged.
   """
-  p = max(1, int(round(alpha * n)))
+  p = max(1, round(alpha * n))
   patterns = np.where(rng.random((p, n)) < 0.5, -1, 1).astype(np.int32)
   # Always `probes` starting points (patterns reused when P is smaller): one compile per N.
   starts = patterns[np.arange(probes) % p]

@@ -66,9 +66,7 @@ def main(argv=None):
     params = store(x)
     rates = {}
     for f, frac in enumerate(FLIP_FRACTIONS):
-      flips = np.stack(
-        [rng.permutation(64)[: int(round(frac * 64))] for _ in range(10 * probes_per)]
-      )
+      flips = np.stack([rng.permutation(64)[: round(frac * 64)] for _ in range(10 * probes_per)])
       probes = np.repeat(x, probes_per, axis=0)
       np.put_along_axis(probes, flips, -np.take_along_axis(probes, flips, 1), 1)
       rec = hp.recall(params, probes, key=jax.random.fold_in(key, 10 * r + f))

@@ -47,7 +47,7 @@ def _boundaries(fractions: Sequence[float], n: int) -> list[int]:
   rows, counted from the end, so a two-way split's last part is ``round(f · n)`` rows
   whatever the rounding of the first.
   """
-  tails = [n - int(round(n * sum(fractions[k:]))) for k in range(1, len(fractions))]
+  tails = [n - round(n * sum(fractions[k:])) for k in range(1, len(fractions))]
   return [0] + tails + [n]
 
 

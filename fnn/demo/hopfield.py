@@ -29,7 +29,7 @@ FLIPPED = 0.1
 def _noisy_probes(x, rng):
   """``PROBES_PER_DIGIT`` copies of each row of ``x`` with ``FLIPPED`` of the pixels flipped."""
   probes = np.repeat(x, PROBES_PER_DIGIT, axis=0)
-  k = int(round(FLIPPED * x.shape[1]))
+  k = round(FLIPPED * x.shape[1])
   flips = np.argsort(rng.random(probes.shape), axis=1)[:, :k]
   np.put_along_axis(probes, flips, -np.take_along_axis(probes, flips, 1), 1)
   return probes

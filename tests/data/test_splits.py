@@ -12,7 +12,7 @@ def test_split_with_a_seed_is_the_seeded_numpy_permutation_cut_from_the_end():
   x, y = np.arange(1437 * 2).reshape(1437, 2), np.arange(1437) % 10
   for fraction, seed in [(300 / 1437, 0), (0.2, 3)]:
     order = np.random.default_rng(seed).permutation(1437)
-    cut = 1437 - int(round(fraction * 1437))
+    cut = 1437 - round(fraction * 1437)
     (xt, _yt), (_xv, yv) = split(x, y, fractions=(1 - fraction, fraction), seed=seed)
     np.testing.assert_array_equal(xt, x[order[:cut]])
     np.testing.assert_array_equal(yv, y[order[cut:]])

@@ -21,6 +21,7 @@ each ratio being the peer's median step time / fnn's (> 1: fnn is faster).
 """
 
 import argparse
+import itertools
 import os
 import sys
 
@@ -116,7 +117,7 @@ def _raw_init(spec, key):
   params = {}
   if spec["kind"] == "mlp":
     s = spec["sizes"]
-    for i, (a, b) in enumerate(zip(s[:-1], s[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(s)):
       key, k = jax.random.split(key)
       params[f"w{i}"] = jax.random.normal(k, (a, b)) / np.sqrt(a)
       params[f"b{i}"] = jnp.zeros(b)
@@ -212,7 +213,7 @@ def make_flax_nnx(spec, x, y):
 
     class Model(nnx.Module):
       def __init__(self):
-        self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(s[:-1], s[1:])])
+        self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in itertools.pairwise(s)])
 
       def __call__(self, x):
         for i, layer in enumerate(self.layers):
@@ -336,7 +337,7 @@ def make_torch(spec, x, y, device="cpu"):
   if spec["kind"] == "mlp":
     s = spec["sizes"]
     layers = []
-    for i, (a, b) in enumerate(zip(s[:-1], s[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(s)):
       layers.append(nn.Linear(a, b))
       if i < len(s) - 2:
         layers.append(nn.ReLU())

@@ -7,6 +7,7 @@ machine and needs no device.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,7 +84,7 @@ def split(*arrays, fractions: Sequence[float], seed=None, stratify=None) -> tupl
   if stratify is None:
     cuts = _boundaries(fractions, n)
     # In order, slices: no copy of numpy inputs (fit's validation split of big data).
-    parts = [slice(lo, hi) if seed is None else order[lo:hi] for lo, hi in zip(cuts[:-1], cuts[1:])]
+    parts = [slice(lo, hi) if seed is None else order[lo:hi] for lo, hi in itertools.pairwise(cuts)]
   else:
     labels = np.asarray(stratify)
     if labels.shape != (n,):
@@ -94,7 +95,7 @@ def split(*arrays, fractions: Sequence[float], seed=None, stratify=None) -> tupl
     for c in np.unique(labels):
       where_c = np.flatnonzero(labels[order] == c)
       cuts = _boundaries(fractions, len(where_c))
-      for i, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:])):
+      for i, (lo, hi) in enumerate(itertools.pairwise(cuts)):
         part_of[where_c[lo:hi]] = i
     parts = [order[part_of == i] for i in range(len(fractions))]
   return tuple(tuple(jax.tree.map(lambda a, idx=idx: a[idx], a) for a in arrays) for idx in parts)

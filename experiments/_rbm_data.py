@@ -81,7 +81,7 @@ def _png_rows(path: pathlib.Path) -> np.ndarray:
     )
   rows = np.frombuffer(zlib.decompress(b"".join(idat)), np.uint8).reshape(height, width + 1)
   out, previous = np.empty((height, width), np.uint8), np.zeros(width, np.uint8)
-  for i, (kind, row) in enumerate(zip(rows[:, 0], rows[:, 1:])):
+  for i, (kind, row) in enumerate(zip(rows[:, 0], rows[:, 1:], strict=True)):
     if kind == 0:
       previous = row
     elif kind == 1:

@@ -68,7 +68,7 @@ def run_length(length, args, key):
 
 def plot(results, args, path):
   fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.8), squeeze=False)
-  for ax, (tag, res) in zip(axes[0], results.items()):
+  for ax, (tag, res) in zip(axes[0], results.items(), strict=True):
     steps_per_epoch = args.train_size // args.batch_size
     for name in args.models:
       curve = res[name]["val_mse_per_epoch"]

@@ -105,7 +105,7 @@ def main(argv=None):
   plt.close(fig)
   sample = augment.augment_batch(jax.random.key(args.seed), AUGMENTATION, np.repeat(x[:1], 8, 0))
   fig, axes = plt.subplots(1, 9, figsize=(9, 1.3))
-  for ax, img in zip(axes, [x[0]] + list(np.asarray(sample))):
+  for ax, img in zip(axes, [x[0]] + list(np.asarray(sample)), strict=True):
     ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1)
     ax.axis("off")
   axes[0].set_title("original", fontsize=8)

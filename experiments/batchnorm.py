@@ -70,7 +70,7 @@ def main(argv=None):
         curves[name] = np.full(epochs, np.nan)
         test_acc[name] = None  # JSON has no NaN
   fig, axes = plt.subplots(1, len(scales), figsize=(3.6 * len(scales), 3.2), sharey=True)
-  for ax, scale in zip(np.atleast_1d(axes), scales):
+  for ax, scale in zip(np.atleast_1d(axes), scales, strict=True):
     ax.plot(curves[f"scale={scale} plain"], label="without BN", color="tab:gray")
     ax.plot(curves[f"scale={scale} BN"], label="with BN", color="tab:blue")
     ax.set(title=f"weight std {scale}", xlabel="epoch", ylim=(0, 1))

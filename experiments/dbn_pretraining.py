@@ -220,7 +220,7 @@ def main(argv=None):
     for init, per_count in acc.items()
   }
   paired = {
-    str(k or "all"): [round(a - b, 4) for a, b in zip(acc["dbn"][k], acc["random"][k])]
+    str(k or "all"): [round(a - b, 4) for a, b in zip(acc["dbn"][k], acc["random"][k], strict=True)]
     for k in counts
   }  # the same label draws for both initialisations
   plot(out / "accuracy_vs_labels.png", summary, counts, hidden, width, seeds)

@@ -32,7 +32,7 @@ def course_example():
   energies = np.asarray(hp.energy(params, states))
   formula = 2 * (states[:, 0] * states[:, 1] + states[:, 2] * states[:, 3])
   recalled = np.asarray(hp.recall(params, patterns, mode="sync").state)
-  fixed = [bool(np.array_equal(r, p)) for r, p in zip(recalled, patterns)]
+  fixed = [bool(np.array_equal(r, p)) for r, p in zip(recalled, patterns, strict=True)]
   return {
     "w": params["w"],
     "energy_matches_2(x1x2+x3x4)": bool(np.allclose(energies, formula)),

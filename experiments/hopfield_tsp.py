@@ -163,7 +163,7 @@ def main(argv=None):
   else:
     steps = np.arange(1, config.records + 1) * max(config.steps // config.records, 1)
     xlabel, ylabel = "Euler step", "Hopfield-Tank energy"
-  for e, ok in zip(energies, valid):
+  for e, ok in zip(energies, valid, strict=True):
     ax.plot(steps, e, color="tab:blue" if ok else "tab:red", alpha=0.3, lw=0.8)
   ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{name}, {args.method}: blue = valid, red = invalid")
   fig.tight_layout()

@@ -63,7 +63,7 @@ def main(argv=None):
   paths = {name: optimizer_path(opt, 30) for name, opt in PATH_OPTIMIZERS.items()}
   fig, axes = plt.subplots(1, len(paths), figsize=(4 * len(paths), 3.4))
   gx, gy = np.meshgrid(np.linspace(-10, 10, 200), np.linspace(-5, 5, 200))
-  for ax, (name, path) in zip(axes, paths.items()):
+  for ax, (name, path) in zip(axes, paths.items(), strict=True):
     ax.contour(gx, gy, gx**2 / 20 + gy**2, levels=20, colors="0.8")
     ax.plot(path[:, 0], path[:, 1], "o-", color="tab:red", markersize=3)
     ax.plot(0, 0, "+", color="k", markersize=12)

@@ -104,7 +104,7 @@ def main(argv=None):
     ("early stopping", ["early stopping"]),
   ]
   fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), sharey=True)
-  for ax, (title, names) in zip(axes, groups):
+  for ax, (title, names) in zip(axes, groups, strict=True):
     for i, name in enumerate(["none"] + names):
       color = f"C{i}"
       ax.plot(histories[name]["loss"], color=color, ls="--", lw=1)

@@ -161,7 +161,7 @@ def main(argv=None):
 
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
   k = np.arange(1, length + 1)
-  for ax, phase in zip(axes, ("init", "trained")):
+  for ax, phase in zip(axes, ("init", "trained"), strict=True):
     for name in MODELS:
       ax.plot(k, curves[name][phase], label=LABELS[name])
     if phase == "init":

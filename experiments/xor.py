@@ -100,7 +100,7 @@ def main(argv=None):
       "p(y=1)": float(p),
       "target": int(tt),
     }
-    for (a, b), (h1, h2), p, tt in zip(x, h, probs, y)
+    for (a, b), (h1, h2), p, tt in zip(x, h, probs, y, strict=True)
   ]
   print("2-2-1 ReLU net (best seed): hidden activations")
   print("| x1 | x2 | h1 | h2 | p(y=1) | target |\n| --- | --- | --- | --- | --- | --- |")

@@ -187,7 +187,8 @@ def check_manifest(saved: list[dict], target: PyTree, where: str) -> None:
     where: what is being restored, for the message (a file or folder).
   """
   expected = tree_manifest(target, checksums=False)
-  for i, (got, want) in enumerate(zip(saved, expected)):
+  # the common prefix first, so the message names the first differing leaf; lengths after
+  for i, (got, want) in enumerate(zip(saved, expected, strict=False)):
     if got["path"] != want["path"]:
       raise CheckpointError(
         f"{where}: leaf {i} is {got['path']} in the checkpoint but {want['path']} in the "
@@ -208,7 +209,9 @@ def check_manifest(saved: list[dict], target: PyTree, where: str) -> None:
 
 
 def _verify_checksums(saved: list[dict], restored: PyTree, where: str) -> None:
-  for entry, (path, leaf) in zip(saved, jax.tree_util.tree_flatten_with_path(restored)[0]):
+  for entry, (path, leaf) in zip(
+    saved, jax.tree_util.tree_flatten_with_path(restored)[0], strict=True
+  ):
     if _is_prng_key(leaf):
       leaf = jax.random.key_data(leaf)
     if "crc32" in entry and _crc32(leaf) != entry["crc32"]:
@@ -240,7 +243,8 @@ def tree_signature(tree: PyTree) -> str:
 
 
 def _first_difference(a: str, b: str, width: int = 60) -> str:
-  i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+  # a and b may differ in length: compare their common prefix
+  i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
   lo = max(0, i - width // 2)
   return f"...{a[lo : lo + width]}... then, ...{b[lo : lo + width]}... now"
 

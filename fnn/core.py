@@ -316,7 +316,7 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
         f"{name}: params have leaves {[p for p, _ in got]} but {name} makes "
         f"{[p for p, _ in want]} {where}; pass the params this layer's init made"
       )
-    path, shape, need = next((p, g, w) for (p, g), (_, w) in zip(got, want) if g != w)
+    path, shape, need = next((p, g, w) for (p, g), (_, w) in zip(got, want, strict=True) if g != w)
     raise ShapeError(
       f"{name}: params{path} has shape {shape} but {name} makes {need} {where}; "
       "these params come from another layer or another input size"
@@ -368,7 +368,7 @@ def _sequence(
     check_key(key, kind, allow_none=True)
     shape = check_input_shape(kind, input_shape)
     params, states = [], []
-    for i, (label, layer) in enumerate(zip(labels, layers)):
+    for i, (label, layer) in enumerate(zip(labels, layers, strict=True)):
       try:
         p, s, shape = layer.init(_child_key(key, i), shape)
       except _PATH_ERRORS as e:
@@ -381,7 +381,7 @@ def _sequence(
     check_train(kind, train)
     keys = range(len(layers)) if names[0] is None else names
     new_states = []
-    for i, (label, layer, k) in enumerate(zip(labels, layers, keys)):
+    for i, (label, layer, k) in enumerate(zip(labels, layers, keys, strict=True)):
       try:
         x, s = layer.apply(params[k], state[k], x, key=_child_key(key, i), train=train)
       except _PATH_ERRORS as e:
@@ -431,7 +431,7 @@ def named_serial(*named_layers: tuple[str, Layer]) -> Layer:
     layers.append(_as_layer(item[1], f"named_serial: argument {i} ({item[0]!r})"))
   if len(set(names)) != len(names):
     raise ValueError(f"named_serial: names must be unique, got {names}")
-  return _sequence("named_serial", names, layers, lambda xs: dict(zip(names, xs)))
+  return _sequence("named_serial", names, layers, lambda xs: dict(zip(names, xs, strict=True)))
 
 
 def parallel(*layers: Layer) -> Layer:
@@ -459,7 +459,7 @@ def parallel(*layers: Layer) -> Layer:
     check_key(key, "parallel", allow_none=True)
     _check_count("input shapes", input_shapes)
     params, states, shapes = [], [], []
-    for i, (layer, shape) in enumerate(zip(layers, input_shapes)):
+    for i, (layer, shape) in enumerate(zip(layers, input_shapes, strict=True)):
       try:
         p, s, out = layer.init(_child_key(key, i), shape)
       except _PATH_ERRORS as e:
@@ -473,7 +473,7 @@ def parallel(*layers: Layer) -> Layer:
     check_train("parallel", train)
     _check_count("inputs", xs)
     ys, new_states = [], []
-    for i, (layer, x) in enumerate(zip(layers, xs)):
+    for i, (layer, x) in enumerate(zip(layers, xs, strict=True)):
       try:
         y, s = layer.apply(params[i], state[i], x, key=_child_key(key, i), train=train)
       except _PATH_ERRORS as e:

@@ -72,7 +72,7 @@ def gradcheck(
     grads = jax.jit(jax.grad(flat_f))(values)
     rng = np.random.default_rng(seed)
     worst = GradcheckResult(0.0, "", (), 0.0, 0.0)
-    for li, (path, v) in enumerate(zip(paths, values)):
+    for li, (path, v) in enumerate(zip(paths, values, strict=True)):
       if not jnp.issubdtype(v.dtype, jnp.floating) or v.size == 0:
         continue
       flat_idx = np.arange(v.size)

@@ -154,7 +154,9 @@ def _selected_leaves(params, mask):
   if mask is None:
     return jax.tree.leaves(params)
   chosen = mask(params) if callable(mask) else mask
-  return [x for x, keep in zip(jax.tree.leaves(params), jax.tree.leaves(chosen)) if keep]
+  return [
+    x for x, keep in zip(jax.tree.leaves(params), jax.tree.leaves(chosen), strict=True) if keep
+  ]
 
 
 def l2_penalty(params, *, mask=decay_mask):

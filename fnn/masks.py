@@ -99,7 +99,7 @@ def freeze(*selectors) -> Callable[[PyTree], PyTree]:
   def labels(params):
     leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
     paths = [tuple(_key_name(e) for e in path) for path, _ in leaves]
-    for selector, parts in zip(selectors, wanted):
+    for selector, parts in zip(selectors, wanted, strict=True):
       if not any(_matches(path, parts) for path in paths):
         names = sorted({p[0] for p in paths if p})
         raise ValueError(

@@ -78,7 +78,7 @@ def pretrain(
   if x.ndim != 2:
     raise ShapeError(f"dbn.pretrain: expected data of shape (N, n_visible), got {x.shape}")
   layers, histories = [], []
-  for depth, (size, n_epochs) in enumerate(zip(hidden_sizes, epochs_per_layer)):
+  for depth, (size, n_epochs) in enumerate(zip(hidden_sizes, epochs_per_layer, strict=True)):
     layer_key = jax.random.fold_in(key, depth)
     k_init, k_fit = jax.random.split(layer_key)
     params = rbm.init(

@@ -49,7 +49,7 @@ def explicit_padding(
     return tuple((0, 0) for _ in in_sizes)
   if padding == "SAME":
     pads = []
-    for n, k, s in zip(in_sizes, window, strides):
+    for n, k, s in zip(in_sizes, window, strides, strict=True):
       out = -(-n // s)
       total = max((out - 1) * s + k - n, 0)
       pads.append((total // 2, total - total // 2))
@@ -66,7 +66,7 @@ def output_sizes(
 ) -> tuple:
   """n_out = floor((n_in + p_lo + p_hi - k) / s) + 1 per axis; raises if any is < 1."""
   out = []
-  for n, k, s, (lo, hi) in zip(in_shape, window, strides, pads):
+  for n, k, s, (lo, hi) in zip(in_shape, window, strides, pads, strict=True):
     size = (n + lo + hi - k) // s + 1
     if size < 1:
       raise ShapeError(

@@ -85,7 +85,7 @@ def Conv(
     kernel = as_tuple("Conv", "kernel_size", kernel_size, n)
     strides = as_tuple("Conv", "stride", stride, n)
     dilations = as_tuple("Conv", "dilation", dilation, n)
-    window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+    window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))
     return kernel, strides, dilations, window, as_padding("Conv", padding, n)
 
   # Validate the hyper-parameters now, when the layer is built.

@@ -78,4 +78,4 @@ def update(
 def to_python(stopping: EarlyStopping) -> EarlyStopping:
   """Scalar bookkeeping as Python numbers (for JSON in checkpoints)."""
   kinds = (float, int, int, int, bool)
-  return EarlyStopping(*(kind(np.asarray(v)) for kind, v in zip(kinds, stopping)))
+  return EarlyStopping(*(kind(np.asarray(v)) for kind, v in zip(kinds, stopping, strict=True)))

@@ -111,6 +111,6 @@ def test_pretraining_resumes_layer_by_layer_bit_identically(tmp_path, data, stac
   args = dict(key=jax.random.key(0), optimizer=optax.sgd(0.1), batch_size=50, progress=False)
   dbn.pretrain(data, [32, 16], epochs=[3, 1], checkpoint_dir=tmp_path, **args)  # interrupted
   resumed, _ = dbn.pretrain(data, [32, 16], epochs=[3, 2], resume=tmp_path, **args)
-  for got, want in zip(resumed, layers):
+  for got, want in zip(resumed, layers, strict=True):
     for name in ("w", "b_v", "b_h"):
       np.testing.assert_array_equal(got[name], want[name])

@@ -189,7 +189,7 @@ def test_jit_equals_eager(case, assert_close):
   jitted = jax.jit(lambda p, s, x, key: layer.apply(p, s, x, **{**kwargs, "key": key}))(
     params, state, x, kwargs.get("key")
   )
-  for a, b in zip(_outputs(eager), _outputs(jitted)):
+  for a, b in zip(_outputs(eager), _outputs(jitted), strict=True):
     assert_close(a, b)
 
 
@@ -202,10 +202,10 @@ def test_vmap_over_stacked_params_equals_loop(case, assert_close):
     p_i, s_i = jax.tree.map(lambda a: a[i], (params, state))
     # init_params is the same init as one call with that key
     p_ref, _s_ref, _ = layer.init(keys[i], x.shape)
-    for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref)):
+    for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref), strict=True):
       assert_close(a, b, reordered=True)  # a batched QR (orthogonal init) on GPU
     single = layer.apply(p_i, s_i, x, **kwargs)
-    for a, b in zip(_outputs(single), _outputs(jax.tree.map(lambda a: a[i], stacked))):
+    for a, b in zip(_outputs(single), _outputs(jax.tree.map(lambda a: a[i], stacked)), strict=True):
       assert_close(a, b)  # the batched kernels' order, carried through the layers
 
 
@@ -221,7 +221,9 @@ def test_gradient_matches_finite_differences(case):
 
   def f(tree):
     y, _ = layer.apply(tree["params"], state, tree["x"] if floating else x, **kwargs)
-    return sum(jnp.sum(a * w) for a, w in zip(jax.tree.leaves(y), jax.tree.leaves(weights)))
+    return sum(
+      jnp.sum(a * w) for a, w in zip(jax.tree.leaves(y), jax.tree.leaves(weights), strict=True)
+    )
 
   tree = {"params": params, "x": x if floating else jnp.zeros(())}
   result = fnn.gradcheck(f, tree, max_elements_per_leaf=6, floor=1e-5)

@@ -89,7 +89,7 @@ def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
       params = optax.apply_updates(params, updates)
       step += 1
   assert int(result.state.step) == step == 3 * (50 // 8)
-  for got, want in zip(jax.tree.leaves(result.state.params), jax.tree.leaves(params)):
+  for got, want in zip(jax.tree.leaves(result.state.params), jax.tree.leaves(params), strict=True):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -101,7 +101,9 @@ def test_streaming_fit_equals_in_memory_fit():
   on_device = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=True, **kwargs)
   streamed = fit(_dropout_mlp(), mse, optax.adam(1e-2), x, y, in_memory=False, **kwargs)
   assert int(on_device.state.step) == int(streamed.state.step) == 2 * 2
-  for a, b in zip(jax.tree.leaves(on_device.state.params), jax.tree.leaves(streamed.state.params)):
+  for a, b in zip(
+    jax.tree.leaves(on_device.state.params), jax.tree.leaves(streamed.state.params), strict=True
+  ):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
   np.testing.assert_allclose(on_device.history["val_loss"], streamed.history["val_loss"], rtol=1e-6)
 
@@ -329,7 +331,7 @@ def test_scan_epochs_equals_fit_epoch_by_epoch():
   final, status, logs = jax.jit(lambda t: scan_epochs(run, t, (x, y), 3))(ts)
   assert int(status.bad_step) == -1
   np.testing.assert_allclose(logs["loss"], result.history["loss"], rtol=1e-5)
-  for a, b in zip(jax.tree.leaves(final.params), jax.tree.leaves(result.state.params)):
+  for a, b in zip(jax.tree.leaves(final.params), jax.tree.leaves(result.state.params), strict=True):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -349,6 +351,7 @@ def test_unguarded_epoch_equals_guarded_and_reports_the_same_bad_step():
   for u, v in zip(
     jax.tree.leaves((ts_a.params, ts_a.opt_state, status_a, logs_a)),
     jax.tree.leaves((ts_b.params, ts_b.opt_state, status_b, logs_b)),
+    strict=True,
   ):
     np.testing.assert_array_equal(u, v)
   x_bad = x.copy()

@@ -69,7 +69,7 @@ def gradient_norms(depth, x, y, seed):
     model = deep_net(depth, 64, act, w_init)
     params, state, _ = model.init(jax.random.key(seed), (1, 64))
 
-    def loss(p):
+    def loss(p, model=model, state=state):
       logits, _ = model.apply(p, state, x)
       return fnn.losses.softmax_cross_entropy(logits, y).mean()
 

@@ -90,7 +90,7 @@ def main(argv=None):
       )
     i_best = int(np.argmin(val_loss))
     if best is None or val_loss[i_best] < best["val_loss"]:
-      chosen = jax.tree.map(lambda a: a[i_best], result.states)
+      chosen = jax.tree.map(lambda a, i=i_best: a[i], result.states)
       best = {**trials[-k + i_best], "params": chosen.params, "state": chosen.state}
     top = np.argsort(val_loss)[: max(2, k // 4)]
     lr_range = narrow(np.asarray(lr)[top], LR_RANGE)

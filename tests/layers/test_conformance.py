@@ -199,13 +199,15 @@ def test_vmap_over_stacked_params_equals_loop(case, assert_close):
   params, state = fnn.init_params(keys, layer, x.shape)
   stacked = jax.vmap(lambda p, s: layer.apply(p, s, x, **kwargs), axis_size=3)(params, state)
   for i in range(3):
-    p_i, s_i = jax.tree.map(lambda a: a[i], (params, state))
+    p_i, s_i = jax.tree.map(lambda a, i=i: a[i], (params, state))
     # init_params is the same init as one call with that key
     p_ref, _s_ref, _ = layer.init(keys[i], x.shape)
     for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref), strict=True):
       assert_close(a, b, reordered=True)  # a batched QR (orthogonal init) on GPU
     single = layer.apply(p_i, s_i, x, **kwargs)
-    for a, b in zip(_outputs(single), _outputs(jax.tree.map(lambda a: a[i], stacked)), strict=True):
+    for a, b in zip(
+      _outputs(single), _outputs(jax.tree.map(lambda a, i=i: a[i], stacked)), strict=True
+    ):
       assert_close(a, b)  # the batched kernels' order, carried through the layers
 
 

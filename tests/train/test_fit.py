@@ -78,7 +78,7 @@ def test_fit_matches_a_hand_written_loop_with_the_documented_keys():
     for b in range(len(x) // batch):
       idx = order[b * batch : (b + 1) * batch]
 
-      def loss_fn(p):
+      def loss_fn(p, idx=idx, step=step):
         out, _ = model.apply(
           p, state, x[idx], key=jax.random.fold_in(dropout_key, step), train=True
         )

@@ -76,7 +76,9 @@ def binary_784(n=10000, seed=0):
 
 
 def matmul_probe(size):
-  """One ``size^3`` float32 ``jnp.dot`` per call: the machine's matmul throughput, timed
+  """A matmul probe: the machine's float32 throughput.
+
+  One ``size^3`` float32 ``jnp.dot`` per call: the machine's matmul throughput, timed
   as one more interleaved variant so it sees the same machine load.
   """
   a = jnp.asarray(np.random.default_rng(0).standard_normal((size, size)), jnp.float32)
@@ -153,7 +155,9 @@ class FnnVariant:
 
 
 def run_dataset(X, rounds, seed, blas_threads, matmul_size):
-  """Times one epoch per variant per round (after 2 untimed epochs each, which also
+  """Times the RBM variants interleaved, then scores them.
+
+  Times one epoch per variant per round (after 2 untimed epochs each, which also
   compile fnn's epoch), then scores every model after the same ``rounds + 2`` epochs.
   """
   sk64 = SklearnVariant(X, np.float64, seed, blas_threads)

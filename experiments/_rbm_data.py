@@ -132,7 +132,9 @@ def image_shape(width: int) -> tuple[int, int]:
 
 
 def binarize(x, how: str, seed: int = 0) -> np.ndarray:
-  """Binary float32 pixels: ``"threshold"`` at 0.5, or ``"stochastic"``: each pixel on
+  """Binarises pixels in [0, 1].
+
+  Binary float32 pixels: ``"threshold"`` at 0.5, or ``"stochastic"``: each pixel on
   with probability equal to its intensity, one fixed draw (numpy ``default_rng(seed)``).
   """
   if how == "threshold":

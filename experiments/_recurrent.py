@@ -16,7 +16,9 @@ LABELS = {"rnn": "simple RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
 def sequence_model(
   cell_name: str, hidden: int, outputs: int, *, return_sequences: bool = False
 ) -> fnn.Layer:
-  """``serial(RNN(cell(hidden)), Dense(outputs))``: a read-out of the last output
+  """An RNN with a Dense read-out.
+
+  ``serial(RNN(cell(hidden)), Dense(outputs))``: a read-out of the last output
   ``(N, outputs)``, or of every step ``(N, T, outputs)`` with ``return_sequences``.
   """
   return fnn.serial(

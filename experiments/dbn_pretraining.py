@@ -51,7 +51,9 @@ def adam(lr):
 
 
 def finetune(model, params, x, y, x_test, y_test, key, *, steps, lr):
-  """Test accuracy after ``steps`` Adam updates of minibatches of ``BATCH`` (the whole set
+  """Fine-tunes a network and returns its test accuracy.
+
+  Test accuracy after ``steps`` Adam updates of minibatches of ``BATCH`` (the whole set
   when smaller) from ``params``.
   """
   batch = min(BATCH, len(x))
@@ -73,7 +75,9 @@ def finetune(model, params, x, y, x_test, y_test, key, *, steps, lr):
 
 
 def pretrain(x, hidden, key, epochs, progress, lr=0.05, checkpoints=None):
-  """CD-1 per layer, SGD ``lr`` with momentum 0.9 and weight decay 2e-4 on w; checkpoints
+  """Greedy DBN pretraining with the experiment's settings.
+
+  CD-1 per layer, SGD ``lr`` with momentum 0.9 and weight decay 2e-4 on w; checkpoints
   (and resumes) each layer under ``checkpoints``.
   """
   return dbn.pretrain(
@@ -90,7 +94,9 @@ def pretrain(x, hidden, key, epochs, progress, lr=0.05, checkpoints=None):
 
 
 def compare(variants, x_train, y_train, x_test, y_test, counts, seeds, key, steps):
-  """``{variant: {count: [accuracy per seed]}}`` for ``variants``:
+  """Test accuracies per variant, label count and seed.
+
+  ``{variant: {count: [accuracy per seed]}}`` for ``variants``:
   ``{name: (model, init_params(seed) -> params, lr)}``.
   """
   acc = {name: {} for name in variants}

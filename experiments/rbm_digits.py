@@ -29,7 +29,9 @@ PT_TEMPERATURES, PT_BETA_MIN = 5, 0.6
 
 
 def parse_method(method: str, betas=None) -> dict:
-  """``rbm.fit`` arguments of a method: ``"CD-3"`` -> ``{'k': 3, 'persistent': False}``,
+  """The rbm.fit arguments of a training method's name.
+
+  ``rbm.fit`` arguments of a method: ``"CD-3"`` -> ``{'k': 3, 'persistent': False}``,
   ``"PCD-1"`` -> ``{'k': 1, 'persistent': True}``, ``"PT-1"`` -> ``{'k': 1, 'betas': betas}``.
   """
   kind, _, k = method.partition("-")
@@ -71,7 +73,9 @@ def sample_grid(params, key, n, n_gibbs):
 def evaluate(
   params, x_train, x_test, key, *, ais_runs, ais_betas, exact_max_units=partition.MAX_EXACT_UNITS
 ) -> dict:
-  """AIS test log-likelihood (±3σ̂ range, base rate from the training data), and the
+  """The test log-likelihood of an RBM: AIS, and exact when feasible.
+
+  AIS test log-likelihood (±3σ̂ range, base rate from the training data), and the
   exact one when the hidden layer is small enough to enumerate.
   """
   ais = partition.ais_log_likelihood(

@@ -1,5 +1,6 @@
-"""RBMs on binarised MNIST at the papers' schedules, with AIS test log-likelihoods next to
-Salakhutdinov & Murray's (2008, Table 2).
+"""RBMs on binarised MNIST at the papers' schedules.
+
+AIS test log-likelihoods are printed next to Salakhutdinov & Murray's (2008, Table 2).
 
 Models (label: training method and hidden units): CD1(25), CD1(500), CD3(500), CD25(500)
 (CD-k with k raised gradually from 1 to 25 over the run), PCD(500) (Tieleman 2008;
@@ -100,7 +101,9 @@ def safe_name(label: str) -> str:
 
 
 def train(label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, progress):
-  """Trains one model through its k stages, checkpointing every epoch in ``checkpoints``
+  """Trains one model through its stages; returns the final FitResult.
+
+  Trains one model through its k stages, checkpointing every epoch in ``checkpoints``
   (which it resumes from when it holds a run); returns the final FitResult.
   """
   params = rbm.init(

@@ -43,7 +43,9 @@ def _add_to_h(carry, delta):
 
 
 def hidden_gradient_norms(cell, params, x, y):
-  """``‖∂L/∂h_k‖`` per sequence for k = 1..T, with L the squared error of ``params[1]``
+  """Gradient norms of the loss with respect to each hidden state.
+
+  ``‖∂L/∂h_k‖`` per sequence for k = 1..T, with L the squared error of ``params[1]``
   (a Dense) on h_T.
 
   Args:

@@ -53,8 +53,9 @@ class CheckpointError(ValueError):
 
 
 class CorruptCheckpointError(CheckpointError):
-  """A checkpoint that cannot be read (truncated, bit-flipped, not a checkpoint):
-  the kind :meth:`CheckpointManager.restore` skips, falling back to an older one.
+  """A checkpoint that cannot be read.
+
+  Truncated, bit-flipped or not a checkpoint at all: the kind :meth:`CheckpointManager.restore` skips, falling back to an older one.
   """
 
 
@@ -72,7 +73,9 @@ class _DropRecords(logging.Filter):
 
 @contextlib.contextmanager
 def _quiet_orbax():
-  """Drops the log records orbax writes (through absl) while fnn reads or writes a
+  """Silences orbax's log records for the duration of a call.
+
+  Drops the log records orbax writes (through absl) while fnn reads or writes a
   checkpoint: every unreadable file it meets is logged there, and fnn reports those
   itself, once, as an error or a warning. Only these loggers, only for the call.
   """
@@ -235,7 +238,9 @@ def _restore_keys(target: PyTree, restored: PyTree) -> PyTree:
 
 
 def tree_signature(tree: PyTree) -> str:
-  """The structure of ``tree`` as a string, node types included (``ScaleByAdamState``,
+  """The structure of a pytree as a string, node types included.
+
+  The structure of ``tree`` as a string, node types included (``ScaleByAdamState``,
   ``EmptyState``...): what :meth:`CheckpointManager.save`'s ``config`` stores to tell
   one optimizer from another whose state has the same leaves.
   """

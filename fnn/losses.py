@@ -204,7 +204,9 @@ def _split_sequence(where, outputs, targets, mask):
 
 
 def masked(loss: Callable, *, name: str | None = None) -> Callable:
-  """A per-example loss applied at every step of ``(N, T, ...)`` sequences, averaged
+  """Turns a per-example loss into a loss over padded sequences.
+
+  A per-example loss applied at every step of ``(N, T, ...)`` sequences, averaged
   over each sequence's real steps.
 
   The returned ``loss(outputs, targets, *, mask=None) -> (N,)`` applies ``loss`` to

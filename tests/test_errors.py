@@ -1,4 +1,6 @@
-"""Bad input gets an error that names the layer, what it expected and what it got,
+"""Error messages name the layer, what it expected and what it got.
+
+Bad input gets an error that names the layer, what it expected and what it got,
 at init or at trace time (so also under jit).
 """
 

@@ -183,7 +183,9 @@ def test_masked_loss_rejects_targets_that_are_not_per_step():
 
 
 def test_lstm_many_to_many_fit_with_a_masked_loss_equals_each_sequence_alone():
-  """Padded variable-length sequences through fit: the loss fit logs is the mean over
+  """Padded sequences through fit: per-sequence losses, and training lowers them.
+
+  Padded variable-length sequences through fit: the loss fit logs is the mean over
   sequences of each one's loss computed alone (unpadded), and training lowers it.
   """
   from fnn.layers import RNN, Dense, LSTMCell, RNNInput

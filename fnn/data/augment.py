@@ -36,7 +36,9 @@ def shift(image, dy, dx):
 
 
 def rotate(image, degrees):
-  """Rotates about the centre by ``degrees`` counter-clockwise as displayed (as ``np.rot90``),
+  """Rotates an image by an angle in degrees.
+
+  Rotates about the centre by ``degrees`` counter-clockwise as displayed (as ``np.rot90``),
   bilinear, zero fill.
   """
   h, w = _spatial(image)

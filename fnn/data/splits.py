@@ -44,7 +44,9 @@ def _num_rows(where: str, arrays) -> int:
 
 
 def _boundaries(fractions: Sequence[float], n: int) -> list[int]:
-  """Row counts where each part starts: every part but the first gets ``round(f · n)``
+  """Row counts where each part of a split starts.
+
+  Row counts where each part starts: every part but the first gets ``round(f · n)``
   rows, counted from the end, so a two-way split's last part is ``round(f · n)`` rows
   whatever the rounding of the first.
   """

@@ -1,5 +1,6 @@
-"""Demo part: an RBM on the binarised 8x8 digits, trained and sampled by parallel
-tempering; its samples, drawn from random bits, are classified by an MLP.
+"""Demo part: an RBM on the binarised 8x8 digits.
+
+It is trained and sampled by parallel tempering; its samples, drawn from random bits, are classified by an MLP.
 """
 
 import jax

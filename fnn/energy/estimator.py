@@ -195,7 +195,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     return np.asarray(rbm.hidden_probs(self._params(), jnp.asarray(X, jnp.float32)), X.dtype)
 
   def score_samples(self, X):
-    """scikit-learn's pseudo-log-likelihood per sample, with the same flipped units
+    """Pseudo-log-likelihood per sample, as scikit-learn computes it.
+
+    scikit-learn's pseudo-log-likelihood per sample, with the same flipped units
     (drawn from ``check_random_state(random_state)``): ``(n_samples,)``.
     """
     check_is_fitted(self)

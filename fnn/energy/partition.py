@@ -103,7 +103,9 @@ def log_likelihood(params: dict, v, log_z):
 
 
 def ais_betas(n_intermediate: int = 14500):
-  """The inverse temperatures of Salakhutdinov & Murray (2008): 500 spaced uniformly in
+  """AIS inverse temperatures on Salakhutdinov & Murray's schedule.
+
+  The inverse temperatures of Salakhutdinov & Murray (2008): 500 spaced uniformly in
   [0, 0.5), 4000 in [0.5, 0.9) and 10000 in [0.9, 1], scaled to ``n_intermediate``.
 
   Returns:

@@ -163,7 +163,9 @@ def check_hidden(where: str, params: dict, h):
 
 
 def check_data(where: str, params: dict, data) -> np.ndarray:
-  """Checks concrete training data on the host: shape, finiteness and, for a Bernoulli
+  """Checks concrete training data on the host.
+
+  Shape, finiteness and, for a Bernoulli
   RBM, values in [0, 1]. Returns it as a numpy array of the parameters' dtype.
   """
   data = np.asarray(data)
@@ -199,7 +201,9 @@ def _check_k(where: str, k) -> int:
 
 @jax.custom_jvp
 def _softplus(x):
-  """``log(1 + e^x)`` whose derivative is written as ``sigmoid(x)``: the CD gradient then
+  """Softplus with a derivative that reuses the samplers' sigmoid.
+
+  ``log(1 + e^x)`` whose derivative is written as ``sigmoid(x)``: the CD gradient then
   needs one sigmoid per hidden unit, the same one the samplers compute, instead of the
   several exponentials of ``logaddexp``'s own derivative.
   """
@@ -413,7 +417,9 @@ def cd_loss(
 
 
 def init_chains(params: dict, n_chains: int) -> jax.Array:
-  """Persistent-chain state for PCD: the hidden samples ``(n_chains, n_hidden)``, zeros
+  """Persistent-chain state for PCD.
+
+  The hidden samples ``(n_chains, n_hidden)``, zeros
   at first (as scikit-learn's ``h_samples_``).
   """
   return jnp.zeros((n_chains, n_hidden(params)), params["w"].dtype)
@@ -551,8 +557,9 @@ def practical_guide_optimizer(
 
 @jax.jit
 def monitors(key: jax.Array, params: dict, data) -> dict:
-  """Fit's per-epoch monitors on ``data``: reconstruction error and, for a Bernoulli
-  RBM, the mean pseudo-log-likelihood (scalars).
+  """Fit's per-epoch monitors.
+
+  Reconstruction error on ``data`` and, for a Bernoulli RBM, the mean pseudo-log-likelihood (scalars).
   """
   out = {"reconstruction_error": reconstruction_error(params, data)}
   if not is_gaussian(params):

@@ -323,7 +323,9 @@ def _check_bernoulli(where: str, params: dict) -> None:
 
 
 def acceptance_logs(acceptance) -> dict:
-  """A training step's logs of the swap acceptance rates (scalars): their mean over
+  """Swap acceptance logs of a training step.
+
+  A training step's logs of the swap acceptance rates (scalars): their mean over
   the pairs and the lowest pair's (the ladder's bottleneck). Pairs not proposed in
   the step (nan) are left out.
   """

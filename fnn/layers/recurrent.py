@@ -250,7 +250,9 @@ def GRUCell(
   w_h_init=initializers.orthogonal(),
   dtype=jnp.float32,
 ) -> Cell:
-  """GRU cell (PyTorch's equations, gates r, z, n): params ``{'w_i': (F, 3H),
+  """GRU cell, with PyTorch's equations.
+
+  GRU cell (PyTorch's equations, gates r, z, n): params ``{'w_i': (F, 3H),
   'w_h': (H, 3H), 'b_i': (3H,), 'b_h': (3H,)}``, carry ``h``.
 
   PyTorch's ``nn.GRU`` maps one to one: ``w_i = weight_ih_l0.T``, ``w_h =
@@ -449,7 +451,9 @@ def _check_options(name, truncate, unroll):
 
 
 def _rnn_input_shape(name, input_shape):
-  """``(x_shape, lengths_shape)`` of an input shape: a plain ``(N, T, F)`` or the
+  """The shapes of the inputs and lengths of an RNN input shape.
+
+  ``(x_shape, lengths_shape)`` of an input shape: a plain ``(N, T, F)`` or the
   shapes of an RNNInput ``(x, lengths, carry)``.
   """
   shape, lengths, _ = split_shape(input_shape)

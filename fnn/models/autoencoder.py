@@ -79,7 +79,9 @@ def dense_decoder(
   output_activation: Callable[[], Layer] | None = Sigmoid,
   w_init=initializers.lecun_normal,
 ) -> Layer:
-  """``Dense -> activation`` per hidden size, then ``Dense(out_features)`` and
+  """A dense decoder (or encoder): an MLP from the code.
+
+  ``Dense -> activation`` per hidden size, then ``Dense(out_features)`` and
   ``output_activation`` (``Sigmoid`` for data in [0, 1]; ``None`` to output logits).
 
   Returns:
@@ -105,7 +107,9 @@ def conv_encoder(
   kernel_size: int = 3,
   activation: Callable[[], Layer] = Relu,
 ) -> Layer:
-  """Stride-2 ``Conv -> activation`` per entry of ``channels``, then ``Flatten`` and a
+  """A convolutional encoder.
+
+  Stride-2 ``Conv -> activation`` per entry of ``channels``, then ``Flatten`` and a
   linear ``Dense(code_size)``. Each conv halves the height and width (``'SAME'``).
 
   Args:
@@ -136,7 +140,9 @@ def conv_decoder(
   activation: Callable[[], Layer] = Relu,
   output_activation: Callable[[], Layer] | None = Sigmoid,
 ) -> Layer:
-  """The mirror of :func:`conv_encoder`: ``Dense`` to an ``(H/2^L, W/2^L, channels[0])``
+  """A convolutional decoder, the mirror of :func:`conv_encoder`.
+
+  The mirror of :func:`conv_encoder`: ``Dense`` to an ``(H/2^L, W/2^L, channels[0])``
   map, then stride-2 ``ConvTranspose -> activation`` through ``channels[1:]``, a last
   stride-2 ``ConvTranspose`` to the image's C channels and ``output_activation``.
 

@@ -120,7 +120,9 @@ def guarded(step: Step):
 
 
 def _unguarded_status(start, ts: TrainState, losses) -> StepStatus:
-  """The first non-finite loss; failing that the last step if the parameters are not
+  """The index of the step a guarded epoch stopped at.
+
+  The first non-finite loss; failing that the last step if the parameters are not
   finite (the guarded replay then finds the step that made them so).
   """
   bad = ~jnp.isfinite(losses)

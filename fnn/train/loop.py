@@ -1,5 +1,6 @@
-"""The training loop every algorithm shares: epochs, monitors, early stopping,
-checkpoints with bit-identical resume, the non-finite guard, callbacks and progress.
+"""The training loop every algorithm shares.
+
+Epochs, monitors, early stopping, checkpoints with bit-identical resume, the non-finite guard, callbacks and progress.
 
 :func:`train_loop` takes any step ``(ts, batch, key) -> (ts, logs)`` (see
 :mod:`fnn.train.steps`) and a TrainState; :func:`fnn.train.fit` (supervised),
@@ -85,7 +86,9 @@ class _Epochs(NamedTuple):
 def _compiled(
   step: Step, batch_size: int, shuffle: bool, drop_remainder: bool, batch_sharding=None
 ) -> _Epochs:
-  """The jitted epochs of ``step``, cached so that repeated calls with the same step
+  """The jitted epochs of a step, cached per step object.
+
+  The jitted epochs of ``step``, cached so that repeated calls with the same step
   object reuse one compilation (``jax.jit`` caches by function identity).
   """
   build = functools.partial(
@@ -100,7 +103,9 @@ def _compiled(
 
 
 def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory, mesh=None):
-  """``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
+  """One epoch's runner, on device or streamed.
+
+  ``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
   ``mesh``, the state and an in-memory training set are replicated over it and each
   streamed batch is split over its ``"data"`` axis.
   """
@@ -170,8 +175,9 @@ def _open_manager(
 
 
 def _resume(manager, run: _Run, config: dict, patience) -> _Run:
-  """The run as the newest readable checkpoint left it (``run`` itself when there is
-  none). A checkpoint saved with other settings (``config``) is an error.
+  """The run as the newest readable checkpoint left it.
+
+  ``run`` itself when there is none. A checkpoint saved with other settings (``config``) is an error.
   """
   if manager is None or manager.latest_step() is None:
     return run

@@ -24,7 +24,9 @@ WHERE = "train.fit"
 
 
 def input_shape_of(x):
-  """The shape(s) ``init`` takes for inputs like ``x``, batch axis 1, keeping tuple
+  """The input shape(s) ``init`` takes for inputs like ``x``.
+
+  The shape(s) ``init`` takes for inputs like ``x``, batch axis 1, keeping tuple
   structure (NamedTuples such as ``RNNInput`` included; a ``None`` field stays None).
   """
   if x is None:
@@ -37,7 +39,9 @@ def input_shape_of(x):
 
 @functools.lru_cache(maxsize=64)
 def _steps(model, loss, optimizer, metrics_items, penalty):
-  """Fit's step and eval step, one object per configuration, so that repeated fit calls
+  """Fit's step and eval step, cached per configuration.
+
+  Fit's step and eval step, one object per configuration, so that repeated fit calls
   with the same model, loss and optimizer reuse one compilation.
   """
   metrics = dict(metrics_items)
@@ -59,7 +63,9 @@ def _check_hashable(**arguments) -> None:
 
 
 def _check_data(name: str, tree, step_mask=None) -> None:
-  """Host checks on concrete data: arrays with a leading axis, finite floats (only at the
+  """Host checks on concrete training data.
+
+  Host checks on concrete data: arrays with a leading axis, finite floats (only at the
   real steps of padded sequences, when ``step_mask`` ``(N, T)`` says which they are).
   """
   if isinstance(tree, list):
@@ -90,7 +96,9 @@ def _check_data(name: str, tree, step_mask=None) -> None:
 
 
 def _sequence_mask(x):
-  """For an ``RNNInput`` with lengths: check them on the host and give the ``(N, T)``
+  """The mask of real steps of an RNNInput with lengths, or None.
+
+  For an ``RNNInput`` with lengths: check them on the host and give the ``(N, T)``
   mask of real steps; otherwise None.
   """
   lengths = getattr(x, "lengths", None)
@@ -141,7 +149,9 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
 
 
 def split_validation(x, y, fraction):
-  """The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order
+  """Holds out the last examples of ``(x, y)`` for validation.
+
+  The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order
   (:func:`fnn.data.split` without a seed); ``None`` for the held-out part when empty.
   """
   if not 0.0 <= fraction < 1.0:

@@ -1,4 +1,6 @@
-"""fnn.energy.BernoulliRBM: scikit-learn's estimator checks, agreement with
+"""Tests of fnn.energy.BernoulliRBM.
+
+fnn.energy.BernoulliRBM: scikit-learn's estimator checks, agreement with
 sklearn.neural_network.BernoulliRBM, and fnn.energy without scikit-learn.
 """
 
@@ -37,7 +39,9 @@ class _SquashedRBM(BernoulliRBM):
 
   @staticmethod
   def _squash(X):
-    """sigmoid(X) for finite real dense input outside [0, 1]; anything else unchanged, so
+    """Squashes out-of-range dense input into [0, 1].
+
+    sigmoid(X) for finite real dense input outside [0, 1]; anything else unchanged, so
     the checks of NaN, sparse and complex input still reach the estimator.
     """
     if sp.issparse(X) or not (hasattr(X, "__array__") or isinstance(X, list)):
@@ -104,7 +108,9 @@ def digits():
 
 
 def test_pipeline_with_logistic_regression_matches_sklearn_rbm_accuracy(digits):
-  """scikit-learn's RBM example (100 components, lr 0.06, 10 epochs, C=6000) on fnn's
+  """The fnn estimator's features classify as well as scikit-learn's.
+
+  scikit-learn's RBM example (100 components, lr 0.06, 10 epochs, C=6000) on fnn's
   digits split: the fnn estimator's features give the same accuracy within 3 points.
   """
   x_train, y_train, x_test, y_test = digits
@@ -137,7 +143,9 @@ def test_score_samples_equals_sklearn_with_the_same_weights(digits, assert_close
 
 
 def test_partial_fit_equals_sklearns_update_on_a_deterministic_batch():
-  """With all-zero data and fresh chains, p(v|h=0) = sigmoid(0) draws are random, so
+  """One update on all-zero data moves only the visible bias.
+
+  With all-zero data and fresh chains, p(v|h=0) = sigmoid(0) draws are random, so
   compare the deterministic parts: the hidden-bias and weight updates from the data
   term are 0, and the visible-bias update is -lr * mean(v_neg) in [-lr, 0].
   """

@@ -1,4 +1,6 @@
-"""fnn.energy.rbm against exact enumeration of tiny models, hand-computed gradients and
+"""Tests of fnn.energy.rbm.
+
+fnn.energy.rbm against exact enumeration of tiny models, hand-computed gradients and
 scikit-learn.
 """
 
@@ -85,7 +87,9 @@ def test_gaussian_free_energy_and_conditional_mean_match_enumeration(assert_clos
 
 
 def test_long_gibbs_chains_sample_the_exact_joint(tiny, joint):
-  """20000 independent chains, 60 sweeps each; the (v, h) pair of the last sweep is
+  """Gibbs chains reach the exact joint distribution.
+
+  20000 independent chains, 60 sweeps each; the (v, h) pair of the last sweep is
   binned over the 1024 joint states and compared with the exact joint by a chi-square
   test (states expected < 5 times pooled).
   """

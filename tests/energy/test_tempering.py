@@ -42,7 +42,9 @@ def tiny():
 
 
 def _chi_square_p_value(samples, probs):
-  """Chi-square goodness of fit of binary rows to ``probs`` over their 2^d states
+  """Chi-square goodness of fit of binary rows to a distribution.
+
+  Chi-square goodness of fit of binary rows to ``probs`` over their 2^d states
   (states expected fewer than 5 times pooled).
   """
   powers = 2 ** np.arange(samples.shape[1])[::-1]
@@ -57,7 +59,9 @@ def _chi_square_p_value(samples, probs):
 
 
 def test_tempered_samples_match_the_exact_marginals_at_every_temperature(tiny):
-  """20000 tempering chains of 4 replicas, 60 sweeps from random bits: the β = 1
+  """Tempering chains sample every replica's exact distribution.
+
+  20000 tempering chains of 4 replicas, 60 sweeps from random bits: the β = 1
   replicas fit the model's exact p(v), and every other replica its tempered p_β(v).
   """
   key = jax.random.key(7)
@@ -79,7 +83,9 @@ def test_one_temperature_is_plain_gibbs_sampling(tiny):
 
 
 def test_swap_log_ratios_are_the_exact_product_density_ratios(tiny):
-  """For every pair of visible states (a, b) at β = (1, 0.45): log of
+  """The exact log acceptance ratio of every swap.
+
+  For every pair of visible states (a, b) at β = (1, 0.45): log of
   p_1(b) p_0.45(a) / (p_1(a) p_0.45(b)) from the enumerated marginals.
   """
   betas = (1.0, 0.45)
@@ -95,7 +101,9 @@ def test_swap_log_ratios_are_the_exact_product_density_ratios(tiny):
 
 
 def test_a_swap_move_keeps_the_product_of_the_replicas_distributions(tiny):
-  """The swap move's transition matrix over all 64 x 64 (v_0, v_1) states, built from
+  """The swap move leaves the product distribution invariant.
+
+  The swap move's transition matrix over all 64 x 64 (v_0, v_1) states, built from
   the acceptance probabilities min(1, exp(log_r)) the move uses, leaves the exact
   product p_1(v_0) p_0.45(v_1) unchanged (by enumeration).
   """

@@ -1,4 +1,6 @@
-"""Every layer, listed once, gets the same checks (as stax_test's _CheckShapeAgreement and
+"""The same checks for every layer.
+
+Every layer, listed once, gets the same checks (as stax_test's _CheckShapeAgreement and
 haiku's integration harness): the shape init reports equals jax.eval_shape of apply;
 jit == eager; vmap over a stack of parameters (an ensemble) equals a loop; and a
 finite-difference gradient check in float64. A layer added to LAYERS gets all of them.
@@ -270,7 +272,9 @@ def test_params_of_another_shape_raise_a_shape_error_at_trace_time(case):
 
 
 def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, assert_close):
-  """fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
+  """fnn.mixed_precision agrees with float32 for every layer.
+
+  fnn.mixed_precision(layer): float32 output within bfloat16 rounding of the float32
   layer, float32 gradients, state dtypes kept, and it vmaps over stacked params.
   """
   _name, layer, params, state, _, x, kwargs = case

@@ -1,4 +1,6 @@
-"""fnn.models.autoencoder: builders' shapes, the dense forward pass against numpy, and a
+"""Tests of fnn.models.autoencoder.
+
+fnn.models.autoencoder: builders' shapes, the dense forward pass against numpy, and a
 short reconstruction fit.
 """
 

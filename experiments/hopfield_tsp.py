@@ -1,4 +1,4 @@
-"""Hopfield networks on the travelling salesman problem: Hopfield–Tank vs mean-field annealing.
+r"""Hopfield networks on the travelling salesman problem: Hopfield–Tank vs mean-field annealing.
 
 Runs R restarts of one network in a single jit-compiled vmap and reports the fraction of
 restarts whose decoded tour is a valid permutation, the best and median tour length of the
@@ -17,7 +17,7 @@ so instances in TSPLIB units look like Hopfield & Tank's unit square to the netw
 lengths are reported in the instance's own units.
 
 Examples:
-  python -m experiments.hopfield_tsp --instance ../shared/data/tsplib/hopfield_tank_10.json \\
+  python -m experiments.hopfield_tsp --instance ../shared/data/tsplib/hopfield_tank_10.json \
       --method hopfield-tank --restarts 100
   python -m experiments.hopfield_tsp --instance ../shared/data/tsplib/eil51.tsp --restarts 64 --json
 """

@@ -538,6 +538,7 @@ class CheckpointManager:
     return _restore_keys(like, restored), meta
 
   def close(self) -> None:
+    """Waits for pending saves and releases the manager's resources."""
     with _quiet_orbax():
       self._manager.close()
 

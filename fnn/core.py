@@ -45,6 +45,8 @@ class ShapeError(ValueError):
 
 
 class InitFn(Protocol):
+  """The type of :attr:`Layer.init`."""
+
   def __call__(self, key: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     """Builds the parameters and state for inputs of ``input_shape``.
 
@@ -58,6 +60,8 @@ class InitFn(Protocol):
 
 
 class ApplyFn(Protocol):
+  """The type of :attr:`Layer.apply`."""
+
   def __call__(
     self,
     params: PyTree,

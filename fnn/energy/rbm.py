@@ -120,10 +120,12 @@ def is_gaussian(params: dict) -> bool:
 
 
 def n_visible(params: dict) -> int:
+  """The number of visible units of an RBM's params."""
   return params["w"].shape[0]
 
 
 def n_hidden(params: dict) -> int:
+  """The number of hidden units of an RBM's params."""
   return params["w"].shape[1]
 
 

@@ -27,11 +27,12 @@ from fnn.core import Layer, check_array, check_floating, check_key, check_train
 from fnn.layers._sequence import per_step
 
 
-def identity(x):
+def identity(x: jax.Array) -> jax.Array:
+  """Returns ``x`` unchanged."""
   return x
 
 
-def step(x):
+def step(x: jax.Array) -> jax.Array:
   """Heaviside step: 1.0 where x > 0, else 0.0, with a zero gradient."""
   return jnp.where(x > 0, 1.0, 0.0).astype(jnp.result_type(x))
 
@@ -42,23 +43,28 @@ relu = jax.nn.relu
 softplus = jax.nn.softplus
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: jax.Array, negative_slope: float = 0.01) -> jax.Array:
+  """``x`` where ``x >= 0``, else ``negative_slope * x``."""
   return jnp.where(x >= 0, x, negative_slope * x)
 
 
-def elu(x, alpha=1.0):
+def elu(x: jax.Array, alpha: float = 1.0) -> jax.Array:
+  """``x`` where ``x > 0``, else ``alpha * (e^x - 1)``."""
   return jax.nn.elu(x, alpha)
 
 
-def gelu(x, approximate=False):
+def gelu(x: jax.Array, approximate: bool = False) -> jax.Array:
+  """``x·Φ(x)``, exact; with ``approximate=True`` the tanh approximation."""
   return jax.nn.gelu(x, approximate=approximate)
 
 
-def softmax(x, axis=-1):
+def softmax(x: jax.Array, axis: int = -1) -> jax.Array:
+  """``e^x / Σ e^x`` over ``axis``: each slice sums to 1."""
   return jax.nn.softmax(x, axis=axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: jax.Array, axis: int = -1) -> jax.Array:
+  """``x - logsumexp(x)`` over ``axis``, computed stably."""
   return jax.nn.log_softmax(x, axis=axis)
 
 
@@ -81,27 +87,37 @@ def _activation_layer(fn, name, **kwargs):
   return Layer(init, apply, name, "pointwise")
 
 
-def Identity():
+def Identity() -> Layer:
+  """A layer that returns its input."""
   return _activation_layer(identity, "Identity()")
 
 
-def Step():
+def Step() -> Layer:
+  """The :func:`step` function as a layer."""
   return _activation_layer(step, "Step()")
 
 
-def Sigmoid():
+def Sigmoid() -> Layer:
+  """The logistic sigmoid as a layer."""
   return _activation_layer(sigmoid, "Sigmoid()")
 
 
-def Tanh():
+def Tanh() -> Layer:
+  """The hyperbolic tangent as a layer."""
   return _activation_layer(tanh, "Tanh()")
 
 
-def Relu():
+def Relu() -> Layer:
+  """The rectifier ``max(0, x)`` as a layer."""
   return _activation_layer(relu, "Relu()")
 
 
-def LeakyRelu(negative_slope=0.01):
+def LeakyRelu(negative_slope: float = 0.01) -> Layer:
+  """The :func:`leaky_relu` function as a layer.
+
+  Args:
+    negative_slope: the slope for negative inputs, >= 0.
+  """
   if not negative_slope >= 0:
     raise ValueError(f"LeakyRelu: negative_slope must be >= 0, got {negative_slope!r}")
   return _activation_layer(
@@ -109,23 +125,44 @@ def LeakyRelu(negative_slope=0.01):
   )
 
 
-def Elu(alpha=1.0):
+def Elu(alpha: float = 1.0) -> Layer:
+  """The :func:`elu` function as a layer.
+
+  Args:
+    alpha: the scale of the negative part, > 0.
+  """
   if not alpha > 0:
     raise ValueError(f"Elu: alpha must be > 0, got {alpha!r}")
   return _activation_layer(elu, f"Elu({alpha})", alpha=alpha)
 
 
-def Gelu(approximate=False):
+def Gelu(approximate: bool = False) -> Layer:
+  """The :func:`gelu` function as a layer.
+
+  Args:
+    approximate: use the tanh approximation instead of the exact ``x·Φ(x)``.
+  """
   return _activation_layer(gelu, f"Gelu(approximate={approximate})", approximate=approximate)
 
 
-def Softplus():
+def Softplus() -> Layer:
+  """``log(1 + e^x)`` as a layer."""
   return _activation_layer(softplus, "Softplus()")
 
 
-def Softmax(axis=-1):
+def Softmax(axis: int = -1) -> Layer:
+  """The :func:`softmax` function as a layer.
+
+  Args:
+    axis: the axis that sums to 1 (default the last, the features).
+  """
   return _activation_layer(softmax, f"Softmax(axis={axis})", axis=axis)
 
 
-def LogSoftmax(axis=-1):
+def LogSoftmax(axis: int = -1) -> Layer:
+  """The :func:`log_softmax` function as a layer.
+
+  Args:
+    axis: the axis normalised over (default the last, the features).
+  """
   return _activation_layer(log_softmax, f"LogSoftmax(axis={axis})", axis=axis)

@@ -38,6 +38,7 @@ def take(data, idx):
 
 
 def nbytes(tree) -> int:
+  """The bytes of every leaf of ``tree`` together (shapes and dtypes; no transfer)."""
   return sum(int(np.prod(np.shape(a))) * jnp.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
 
@@ -76,6 +77,7 @@ class StepStatus(NamedTuple):
 
 
 def ok_status() -> StepStatus:
+  """The status of an epoch with no non-finite step (``bad_step=-1``, ``bad_loss=0``)."""
   return StepStatus(jnp.full((), -1, jnp.int32), jnp.zeros((), jnp.float32))
 
 

@@ -32,10 +32,12 @@ Step = Callable[[TrainState, Any, jax.Array], tuple[TrainState, dict]]
 
 
 def mean_loss(loss: LossFn, outputs, targets) -> jax.Array:
+  """The batch mean of a per-example ``loss`` (a scalar)."""
   return jnp.mean(loss(outputs, targets))
 
 
 def metric_values(metrics: Mapping[str, MetricFn], outputs, targets) -> dict:
+  """Each metric of ``metrics`` on a batch, as a float32 scalar, by name."""
   return {name: jnp.asarray(fn(outputs, targets), jnp.float32) for name, fn in metrics.items()}
 
 

@@ -31,6 +31,7 @@ def interleave(
     reps: calls per round; the round's time is divided by ``reps``.
     block: waits for a call's result (``jax.block_until_ready`` for JAX work).
     warmup: untimed calls per variant first (compilation, caches).
+    progress: print each round's times as it ends.
 
   Returns:
     ``{name: [seconds per call, one per round]}``.

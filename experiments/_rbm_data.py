@@ -150,7 +150,8 @@ def load(args, *, binary: bool, limit_train=None, limit_test=None, binarization:
   Args:
     args: parsed arguments with ``data``, ``mnist_dir`` and ``seed``.
     binary: binarise the digits or MNIST (a --data matrix is used as it is).
-    limit_train, limit_test: keep only the first rows (for --quick).
+    limit_train: keep only the first training rows (for --quick).
+    limit_test: keep only the first test rows (for --quick).
     binarization: ``"threshold"`` (at 0.5) or ``"stochastic"`` (:func:`binarize`; the
       training and test images get fixed draws, seeds 0 and 1, whatever ``--seed``).
   """

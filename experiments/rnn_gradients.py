@@ -51,7 +51,8 @@ def hidden_gradient_norms(cell, params, x, y):
   Args:
     cell: the RNN's :class:`fnn.layers.Cell`.
     params: the ``serial(RNN, Dense)`` params ``(cell params, {'w', 'b'})``.
-    x: ``(N, T, F)``; y: ``(N, 1)``.
+    x: the inputs ``(N, T, F)``.
+    y: the targets ``(N, 1)``.
 
   Returns:
     ``(T, N)`` gradient norms.

@@ -8,7 +8,8 @@ def iterate_batches(x, y, batch_size: int, *, key=None, drop_remainder: bool = F
   """Yields ``(x_batch, y_batch)`` numpy slices, shuffled by ``key`` if given.
 
   Args:
-    x, y: arrays with a shared leading axis ``n``.
+    x: an array with leading axis ``n``.
+    y: an array with the same leading axis ``n``.
     batch_size: rows per batch.
     key: a PRNG key for the order (None keeps the file order).
     drop_remainder: skip the last batch when it is smaller than ``batch_size``.

@@ -58,9 +58,14 @@ def pretrain(
     key: PRNG key; layer ``l`` uses ``fold_in(key, l)``.
     optimizer: the optax optimizer for every layer.
     epochs: epochs per layer (one int for all, or one per layer).
-    batch_size, k, persistent, progress, **fit_kwargs: passed to :func:`fnn.energy.rbm.fit`.
-    checkpoint_dir, resume: layer ``l`` checkpoints into (resumes from)
-      ``<folder>/layer_<l>``, so an interrupted pretraining continues where it stopped.
+    batch_size: minibatch size, passed to :func:`fnn.energy.rbm.fit`.
+    k: Gibbs sweeps per update, passed to :func:`fnn.energy.rbm.fit`.
+    persistent: PCD instead of CD, passed to :func:`fnn.energy.rbm.fit`.
+    progress: a progress bar per layer, passed to :func:`fnn.energy.rbm.fit`.
+    checkpoint_dir: layer ``l`` checkpoints into ``<checkpoint_dir>/layer_<l>``.
+    resume: layer ``l`` resumes from ``<resume>/layer_<l>``, so an interrupted
+      pretraining continues where it stopped.
+    **fit_kwargs: passed to :func:`fnn.energy.rbm.fit`.
 
   Returns:
     ``(layers, histories)``: the RBM params bottom to top and each layer's fit history.

@@ -249,7 +249,9 @@ def ais_log_likelihood(
     key: PRNG key.
     params: Bernoulli RBM parameters.
     v: ``(N, n_visible)`` test data.
-    n_runs, betas, base_visible_bias: as :func:`ais_log_partition`.
+    n_runs: as :func:`ais_log_partition`.
+    betas: as :func:`ais_log_partition`.
+    base_visible_bias: as :func:`ais_log_partition`.
 
   Returns:
     ``{'mean_log_likelihood', 'lower', 'upper', 'log_z', 'log_z_lower', 'log_z_upper',

@@ -106,6 +106,7 @@ def data_visible_bias(data, eps: float = 1e-3):
 
   Args:
     data: ``(N, n_visible)`` values in [0, 1].
+    eps: the means are clipped to ``[eps, 1 - eps]``, so the biases stay finite.
 
   Returns:
     ``(n_visible,)`` visible biases whose independent model matches the data means.
@@ -485,7 +486,9 @@ def cd_step(
     persistent: PCD instead of CD (not used with ``betas``, whose replicas always persist).
     betas: a tuple of inverse temperatures, 1 first and strictly decreasing, for a
       parallel-tempering negative phase (Desjardins et al. 2010; Cho et al. 2010).
-    learn_sigma, sparsity_target, sparsity_cost: see :func:`cd_loss`.
+    learn_sigma: see :func:`cd_loss`.
+    sparsity_target: see :func:`cd_loss`.
+    sparsity_cost: see :func:`cd_loss`.
 
   Returns:
     A step whose logs are ``{"loss": cd_loss before the update}`` (the free-energy
@@ -616,14 +619,20 @@ def fit(
     shuffle: permute the data every epoch (scikit-learn does not).
     drop_remainder: leave out the last ``N % batch_size`` examples each epoch; by
       default they make one shorter step (scikit-learn's even minibatches).
-    learn_sigma, sparsity_target, sparsity_cost: see :func:`cd_loss`.
+    learn_sigma: see :func:`cd_loss`.
+    sparsity_target: see :func:`cd_loss`.
+    sparsity_cost: see :func:`cd_loss`.
     train_state: continue from this TrainState (a previous result's ``state``);
       ``params`` and ``key`` are then unused.
     monitor: record reconstruction error and pseudo-log-likelihood of ``data`` after
       each epoch (one extra pass; off for timing).
-    progress, desc: a tqdm bar over epochs, and its label.
-    callbacks, checkpoint_dir, keep_checkpoints, resume: as for :func:`fnn.train.fit`;
-      resuming from ``checkpoint_dir`` ends bit-identical to an uninterrupted run.
+    progress: show a tqdm bar over epochs.
+    desc: the bar's label.
+    callbacks: as for :func:`fnn.train.fit`.
+    checkpoint_dir: as for :func:`fnn.train.fit`.
+    keep_checkpoints: as for :func:`fnn.train.fit`.
+    resume: as for :func:`fnn.train.fit`; resuming from ``checkpoint_dir`` ends
+      bit-identical to an uninterrupted run.
 
   Returns:
     A :class:`fnn.train.FitResult`; ``result.state.params`` are the trained

@@ -71,7 +71,8 @@ def per_step(init, apply):
   passed through unchanged, so the layer is the same layer for arrays.
 
   Args:
-    init, apply: the layer's functions for plain arrays.
+    init: the layer's init for plain arrays.
+    apply: the layer's apply for plain arrays.
 
   Returns:
     ``(init, apply)``: the wrapped pair.

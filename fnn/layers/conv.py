@@ -63,7 +63,8 @@ def Conv(
     groups: feature groups; input and output channels must both be divisible by it
       (``groups == in_channels`` is a depthwise convolution).
     use_bias: whether to add ``b``.
-    w_init, b_init: initializers (defaults ``lecun_normal``, ``zeros``).
+    w_init: the kernel's initializer (default ``lecun_normal``).
+    b_init: the bias's initializer (default ``zeros``).
     dtype: parameter dtype.
 
   Params:
@@ -158,7 +159,10 @@ def ConvTranspose(
     stride: the upsampling factor, an int or one per spatial axis.
     padding: ``'SAME'``, ``'VALID'`` or explicit ``(low, high)`` pairs (as lax).
     dilation: kernel dilation.
-    use_bias, w_init, b_init, dtype: as :func:`Conv`.
+    use_bias: as :func:`Conv`.
+    w_init: as :func:`Conv`.
+    b_init: as :func:`Conv`.
+    dtype: as :func:`Conv`.
 
   Params:
     ``{'w': (*kernel_size, in, features), 'b': (features,)}``.

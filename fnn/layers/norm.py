@@ -67,7 +67,8 @@ def BatchNorm(
   Args:
     momentum: EMA decay of the running statistics, in [0, 1).
     epsilon: added to the variance.
-    use_scale, use_bias: learn ``scale`` (γ, init 1) / the offset ``b`` (β, init 0).
+    use_scale: learn ``scale`` (γ, init 1).
+    use_bias: learn the offset ``b`` (β, init 0).
     frozen: always use (and keep) the running statistics, also with ``train=True``.
     dtype: parameter dtype.
 

@@ -566,7 +566,10 @@ def Bidirectional(
   Args:
     cell: the forward cell.
     backward_cell: the backward cell (default: a fresh copy of ``cell``).
-    return_sequences, return_carry, truncate, unroll: as in :func:`RNN`.
+    return_sequences: as in :func:`RNN`.
+    return_carry: as in :func:`RNN`.
+    truncate: as in :func:`RNN`.
+    unroll: as in :func:`RNN`.
 
   Params: ``{'forward': ..., 'backward': ...}``, each the cell's params; no state.
   """

@@ -243,8 +243,10 @@ def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:
 
   Args:
     step: an :func:`~fnn.train.eval_step` function.
-    params, state: the model's.
-    x, y: the set (pytrees with a shared leading axis).
+    params: the model's parameters.
+    state: the model's state.
+    x: the inputs (a pytree of arrays with a shared leading axis).
+    y: the targets (the same leading axis).
     batch_size: the largest batch evaluated at once.
 
   Returns:

@@ -281,7 +281,8 @@ def train_loop(
     data: a pytree of arrays with a shared leading axis (``(x, y)``, visibles...).
     epochs: the number of epochs the whole run takes (a resumed run continues to it).
     batch_size: examples per step.
-    shuffle, drop_remainder: see :func:`fnn.train.epoch_fn`.
+    shuffle: see :func:`fnn.train.epoch_fn`.
+    drop_remainder: see :func:`fnn.train.epoch_fn`.
     in_memory: force (True) or forbid (False) placing ``data`` on the device; by
       default it is placed there when under 1 GiB.
     evaluate: ``evaluate(ts) -> {name: float}`` after each epoch (validation loss,
@@ -291,16 +292,20 @@ def train_loop(
     patience: stop after this many epochs in a row without improvement of
       ``monitor`` (0: at the first one) and return the best epoch's state; None
       disables early stopping.
-    mode, min_delta: whether smaller or larger ``monitor`` is better, and by how much.
+    mode: ``"min"`` or ``"max"``: whether smaller or larger ``monitor`` is better.
+    min_delta: the smallest change of ``monitor`` that counts as an improvement.
     callbacks: ``fn(epoch, ts, entry)`` after each epoch; one returning True stops.
-    progress: show a tqdm bar over epochs, labelled ``desc``.
+    progress: show a tqdm bar over epochs.
+    desc: the bar's label.
     checkpoint_dir: save the TrainState and the loop's bookkeeping there after every
       epoch (:class:`fnn.checkpoint.CheckpointManager`; the last ``keep_checkpoints``
       and the best by ``monitor`` are kept).
+    keep_checkpoints: how many of the newest checkpoints to keep.
     resume: continue the run checkpointed in this folder (and keep checkpointing
       there unless ``checkpoint_dir`` says otherwise). With the same arguments the
       resumed run ends bit-identical to an uninterrupted one. A missing folder starts
       afresh, unless ``resume_must_exist``.
+    resume_must_exist: raise FileNotFoundError when the ``resume`` folder does not exist.
     where: the name error messages start with.
     mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis: data-parallel training
       (the state and data replicated, each batch split over the axis; see

@@ -52,7 +52,8 @@ class TrainState(NamedTuple):
     """A TrainState at step 0 for given parameters, with ``optimizer.init(params)``.
 
     Args:
-      params, state: the starting parameters and model state.
+      params: the starting parameters.
+      state: the starting model state.
       optimizer: any optax GradientTransformation.
       key: the run's key (shuffling and per-step keys derive from it).
     """
@@ -76,7 +77,8 @@ def init_train_state(
     model: any Layer.
     optimizer: any optax GradientTransformation.
     input_shape: the model's input shape (batch axis included, any size).
-    params, state: start from these instead of ``model.init`` (fine-tuning).
+    params: start from these parameters instead of ``model.init``'s (fine-tuning).
+    state: start from this model state instead of ``model.init``'s.
 
   Returns:
     A TrainState at step 0.

@@ -233,8 +233,9 @@ def fit(
       as any other array: ``x`` of shape ``(N, T, F)``, ``y`` of ``(N, T)``.
     loss: ``loss(outputs, targets)`` -> per-example losses (or a scalar).
     optimizer: any optax GradientTransformation.
-    x, y: training inputs and targets, arrays (or tuples of arrays) with a shared
-      leading axis ``N``; checked on the host (shape, nan/inf).
+    x: training inputs, an array (or a tuple of arrays) with leading axis ``N``;
+      checked on the host (shape, nan/inf).
+    y: training targets, with the same leading axis ``N``; checked likewise.
     key: PRNG key for the parameters (unless ``train_state`` is given), shuffling
       and dropout.
     epochs: number of passes over the data.
@@ -259,8 +260,10 @@ def fit(
     progress: show a tqdm progress bar over epochs.
     callbacks: ``fn(epoch, ts, entry)`` called after each epoch with the epoch's
       history entries; a callback returning True stops training.
-    checkpoint_dir, keep_checkpoints, resume, resume_must_exist: see
-      :func:`fnn.train.train_loop`.
+    checkpoint_dir: see :func:`fnn.train.train_loop`.
+    keep_checkpoints: see :func:`fnn.train.train_loop`.
+    resume: see :func:`fnn.train.train_loop`.
+    resume_must_exist: see :func:`fnn.train.train_loop`.
     mesh: a ``jax.sharding.Mesh`` with an axis named ``"data"``: data-parallel
       training. Each batch is split over that axis, the parameters, optimizer state
       and training set are replicated, and XLA adds the gradient all-reduce; the

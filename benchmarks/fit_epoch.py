@@ -1,7 +1,8 @@
 """One training epoch of an MLP on the digits: fnn ``fit`` vs a per-step loop vs flax + optax.
 
-All three train the same ReLU MLP (64-64-10 by default, ``--hidden`` to change it) with Adam (lr 1e-3), batch 64, on the
-1437 training digits (22 steps per epoch, the remainder dropped), in one process:
+All three train the same ReLU MLP (64-64-10 by default, ``--hidden`` to change it) with Adam (lr
+1e-3), batch 64, on the 1437 training digits (22 steps per epoch, the remainder dropped), in one
+process:
 
 * ``fnn fit``: ``fnn.train.fit(..., epochs=E)``, each epoch one jitted ``lax.scan`` on device;
 * ``step loop``: a Python ``for`` over the same jitted ``fnn.train.train_step``, feeding

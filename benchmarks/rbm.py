@@ -6,10 +6,10 @@ the same initial weights (scikit-learn's ``N(0, 0.01)`` draw). scikit-learn's ep
 its own ``fit`` loop (``for batch_slice in batch_slices: self._fit(X[batch_slice], rng)``),
 timed in float64 (its default) and float32; fnn's epoch is one jit-compiled
 ``lax.scan`` (the epoch ``rbm.fit`` runs: :func:`fnn.train.epoch_fn` of
-:func:`fnn.energy.rbm.cd_step`) in float32. Variants run interleaved,
-one epoch each per round (``benchmarks/_timing.interleave``); times are medians over rounds. After the last round each
-model's pseudo-log-likelihood on the training data is computed with the same flipped
-units (those ``score_samples`` draws), so the two scores are directly comparable.
+:func:`fnn.energy.rbm.cd_step`) in float32. Variants run interleaved, one epoch each per round
+(``benchmarks/_timing.interleave``); times are medians over rounds. After the last round each
+model's pseudo-log-likelihood on the training data is computed with the same flipped units (those
+``score_samples`` draws), so the two scores are directly comparable.
 
 Data sets: the shipped 8x8 digits binarised at 0.5 (1797 x 64), and a 10000 x 784
 binary matrix drawn from a mixture of 10 random smooth 28x28 prototypes (so it has

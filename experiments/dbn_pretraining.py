@@ -18,7 +18,8 @@ and pretraining on binarised images. Also writes DBN samples (top-RBM Gibbs from
 random bits, then a down-pass).
 
 The pretraining checkpoints every epoch of every layer under ``--out/checkpoints``;
-``--resume`` continues it. ``--data FILE`` has no labels, so this experiment takes the digits or ``--mnist-dir``.
+``--resume`` continues it. ``--data FILE`` has no labels, so this experiment takes the
+digits or ``--mnist-dir``.
 """
 
 import functools

@@ -55,7 +55,8 @@ class CheckpointError(ValueError):
 class CorruptCheckpointError(CheckpointError):
   """A checkpoint that cannot be read.
 
-  Truncated, bit-flipped or not a checkpoint at all: the kind :meth:`CheckpointManager.restore` skips, falling back to an older one.
+  Truncated, bit-flipped or not a checkpoint at all: the kind
+  :meth:`CheckpointManager.restore` skips, falling back to an older one.
   """
 
 

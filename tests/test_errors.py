@@ -164,7 +164,8 @@ CASES = [
     "conv_kernel_rank_vs_input_rank",
     lambda: L.Conv(2, (3, 3)).init(KEY, (1, 4)),
     fnn.ShapeError,
-    r"Conv\(2, kernel_size=\(3, 3\)\): expected input of rank 4 \(N, \*2 spatial axes, C\), got shape \(1, 4\)",
+    r"Conv\(2, kernel_size=\(3, 3\)\): expected input of rank 4 "
+    r"\(N, \*2 spatial axes, C\), got shape \(1, 4\)",
   ),
   (
     "residual_shape_mismatch",
@@ -188,7 +189,8 @@ CASES = [
     "cross_entropy_label_shape",
     lambda: losses.softmax_cross_entropy(jnp.ones((4, 3)), jnp.ones((4, 2))),
     fnn.ShapeError,
-    r"logits \(4, 3\) need integer labels of shape \(4,\) or one-hot labels of shape \(4, 3\), got \(4, 2\)",
+    r"logits \(4, 3\) need integer labels of shape \(4,\) or one-hot labels of shape "
+    r"\(4, 3\), got \(4, 2\)",
   ),
   (
     "input_shape_not_ints",

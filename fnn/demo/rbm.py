@@ -1,6 +1,7 @@
 """Demo part: an RBM on the binarised 8x8 digits.
 
-It is trained and sampled by parallel tempering; its samples, drawn from random bits, are classified by an MLP.
+It is trained and sampled by parallel tempering; its samples, drawn from random bits,
+are classified by an MLP.
 """
 
 import jax

@@ -564,7 +564,8 @@ def practical_guide_optimizer(
 def monitors(key: jax.Array, params: dict, data) -> dict:
   """Fit's per-epoch monitors.
 
-  Reconstruction error on ``data`` and, for a Bernoulli RBM, the mean pseudo-log-likelihood (scalars).
+  Reconstruction error on ``data`` and, for a Bernoulli RBM, the mean
+  pseudo-log-likelihood (scalars).
   """
   out = {"reconstruction_error": reconstruction_error(params, data)}
   if not is_gaussian(params):

@@ -5,9 +5,11 @@ step of a batch: ``x_t`` is ``(N, F)``, ``y_t`` is ``(N, H)``.
 
 | cell | params | carry | equations |
 | --- | --- | --- | --- |
-| ``simple_rnn_cell`` | ``w_i (F, H)``, ``w_h (H, H)``, ``b (H,)`` | ``h`` | h' = tanh(x w_i + h w_h + b) |
-| ``lstm_cell`` | ``w_i (F, 4H)``, ``w_h (H, 4H)``, ``b (4H,)`` | ``(h, c)`` | gates i, f, g, o (PyTorch's order) |
-| ``gru_cell`` | ``w_i (F, 3H)``, ``w_h (H, 3H)``, ``b_i (3H,)``, ``b_h (3H,)`` | ``h`` | gates r, z, n (PyTorch's equations) |
+| `simple_rnn_cell` | `w_i (F, H)`, `w_h (H, H)`, `b (H,)` | `h` | h' = tanh(x w_i + h w_h + b) |
+| `lstm_cell` | `w_i (F, 4H)`, `w_h (H, 4H)`, `b (4H,)` | `(h, c)` | gates i, f, g, o [^torch] |
+| `gru_cell` | `w_i (F, 3H)`, `w_h (H, 3H)`, `b_i`, `b_h (3H,)` | `h` | gates r, z, n [^torch] |
+
+[^torch]: PyTorch's gate order and equations.
 
 LSTM (with σ the logistic sigmoid)::
 

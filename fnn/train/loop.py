@@ -1,6 +1,7 @@
 """The training loop every algorithm shares.
 
-Epochs, monitors, early stopping, checkpoints with bit-identical resume, the non-finite guard, callbacks and progress.
+Epochs, monitors, early stopping, checkpoints with bit-identical resume, the non-finite
+guard, callbacks and progress.
 
 :func:`train_loop` takes any step ``(ts, batch, key) -> (ts, logs)`` (see
 :mod:`fnn.train.steps`) and a TrainState; :func:`fnn.train.fit` (supervised),
@@ -177,7 +178,8 @@ def _open_manager(
 def _resume(manager, run: _Run, config: dict, patience) -> _Run:
   """The run as the newest readable checkpoint left it.
 
-  ``run`` itself when there is none. A checkpoint saved with other settings (``config``) is an error.
+  ``run`` itself when there is none. A checkpoint saved with other settings (``config``)
+  is an error.
   """
   if manager is None or manager.latest_step() is None:
     return run

@@ -295,19 +295,19 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
   def expected(example_shape):
     params = jax.eval_shape(lambda k: init(k, example_shape)[0], jax.random.key(0))
     leaves, treedef = jax.tree.flatten(params)
-    return treedef, [tuple(l.shape) for l in leaves]
+    return treedef, [tuple(leaf.shape) for leaf in leaves]
 
   def check(params, input_shape):
     example_shape = (1,) + tuple(input_shape[1:])  # params never depend on the batch size
     want_def, want_shapes = expected(example_shape)
     leaves, treedef = jax.tree.flatten(params)
-    if treedef == want_def and [np.shape(l) for l in leaves] == want_shapes:
+    if treedef == want_def and [np.shape(leaf) for leaf in leaves] == want_shapes:
       return  # the common case, without building the paths
 
     def paths(tree):
       return [
-        (jax.tree_util.keystr(p), tuple(np.shape(l)))
-        for p, l in jax.tree_util.tree_flatten_with_path(tree)[0]
+        (jax.tree_util.keystr(p), tuple(np.shape(leaf)))
+        for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]
       ]
 
     got = paths(params)
@@ -409,7 +409,7 @@ def serial(*layers: Layer) -> Layer:
   Returns:
     A Layer whose params and state are tuples with one entry per child.
   """
-  checked = [_as_layer(l, f"serial: argument {i}") for i, l in enumerate(layers)]
+  checked = [_as_layer(layer, f"serial: argument {i}") for i, layer in enumerate(layers)]
   return _sequence("serial", [None] * len(checked), checked, tuple)
 
 
@@ -447,7 +447,7 @@ def parallel(*layers: Layer) -> Layer:
   Returns:
     A Layer whose params and state are tuples with one entry per child.
   """
-  layers = [_as_layer(l, f"parallel: argument {i}") for i, l in enumerate(layers)]
+  layers = [_as_layer(layer, f"parallel: argument {i}") for i, layer in enumerate(layers)]
   n = len(layers)
 
   def _check_count(what, got):

@@ -1,4 +1,5 @@
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -118,7 +119,7 @@ def test_restore_into_a_different_tree_names_the_first_differing_leaf(tmp_path):
 
 def _data_files(directory):
   return [
-    os.path.join(d, f)
+    pathlib.Path(d, f)
     for d, _, fs in os.walk(directory)
     for f in fs
     if os.sep + "d" + os.sep in os.path.join(d, f) + os.sep or os.path.basename(d) == "d"
@@ -132,8 +133,8 @@ def test_corrupt_or_truncated_checkpoint_raises_instead_of_loading(tmp_path):
   files = _data_files(tmp_path / "1")
   assert files
   for f in files:
-    data = bytearray(open(f, "rb").read())
-    open(f, "wb").write(bytes(data[: len(data) // 2]))
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) // 2])
   with (
     pytest.warns(CheckpointWarning, match="skipping checkpoint 1"),
     pytest.raises(
@@ -309,12 +310,12 @@ def _three_checkpoints(directory):
 
 def _damage(folder, how):
   for f in _data_files(folder):
-    data = bytearray(open(f, "rb").read())
+    data = bytearray(f.read_bytes())
     if how == "truncate":
       data = data[: len(data) // 2]
     else:
       data[len(data) // 2] ^= 0xFF
-    open(f, "wb").write(bytes(data))
+    f.write_bytes(bytes(data))
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,8 @@ def test_load_mnist_names_the_missing_file(tmp_path):
 def test_load_mnist_test_split_matches_published_checksums(shared_data):
   directory = os.path.join(shared_data, "mnist")
   images, labels = load_mnist(directory, "test", normalize=False)
-  raw = gzip.decompress(open(os.path.join(directory, "t10k-images-idx3-ubyte.gz"), "rb").read())
+  with open(os.path.join(directory, "t10k-images-idx3-ubyte.gz"), "rb") as f:
+    raw = gzip.decompress(f.read())
   assert hashlib.md5(raw).hexdigest() == "2646ac647ad5339dbf082846283269ea"
   assert images.shape == (10000, 28, 28)
   assert labels.shape == (10000,)

@@ -36,7 +36,7 @@ def stack(data):
 
 def test_pretrain_fits_each_layer_to_the_up_pass_of_the_one_below(data, stack, assert_close):
   layers, histories = stack
-  assert [l["w"].shape for l in layers] == [(64, 32), (32, 16)]
+  assert [layer["w"].shape for layer in layers] == [(64, 32), (32, 16)]
   assert [len(h["loss"]) for h in histories] == [3, 2]
   # Layer 2 was trained on p(h1 | v): refitting it on those features from the same key
   # reproduces it exactly.

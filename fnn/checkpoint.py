@@ -175,7 +175,11 @@ def tree_manifest(tree: PyTree, *, checksums: bool = True) -> list[dict]:
   entries = []
   for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
     shape, dtype = _leaf_spec(leaf)
-    entry = {"path": jax.tree_util.keystr(path), "shape": list(shape), "dtype": dtype}
+    entry: dict[str, Any] = {
+      "path": jax.tree_util.keystr(path),
+      "shape": list(shape),
+      "dtype": dtype,
+    }
     if checksums:
       entry["crc32"] = _crc32(jax.random.key_data(leaf) if _is_prng_key(leaf) else leaf)
     entries.append(entry)

@@ -447,8 +447,8 @@ def parallel(*layers: Layer) -> Layer:
   Returns:
     A Layer whose params and state are tuples with one entry per child.
   """
-  layers = [_as_layer(layer, f"parallel: argument {i}") for i, layer in enumerate(layers)]
-  n = len(layers)
+  children = [_as_layer(layer, f"parallel: argument {i}") for i, layer in enumerate(layers)]
+  n = len(children)
 
   def _check_count(what, got):
     if not isinstance(got, (tuple, list)) or len(got) != n:
@@ -463,7 +463,7 @@ def parallel(*layers: Layer) -> Layer:
     check_key(key, "parallel", allow_none=True)
     _check_count("input shapes", input_shapes)
     params, states, shapes = [], [], []
-    for i, (layer, shape) in enumerate(zip(layers, input_shapes, strict=True)):
+    for i, (layer, shape) in enumerate(zip(children, input_shapes, strict=True)):
       try:
         p, s, out = layer.init(_child_key(key, i), shape)
       except _PATH_ERRORS as e:
@@ -477,7 +477,7 @@ def parallel(*layers: Layer) -> Layer:
     check_train("parallel", train)
     _check_count("inputs", xs)
     ys, new_states = [], []
-    for i, (layer, x) in enumerate(zip(layers, xs, strict=True)):
+    for i, (layer, x) in enumerate(zip(children, xs, strict=True)):
       try:
         y, s = layer.apply(params[i], state[i], x, key=_child_key(key, i), train=train)
       except _PATH_ERRORS as e:
@@ -486,7 +486,7 @@ def parallel(*layers: Layer) -> Layer:
       new_states.append(s)
     return tuple(ys), tuple(new_states)
 
-  return Layer(init, apply, f"parallel({', '.join(map(repr, layers))})")
+  return Layer(init, apply, f"parallel({', '.join(map(repr, children))})")
 
 
 def fanout(n: int) -> Layer:
@@ -534,6 +534,8 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
       pm, sm, out = main.init(_child_key(key, 0), shape)
     except _PATH_ERRORS as e:
       _reraise_with_path(e, "residual main:")
+    ps: PyTree
+    ss: PyTree
     if short is None:
       ps, ss, out_short = {}, {}, shape
     else:

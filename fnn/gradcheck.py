@@ -21,7 +21,8 @@ class GradcheckResult(NamedTuple):
 
   max_rel_error: float
   path: str
-  index: tuple
+  # Shadows tuple.index (a NamedTuple is a tuple); the field name is public API.
+  index: tuple  # type: ignore[assignment]
   analytic: float
   numeric: float
 

@@ -137,7 +137,8 @@ def softmax_cross_entropy(logits, labels):
   return -jnp.sum(labels * log_p, axis=-1)
 
 
-softmax_cross_entropy.check_targets = check_class_labels
+# The host check fit runs on the targets before training (an attribute of the loss).
+setattr(softmax_cross_entropy, "check_targets", check_class_labels)  # noqa: B010
 
 
 def binary_cross_entropy_with_logits(logits, targets):
@@ -250,11 +251,13 @@ def masked(loss: Callable, *, name: str | None = None) -> Callable:
   per_sequence.__name__ = per_sequence.__qualname__ = name
   check = getattr(loss, "check_targets", None)
   if check is check_class_labels:
-    per_sequence.check_targets = lambda outputs_shape, targets, *, mask=None: check(
-      outputs_shape, targets, mask=mask, name=where
-    )
+
+    def check_targets(outputs_shape, targets, *, mask=None):
+      return check(outputs_shape, targets, mask=mask, name=where)
+
+    setattr(per_sequence, "check_targets", check_targets)  # noqa: B010
   elif check is not None:
-    per_sequence.check_targets = check
+    setattr(per_sequence, "check_targets", check)  # noqa: B010
   return per_sequence
 
 

@@ -28,7 +28,7 @@ DIGITS_SPLIT_SEED = 0
 
 
 def _read_shipped(name: str) -> bytes:
-  return importlib.resources.files("fnn.data").joinpath("files", name).read_bytes()
+  return (importlib.resources.files("fnn.data") / "files" / name).read_bytes()
 
 
 def load_digits(split: str = "all"):

@@ -109,7 +109,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         raise ValueError(f"BernoulliRBM: {name} must be a positive int, got {value!r}")
     if not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 0:
       raise ValueError(f"BernoulliRBM: n_iter must be a non-negative int, got {self.n_iter!r}")
-    if not np.isscalar(self.learning_rate) or not self.learning_rate > 0:
+    if (
+      not isinstance(self.learning_rate, (int, float, np.integer, np.floating))
+      or not self.learning_rate > 0
+    ):
       raise ValueError(
         f"BernoulliRBM: learning_rate must be a positive number, got {self.learning_rate!r}"
       )

@@ -577,7 +577,7 @@ def fit(
   params: dict,
   data,
   *,
-  key: jax.Array,
+  key: jax.Array | None,
   optimizer: optax.GradientTransformation,
   epochs: int,
   batch_size: int = 100,
@@ -671,6 +671,7 @@ def fit(
     )
   if train_state is None:
     check_key(key, "rbm.fit")
+    assert key is not None  # check_key raised otherwise
     chains = _initial_state(params, n_chains or batch_size, persistent, betas)
     train_state = train.TrainState.create(params, chains, optimizer, key=key)
 

@@ -11,6 +11,7 @@ steps to use (``fnn.losses.masked`` does so).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -61,7 +62,7 @@ def join(y, lengths, carry):
   return y if lengths is None and carry is None else RNNInput(y, lengths, carry)
 
 
-def per_step(init, apply):
+def per_step(init: Callable, apply: Callable) -> tuple[Callable, Callable]:
   """Lets a layer that acts on each time step alone take an :class:`RNNInput`.
 
   The wrapped ``init`` takes an ``RNNInput`` of shapes and returns the output shape

@@ -3,7 +3,6 @@
 import jax.numpy as jnp
 from jax import lax
 
-from fnn import initializers
 from fnn.core import (
   Layer,
   ShapeError,
@@ -21,9 +20,9 @@ from fnn.layers._sequence import per_step
 def _affine_params(channels, use_scale, use_bias, dtype):
   params = {}
   if use_scale:
-    params["scale"] = initializers.ones(None, (channels,), dtype)
+    params["scale"] = jnp.ones((channels,), dtype)  # initializers.ones, which takes no key
   if use_bias:
-    params["b"] = initializers.zeros(None, (channels,), dtype)
+    params["b"] = jnp.zeros((channels,), dtype)
   return params
 
 

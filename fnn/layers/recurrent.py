@@ -149,7 +149,7 @@ class Cell(NamedTuple):
 
   init: Callable[[jax.Array, int], PyTree]
   step: Callable[[PyTree, PyTree, jax.Array], tuple[PyTree, jax.Array]]
-  zero_carry: Callable[[int, Any], PyTree]
+  zero_carry: Callable[..., PyTree]  # (batch_size, dtype=float32)
   output: Callable[[PyTree], jax.Array]
   hidden_size: int
   name: str
@@ -352,6 +352,7 @@ def rnn_scan(
   else:
     # Pad T up to a multiple of k with invalid steps (the carry holds through them),
     # then scan over chunks of k steps, cutting the gradient at each chunk's start.
+    assert valid is not None  # truncate set makes the scan masked
     k = truncate
     chunks = -(-t // k)
     pad = chunks * k - t
@@ -419,7 +420,8 @@ def _split_input(name, inp):
 def _check_carry(name, carry, expected):
   got = jax.tree.map(jnp.shape, carry)
   want = jax.tree.map(jnp.shape, expected)
-  if jax.tree.structure(carry) != jax.tree.structure(expected) or got != want:
+  # mypy sees jaxlib's PyTreeDef as an unresolved type, without comparisons
+  if jax.tree.structure(carry) != jax.tree.structure(expected) or got != want:  # type: ignore[operator]
     raise ShapeError(f"{name}: expected an initial carry with shapes {want}, got {got}")
 
 

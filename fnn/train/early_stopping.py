@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -30,11 +31,11 @@ class EarlyStopping(NamedTuple):
     stopped: whether patience has run out.
   """
 
-  best: float
-  best_epoch: int
-  best_step: int
-  wait: int
-  stopped: bool
+  best: float | jax.Array
+  best_epoch: int | jax.Array
+  best_step: int | jax.Array
+  wait: int | jax.Array
+  stopped: bool | jax.Array
 
 
 def start(mode: str) -> EarlyStopping:

@@ -436,7 +436,7 @@ def _one_epoch(
   run = _Run(new_ts, best_ts, history, epoch + 1, stopping)
   # every callback runs, even when an earlier one asks to stop (so no short-circuit)
   asks_to_stop = [bool(cb(epoch, new_ts, entry)) for cb in callbacks]
-  stop = any(asks_to_stop) or stopping.stopped
+  stop = any(asks_to_stop) or bool(stopping.stopped)
   # With early stopping only new-best epochs carry the metric, so the manager's "best"
   # checkpoint is exactly the state early stopping returns (min_delta and ties
   # included); without it every epoch is ranked.

@@ -298,14 +298,13 @@ def fit(
   step, eval_fn = _steps(model, loss, optimizer, tuple(metrics.items()), penalty)
   _check_targets(loss, model, x, y, _sequence_mask(x), "y")
   if validation_data is not None:
-    _check_targets(
-      loss, model, *validation_data, _sequence_mask(validation_data[0]), "validation_data y"
-    )
-  ts = (
-    train_state
-    if train_state is not None
-    else init_train_state(key, model, optimizer, input_shape_of(x))
-  )
+    x_val, y_val = validation_data
+    _check_targets(loss, model, x_val, y_val, _sequence_mask(x_val), "validation_data y")
+  if train_state is not None:
+    ts = train_state
+  else:
+    assert key is not None  # checked above: a key is required without a train_state
+    ts = init_train_state(key, model, optimizer, input_shape_of(x))
 
   def validate(ts):
     val = evaluate(eval_fn, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)

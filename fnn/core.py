@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextvars
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -47,11 +47,12 @@ class ShapeError(ValueError):
 class InitFn(Protocol):
   """The type of :attr:`Layer.init`."""
 
-  def __call__(self, key: jax.Array, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
+  def __call__(self, key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     """Builds the parameters and state for inputs of ``input_shape``.
 
     Args:
-      key: a JAX PRNG key (``jax.random.key``) for the parameters' initial values.
+      key: a JAX PRNG key (``jax.random.key``) for the parameters' initial values
+        (None for layers without random initial values, such as activations).
       input_shape: shape of the input, batch axis included.
 
     Returns:
@@ -292,19 +293,19 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
   """
 
   @functools.lru_cache(maxsize=16)
-  def expected(example_shape):
+  def expected(example_shape: Shape) -> tuple[Any, list[Shape]]:
     params = jax.eval_shape(lambda k: init(k, example_shape)[0], jax.random.key(0))
     leaves, treedef = jax.tree.flatten(params)
     return treedef, [tuple(leaf.shape) for leaf in leaves]
 
-  def check(params, input_shape):
+  def check(params: PyTree, input_shape: Shape) -> None:
     example_shape = (1,) + tuple(input_shape[1:])  # params never depend on the batch size
     want_def, want_shapes = expected(example_shape)
     leaves, treedef = jax.tree.flatten(params)
     if treedef == want_def and [np.shape(leaf) for leaf in leaves] == want_shapes:
       return  # the common case, without building the paths
 
-    def paths(tree):
+    def paths(tree: PyTree) -> list[tuple[str, Shape]]:
       return [
         (jax.tree_util.keystr(p), tuple(np.shape(leaf)))
         for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]
@@ -338,7 +339,7 @@ def param_checker(name: str, init: InitFn) -> Callable[[PyTree, Shape], None]:
 _PATH_ERRORS = (ShapeError, ValueError, TypeError)
 
 
-def _reraise_with_path(err: Exception, prefix: str):
+def _reraise_with_path(err: Exception, prefix: str) -> NoReturn:
   if type(err) in _PATH_ERRORS:
     raise type(err)(f"{prefix} {err}") from err
   raise err
@@ -356,7 +357,7 @@ def _as_layer(obj: Any, where: str) -> Layer:
   raise TypeError(f"{where} is a {type(obj).__name__}, not a Layer")
 
 
-def _child_key(key, i):
+def _child_key(key: jax.Array | None, i: int) -> jax.Array | None:
   return None if key is None else jax.random.fold_in(key, i)
 
 
@@ -368,7 +369,7 @@ def _sequence(
     raise ValueError(f"{kind}: needs at least one layer")
   labels = [f"{kind}[{i}]" + (f" {n!r}" if n is not None else "") for i, n in enumerate(names)]
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, kind, allow_none=True)
     shape = check_input_shape(kind, input_shape)
     params, states = [], []
@@ -381,7 +382,9 @@ def _sequence(
       states.append(s)
     return wrap(params), wrap(states), shape
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree, state: PyTree, x: Any, *, key: jax.Array | None = None, train: bool = False
+  ) -> tuple[Any, PyTree]:
     check_train(kind, train)
     keys = range(len(layers)) if names[0] is None else names
     new_states = []
@@ -450,7 +453,7 @@ def parallel(*layers: Layer) -> Layer:
   children = [_as_layer(layer, f"parallel: argument {i}") for i, layer in enumerate(layers)]
   n = len(children)
 
-  def _check_count(what, got):
+  def _check_count(what: str, got: Any) -> None:
     if not isinstance(got, (tuple, list)) or len(got) != n:
       raise ShapeError(
         f"parallel: expected a tuple of {n} {what} (one per branch), got {got!r}"
@@ -459,11 +462,11 @@ def parallel(*layers: Layer) -> Layer:
         f"of shape {got.shape}"
       )
 
-  def init(key, input_shapes):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, "parallel", allow_none=True)
-    _check_count("input shapes", input_shapes)
+    _check_count("input shapes", input_shape)  # one per branch
     params, states, shapes = [], [], []
-    for i, (layer, shape) in enumerate(zip(children, input_shapes, strict=True)):
+    for i, (layer, shape) in enumerate(zip(children, input_shape, strict=True)):
       try:
         p, s, out = layer.init(_child_key(key, i), shape)
       except _PATH_ERRORS as e:
@@ -473,13 +476,15 @@ def parallel(*layers: Layer) -> Layer:
       shapes.append(out)
     return tuple(params), tuple(states), tuple(shapes)
 
-  def apply(params, state, xs, *, key=None, train=False):
+  def apply(
+    params: PyTree, state: PyTree, x: Any, *, key: jax.Array | None = None, train: bool = False
+  ) -> tuple[Any, PyTree]:
     check_train("parallel", train)
-    _check_count("inputs", xs)
+    _check_count("inputs", x)
     ys, new_states = [], []
-    for i, (layer, x) in enumerate(zip(children, xs, strict=True)):
+    for i, (layer, x_i) in enumerate(zip(children, x, strict=True)):
       try:
-        y, s = layer.apply(params[i], state[i], x, key=_child_key(key, i), train=train)
+        y, s = layer.apply(params[i], state[i], x_i, key=_child_key(key, i), train=train)
       except _PATH_ERRORS as e:
         _reraise_with_path(e, f"parallel[{i}]")
       ys.append(y)
@@ -494,12 +499,14 @@ def fanout(n: int) -> Layer:
   if not isinstance(n, int) or n < 1:
     raise ValueError(f"fanout: n must be a positive int, got {n!r}")
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, f"fanout({n})", allow_none=True)
     shape = check_input_shape(f"fanout({n})", input_shape)
     return {}, {}, (shape,) * n
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree, state: PyTree, x: Any, *, key: jax.Array | None = None, train: bool = False
+  ) -> tuple[Any, PyTree]:
     check_train(f"fanout({n})", train)
     return (x,) * n, state
 
@@ -527,7 +534,7 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
     f", shortcut={short!r})" if short is not None else ")"
   )
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, "residual", allow_none=True)
     shape = check_input_shape("residual", input_shape)
     try:
@@ -550,7 +557,9 @@ def residual(*layers: Layer, shortcut: Layer | None = None) -> Layer:
       )
     return {"main": pm, "shortcut": ps}, {"main": sm, "shortcut": ss}, tuple(out)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree, state: PyTree, x: Any, *, key: jax.Array | None = None, train: bool = False
+  ) -> tuple[Any, PyTree]:
     check_train("residual", train)
     try:
       y, sm = main.apply(params["main"], state["main"], x, key=_child_key(key, 0), train=train)
@@ -600,7 +609,7 @@ def output_shape(layer: Layer, input_shape: Shape) -> Shape:
   """The output shape ``layer`` gives for ``input_shape``, without allocating params."""
   shapes = []
 
-  def _init(key):
+  def _init(key: jax.Array) -> tuple[PyTree, PyTree]:
     params, state, shape = layer.init(key, input_shape)
     shapes.append(shape)
     return params, state

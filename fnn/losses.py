@@ -20,6 +20,7 @@ Conventions:
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,7 @@ from fnn.layers._sequence import RNNInput, is_concrete, step_mask
 from fnn.masks import decay_mask
 
 
-def _check_same_shape(name, a, b):
+def _check_same_shape(name: str, a: jax.Array, b: jax.Array) -> None:
   if jnp.shape(a) != jnp.shape(b):
     raise ShapeError(
       f"{name}: predictions have shape {jnp.shape(a)} but targets have "
@@ -38,23 +39,23 @@ def _check_same_shape(name, a, b):
     )
 
 
-def _per_example(x):
+def _per_example(x: jax.Array) -> jax.Array:
   return x.reshape(x.shape[0], -1) if x.ndim > 1 else x[:, None]
 
 
-def mean_squared_error(predictions, targets):
+def mean_squared_error(predictions: jax.Array, targets: jax.Array) -> jax.Array:
   """``mean((p - t)**2)`` per example (no ½ factor). Shapes ``(N, ...)`` -> ``(N,)``."""
   _check_same_shape("mean_squared_error", predictions, targets)
   return jnp.mean(_per_example((predictions - targets) ** 2), axis=-1)
 
 
-def sum_squared_error(predictions, targets):
+def sum_squared_error(predictions: jax.Array, targets: jax.Array) -> jax.Array:
   """``sum((p - t)**2)`` per example. Shapes ``(N, ...)`` -> ``(N,)``."""
   _check_same_shape("sum_squared_error", predictions, targets)
   return jnp.sum(_per_example((predictions - targets) ** 2), axis=-1)
 
 
-def _x_shape(outputs_shape):
+def _x_shape(outputs_shape: Any) -> tuple:
   """The array shape in an output shape that may be an ``RNNInput`` of shapes."""
   if isinstance(outputs_shape, RNNInput) or (
     outputs_shape and isinstance(outputs_shape[0], (tuple, list))
@@ -64,7 +65,11 @@ def _x_shape(outputs_shape):
 
 
 def check_class_labels(
-  outputs_shape, targets, *, mask=None, name: str = "losses.softmax_cross_entropy"
+  outputs_shape: Any,
+  targets: Any,
+  *,
+  mask: Any = None,
+  name: str = "losses.softmax_cross_entropy",
 ) -> None:
   """Raises ValueError unless integer ``targets`` are in ``[0, K)``; host-side.
 
@@ -95,7 +100,7 @@ def check_class_labels(
     )
 
 
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
   """Cross-entropy of softmax(logits) against labels, per example.
 
   Computed from ``log_softmax`` (a max-shifted logsumexp), so logits of ±1e4 give
@@ -141,7 +146,7 @@ def softmax_cross_entropy(logits, labels):
 setattr(softmax_cross_entropy, "check_targets", check_class_labels)  # noqa: B010
 
 
-def binary_cross_entropy_with_logits(logits, targets):
+def binary_cross_entropy_with_logits(logits: jax.Array, targets: jax.Array) -> jax.Array:
   """Elementwise ``-t log σ(z) - (1-t) log(1-σ(z))``, computed stably from logits ``z``.
 
   Shapes: ``logits`` and ``targets`` the same; returns that shape.
@@ -151,7 +156,7 @@ def binary_cross_entropy_with_logits(logits, targets):
   return targets * jax.nn.softplus(-logits) + (1 - targets) * jax.nn.softplus(logits)
 
 
-def _selected_leaves(params, mask):
+def _selected_leaves(params: Any, mask: Any) -> list:
   if mask is None:
     return jax.tree.leaves(params)
   chosen = mask(params) if callable(mask) else mask
@@ -160,7 +165,7 @@ def _selected_leaves(params, mask):
   ]
 
 
-def l2_penalty(params, *, mask=decay_mask):
+def l2_penalty(params: Any, *, mask: Any = decay_mask) -> jax.Array | float:
   """``½ Σ w²`` over the weights of a params pytree.
 
   Args:
@@ -176,7 +181,7 @@ def l2_penalty(params, *, mask=decay_mask):
   return 0.5 * sum(jnp.sum(jnp.square(x)) for x in _selected_leaves(params, mask))
 
 
-def l1_penalty(params, *, mask=decay_mask):
+def l1_penalty(params: Any, *, mask: Any = decay_mask) -> jax.Array | float:
   """``Σ |w|`` over the weights of a params pytree (``mask`` as in :func:`l2_penalty`)."""
   return sum(jnp.sum(jnp.abs(x)) for x in _selected_leaves(params, mask))
 
@@ -185,7 +190,7 @@ def l1_penalty(params, *, mask=decay_mask):
 # Sequences: per-step losses over padded batches.
 
 
-def _split_sequence(where, outputs, targets, mask):
+def _split_sequence(where: str, outputs: Any, targets: Any, mask: Any) -> tuple:
   lengths = None
   if isinstance(outputs, RNNInput):
     outputs, lengths = outputs.x, outputs.lengths
@@ -231,7 +236,7 @@ def masked(loss: Callable, *, name: str | None = None) -> Callable:
   name = name or f"masked({getattr(loss, '__name__', 'loss')})"
   where = f"losses.{name}"
 
-  def per_sequence(outputs, targets, *, mask=None):
+  def per_sequence(outputs: Any, targets: Any, *, mask: Any = None) -> jax.Array:
     outputs, targets, mask = _split_sequence(where, outputs, targets, mask)
     n, t = outputs.shape[:2]
     if mask is not None:
@@ -252,7 +257,7 @@ def masked(loss: Callable, *, name: str | None = None) -> Callable:
   check = getattr(loss, "check_targets", None)
   if check is check_class_labels:
 
-    def check_targets(outputs_shape, targets, *, mask=None):
+    def check_targets(outputs_shape: Any, targets: Any, *, mask: Any = None) -> None:
       return check(outputs_shape, targets, mask=mask, name=where)
 
     setattr(per_sequence, "check_targets", check_targets)  # noqa: B010

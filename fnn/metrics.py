@@ -1,16 +1,17 @@
 """Classification metrics on a batch: plain functions of arrays."""
 
+import jax
 import jax.numpy as jnp
 
 from fnn.core import ShapeError
 
 
-def _predicted(logits_or_labels):
+def _predicted(logits_or_labels: jax.Array) -> jax.Array:
   x = jnp.asarray(logits_or_labels)
   return x if jnp.issubdtype(x.dtype, jnp.integer) else jnp.argmax(x, axis=-1)
 
 
-def accuracy(predictions, labels):
+def accuracy(predictions: jax.Array, labels: jax.Array) -> jax.Array:
   """Fraction of examples whose predicted class equals the label.
 
   Args:
@@ -28,7 +29,7 @@ def accuracy(predictions, labels):
   return jnp.mean(pred == labels)
 
 
-def top_k_accuracy(logits, labels, k=5):
+def top_k_accuracy(logits: jax.Array, labels: jax.Array, k: int = 5) -> jax.Array:
   """Fraction of examples whose label is among the ``k`` largest logits.
 
   Args:
@@ -48,7 +49,7 @@ def top_k_accuracy(logits, labels, k=5):
   return jnp.mean(rank < k)
 
 
-def confusion_matrix(predictions, labels, num_classes):
+def confusion_matrix(predictions: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
   """Counts ``C[i, j]`` of examples with true class ``i`` predicted as ``j``.
 
   Args:

@@ -295,12 +295,17 @@ class CheckpointManager:
     best_mode: ``"min"`` or ``"max"``, whether smaller or larger ``best_metric`` is better.
     must_exist: raise CheckpointError if ``directory`` does not exist.
 
-  Example::
-
-      manager = CheckpointManager("runs/ckpt", max_to_keep=3, best_metric="val_loss")
-      config = {"batch_size": 32, "opt_state": tree_signature(ts.opt_state)}
-      manager.save(int(ts.step), ts, metrics={"val_loss": 0.12}, config=config)
-      ts, meta = manager.restore(like=ts, config=config)  # the newest readable one
+  Examples:
+    >>> import tempfile
+    >>> model = fnn.models.mlp(4, [8], 2)
+    >>> ts = fnn.train.init_train_state(jax.random.key(0), model, optax.adam(1e-3), (1, 4))
+    >>> manager = CheckpointManager(tempfile.mkdtemp(), max_to_keep=3, best_metric="val_loss")
+    >>> config = {"batch_size": 32, "opt_state": tree_signature(ts.opt_state)}
+    >>> manager.save(int(ts.step), ts, metrics={"val_loss": 0.12}, config=config)
+    >>> restored, meta = manager.restore(like=ts, config=config)  # the newest readable one
+    >>> manager.latest_step(), bool((restored.params["out"]["w"] == ts.params["out"]["w"]).all())
+    (0, True)
+    >>> manager.close()
   """
 
   def __init__(

@@ -18,11 +18,16 @@ A layer is a pair of pure functions, bundled in a :class:`Layer`::
   same error appears under ``jax.jit``. Combinators re-raise a child's error with
   its path, e.g. ``serial[2] 'fc2' Dense(10): expected x[..., 512], got shape (32, 256)``.
 
-Example::
-
-    model = fnn.serial(Dense(512), Relu(), Dropout(0.2), Dense(10))
-    params, state, out_shape = model.init(jax.random.key(0), (1, 784))
-    logits, state = model.apply(params, state, x, key=key, train=True)
+Examples:
+  >>> from fnn.layers import Dense, Dropout, Relu
+  >>> model = fnn.serial(Dense(512), Relu(), Dropout(0.2), Dense(10))
+  >>> params, state, out_shape = model.init(jax.random.key(0), (1, 784))
+  >>> out_shape
+  (1, 10)
+  >>> x = jnp.ones((32, 784))
+  >>> logits, state = model.apply(params, state, x, key=jax.random.key(1), train=True)
+  >>> logits.shape
+  (32, 10)
 """
 
 from __future__ import annotations
@@ -419,10 +424,12 @@ def serial(*layers: Layer) -> Layer:
 def named_serial(*named_layers: tuple[str, Layer]) -> Layer:
   """Like :func:`serial`, with named children: params and state are dicts by name.
 
-  Example::
-
-      model = named_serial(("fc1", Dense(512)), ("act", Relu()), ("fc2", Dense(10)))
-      params["fc2"]["w"]  # (512, 10)
+  Examples:
+    >>> from fnn.layers import Dense, Relu
+    >>> model = named_serial(("fc1", Dense(512)), ("act", Relu()), ("fc2", Dense(10)))
+    >>> params, state, _ = model.init(jax.random.key(0), (1, 784))
+    >>> list(params), params["fc2"]["w"].shape
+    (['fc1', 'act', 'fc2'], (512, 10))
 
   Args:
     *named_layers: ``(name, layer)`` pairs; names must be unique strings.

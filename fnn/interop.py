@@ -350,6 +350,16 @@ def to_torch_state_dict(
 
   Raises:
     TypeError: for a layer with no torch counterpart (e.g. ``Hopfield``).
+
+  Examples:
+    >>> model = fnn.models.mlp(4, [8], 2)
+    >>> params, state, _ = model.init(jax.random.key(0), (1, 4))
+    >>> state_dict = to_torch_state_dict(model, params, state, (1, 4))
+    >>> {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
+    {'fc1.weight': (8, 4), 'fc1.bias': (8,), 'out.weight': (2, 8), 'out.bias': (2,)}
+    >>> back, _ = from_torch_state_dict(model, state_dict, (1, 4))
+    >>> bool((back["fc1"]["w"] == params["fc1"]["w"]).all())
+    True
   """
   import torch
 

@@ -42,6 +42,11 @@ def decay_mask(params: PyTree) -> PyTree:
 
   Returns:
     A pytree of Python bools with the structure of ``params``.
+
+  Examples:
+    >>> params, _, _ = fnn.models.mlp(4, [8], 2).init(jax.random.key(0), (1, 4))
+    >>> decay_mask(params)
+    {'act1': {}, 'fc1': {'b': False, 'w': True}, 'out': {'b': False, 'w': True}}
   """
   return jax.tree.map(lambda x: len(getattr(x, "shape", ())) >= 2, params)
 
@@ -91,6 +96,14 @@ def freeze(*selectors) -> Callable[[PyTree], PyTree]:
   Raises:
     ValueError: when called on params that a selector matches nowhere (a typo would
       otherwise train everything).
+
+  Examples:
+    >>> params, _, _ = fnn.models.mlp(4, [8], 2).init(jax.random.key(0), (1, 4))
+    >>> freeze("fc1")(params)
+    {'act1': {}, 'fc1': {'b': 'frozen', 'w': 'frozen'}, 'out': {'b': 'trainable', 'w': 'trainable'}}
+    >>> optimizer = optax.multi_transform(
+    ...   {"trainable": optax.adam(1e-3), "frozen": optax.set_to_zero()}, freeze("fc1")
+    ... )
   """
   if not selectors:
     raise ValueError("masks.freeze: name at least one layer to freeze")

@@ -16,11 +16,16 @@ returns float32 gradients for float32 parameters. What stays float32:
 
 Integer inputs (``Embedding`` indices, ``RNNInput`` lengths) are never cast.
 
-Example::
+Examples:
+  fit, train_step, save_params / load_params work unchanged; the params stay float32.
 
-    model = fnn.mixed_precision(fnn.models.mlp(64, [256, 256], 10))
-    state = fnn.train.init_train_state(key, model, optax.adam(1e-3), (1, 64))
-    # fit, train_step, save_params / load_params: unchanged; params are float32.
+  >>> model = fnn.mixed_precision(fnn.models.mlp(64, [32], 10))
+  >>> ts = fnn.train.init_train_state(jax.random.key(0), model, optax.adam(1e-3), (1, 64))
+  >>> ts.params["fc1"]["w"].dtype
+  dtype('float32')
+  >>> y, _ = model.apply(ts.params, ts.state, jnp.ones((2, 64)))
+  >>> y.shape, y.dtype
+  ((2, 10), dtype('float32'))
 """
 
 from typing import Any

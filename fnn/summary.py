@@ -103,10 +103,22 @@ def summary(model: Layer, input_shape: Shape) -> Summary:
   ``named_serial``, ``parallel``, ``residual``, the models' own wrappers), recurrent
   and Hopfield layers included.
 
-  Example::
+  Examples:
+    >>> print(fnn.summary(fnn.models.mlp(64, [32], 10), (1, 64)))
+    input shape (1, 64)
+    path  layer              output shape  params  state
+    ----------------------------------------------------
+          mlp(64, [32], 10)  (1, 10)        2,410      0
+    fc1     Dense(32)        (1, 32)        2,080      0
+    act1    Relu()           (1, 32)            0      0
+    out     Dense(10)        (1, 10)          330      0
+    ----------------------------------------------------
+    total params: 2,410
+    total state: 0
+    >>> fnn.summary(fnn.models.lenet5(), (1, 28, 28, 1)).total_params
+    61706
 
-      print(fnn.summary(fnn.models.lenet5(), (1, 28, 28, 1)))
-      fnn.summary(fnn.models.vgg(16), (1, 224, 224, 3)).total_params  # 138357544
+    ``fnn.summary(fnn.models.vgg(16), (1, 224, 224, 3)).total_params`` is 138357544.
 
   Args:
     model: any Layer.

@@ -11,14 +11,24 @@ in the top RBM and then one down-pass. :func:`to_mlp_params` copies the weights 
 Each layer trains through :func:`fnn.energy.rbm.fit` and so :func:`fnn.train.train_loop`
 (checkpoints per layer under ``checkpoint_dir/layer_<l>``, resume, the non-finite guard).
 
-Example::
-
-    layers, histories = dbn.pretrain(
-      x_train, [256, 128], key=jax.random.key(0), optimizer=optax.sgd(0.05), epochs=10
-    )
-    model = fnn.models.mlp(64, [256, 128], 10, activation=Sigmoid)
-    params, state, _ = model.init(jax.random.key(1), (1, 64))
-    params = dbn.to_mlp_params(layers, params)
+Examples:
+  >>> from fnn.energy import dbn
+  >>> from fnn.layers import Sigmoid
+  >>> x, _ = fnn.data.load_digits("train")
+  >>> x_train = (x[:500].reshape(500, 64) > 0.5).astype(np.float32)
+  >>> layers, histories = dbn.pretrain(
+  ...   x_train,
+  ...   [32, 16],
+  ...   key=jax.random.key(0),
+  ...   optimizer=optax.sgd(0.05),
+  ...   epochs=1,
+  ...   progress=False,
+  ... )
+  >>> model = fnn.models.mlp(64, [32, 16], 10, activation=Sigmoid)
+  >>> params, state, _ = model.init(jax.random.key(1), (1, 64))
+  >>> params = dbn.to_mlp_params(layers, params)
+  >>> params["fc1"]["w"].shape, params["fc2"]["w"].shape
+  ((64, 32), (32, 16))
 """
 
 from __future__ import annotations

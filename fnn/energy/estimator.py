@@ -6,18 +6,20 @@ attributes, PCD-1 training with the same even minibatches, the same
 compiled ``lax.scan``. scikit-learn is an optional dependency: this module imports it,
 and ``fnn.energy`` imports this module only when ``fnn.energy.BernoulliRBM`` is used.
 
-Example::
-
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from fnn.energy import BernoulliRBM
-
-    model = Pipeline(
-      [
-        ("rbm", BernoulliRBM(n_components=100, n_iter=10, random_state=0)),
-        ("logistic", LogisticRegression(C=6000)),
-      ]
-    ).fit(x_train, y_train)
+Examples:
+  >>> from sklearn.linear_model import LogisticRegression
+  >>> from sklearn.pipeline import Pipeline
+  >>> from fnn.energy import BernoulliRBM
+  >>> x, y = fnn.data.load_digits("train")
+  >>> x = x.reshape(len(x), 64)
+  >>> model = Pipeline(
+  ...   [
+  ...     ("rbm", BernoulliRBM(n_components=64, n_iter=5, random_state=0)),
+  ...     ("logistic", LogisticRegression(C=100, max_iter=1000)),
+  ...   ]
+  ... ).fit(x, y)
+  >>> model.predict(x[:5]).shape, bool(model.score(x, y) > 0.8)
+  ((5,), True)
 """
 
 try:

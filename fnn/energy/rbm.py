@@ -21,19 +21,26 @@ resume, the non-finite guard) and records the monitors here (reconstruction erro
 scikit-learn's pseudo-log-likelihood); the partition function (exact and AIS) is in
 :mod:`fnn.energy.partition`.
 
-Example::
-
-    params = rbm.init(jax.random.key(0), 64, 32)
-    result = rbm.fit(
-      params,
-      data,
-      key=jax.random.key(1),
-      optimizer=optax.sgd(0.05),
-      epochs=20,
-      batch_size=100,
-      persistent=True,
-    )
-    samples = rbm.gibbs_chain(jax.random.key(2), result.state.params, data[:16], 1000)
+Examples:
+  >>> from fnn.energy import rbm
+  >>> x, _ = fnn.data.load_digits("train")
+  >>> data = (x.reshape(len(x), 64) > 0.5).astype(np.float32)
+  >>> params = rbm.init(jax.random.key(0), 64, 32)
+  >>> result = rbm.fit(
+  ...   params,
+  ...   data,
+  ...   key=jax.random.key(1),
+  ...   optimizer=optax.sgd(0.05),
+  ...   epochs=2,
+  ...   batch_size=100,
+  ...   persistent=True,
+  ...   progress=False,
+  ... )
+  >>> sorted(result.state.params), result.history["loss"].shape
+  (['b_h', 'b_v', 'w'], (2,))
+  >>> samples = rbm.gibbs_chain(jax.random.key(2), result.state.params, data[:16], 10)
+  >>> samples.shape
+  (16, 64)
 """
 
 from __future__ import annotations

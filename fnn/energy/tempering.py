@@ -31,11 +31,16 @@ and the sweeps are one ``lax.scan``; samplers take their key first.
 With one temperature (``betas=(1.0,)``) a chain is exactly :func:`fnn.energy.rbm.gibbs_chain`
 with the Gibbs half of the key (``jax.random.split(key)[0]``).
 
-Example::
-
-    betas = tempering.inverse_temperatures(10, beta_min=0.5)
-    result = tempering.sample(jax.random.key(0), params, v0, 1000, betas=betas)
-    result.v, result.acceptance  # (N, n_visible) samples, (9,) swap rates
+Examples:
+  >>> from fnn.energy import rbm, tempering
+  >>> params = rbm.init(jax.random.key(0), 16, 8)
+  >>> betas = tempering.inverse_temperatures(4, beta_min=0.5)
+  >>> betas
+  (1.0, 0.8333333333333334, 0.6666666666666667, 0.5)
+  >>> v0 = jax.random.bernoulli(jax.random.key(1), 0.5, (5, 16)).astype(jnp.float32)
+  >>> result = tempering.sample(jax.random.key(2), params, v0, 20, betas=betas)
+  >>> result.v.shape, result.acceptance.shape  # the β = 1 samples, the swap rate per pair
+  ((5, 16), (3,))
 """
 
 from __future__ import annotations

@@ -39,6 +39,17 @@ def im2col(x, kernel: int | Sequence[int], stride=1, padding="VALID", dilation=1
 
   Raises:
     ShapeError: for an input that is not ``(N, *1-3 spatial axes, C)``, or too small.
+
+  Examples:
+    >>> from fnn.layers import Conv
+    >>> x = jnp.arange(2 * 5 * 5 * 3, dtype=jnp.float32).reshape(2, 5, 5, 3)
+    >>> im2col(x, 3).shape, im2col(x, 3, padding="SAME").shape
+    ((2, 3, 3, 27), (2, 5, 5, 27))
+    >>> conv = Conv(4, (3, 3), padding="VALID")
+    >>> p, s, _ = conv.init(jax.random.key(0), x.shape)
+    >>> y, _ = conv.apply(p, s, x)
+    >>> bool(jnp.allclose(im2col(x, 3) @ p["w"].reshape(-1, 4) + p["b"], y, rtol=1e-5, atol=1e-3))
+    True
   """
   check_array("im2col", x)
   n = x.ndim - 2

@@ -498,14 +498,24 @@ def RNN(
   ``jit`` they cannot be checked: a length above ``T`` acts as ``T`` and a negative
   one as 0 (``fit`` checks its data with :func:`check_lengths` first).
 
-  Example::
+  Examples:
+    Many-to-one, on padded sequences of lengths 20, 15, 10 and 5:
 
-      model = fnn.serial(RNN(LSTMCell(64)), RNN(LSTMCell(64), return_sequences=False), Dense(1))
-      params, state, _ = model.init(key, (1, 100, 2))
-      y, _ = model.apply(params, state, RNNInput(x, lengths=lengths))  # (N, 1)
+    >>> from fnn.layers import Dense
+    >>> model = fnn.serial(RNN(LSTMCell(16)), RNN(LSTMCell(16), return_sequences=False), Dense(1))
+    >>> params, state, _ = model.init(jax.random.key(0), (1, 20, 2))
+    >>> x, lengths = jnp.ones((4, 20, 2)), jnp.array([20, 15, 10, 5])
+    >>> y, _ = model.apply(params, state, RNNInput(x, lengths=lengths))
+    >>> y.shape
+    (4, 1)
 
-      per_step = fnn.serial(RNN(LSTMCell(64)), Dense(1))  # many-to-many
-      y, _ = per_step.apply(params, state, RNNInput(x, lengths))  # RNNInput((N, T, 1), lengths)
+    Many-to-many: the output keeps the lengths, for a loss over the real steps.
+
+    >>> per_step = fnn.serial(RNN(LSTMCell(16)), Dense(1))
+    >>> params, state, _ = per_step.init(jax.random.key(0), (1, 20, 2))
+    >>> y, _ = per_step.apply(params, state, RNNInput(x, lengths=lengths))
+    >>> y.x.shape, y.lengths.tolist()
+    ((4, 20, 1), [20, 15, 10, 5])
 
   Args:
     cell: a :class:`Cell` (``SimpleRNNCell(H)``, ``LSTMCell(H)``, ``GRUCell(H)``).

@@ -19,22 +19,27 @@ The pieces, from the bottom up:
 * :func:`vmap_fit` — N models (seeds, hyper-parameters) trained as one compiled
   program, each equal to its own ``fit``.
 
-Example::
-
-    model = fnn.models.mlp(64, [256], 10)
-    result = fnn.train.fit(
-      model,
-      fnn.losses.softmax_cross_entropy,
-      optax.adam(1e-3),
-      x_train,
-      y_train,
-      key=jax.random.key(0),
-      epochs=20,
-      metrics={"accuracy": fnn.metrics.accuracy},
-      validation_split=0.1,
-      patience=5,
-    )
-    result.state.params, result.history["val_loss"]
+Examples:
+  >>> x, y = fnn.data.load_digits("train")
+  >>> x = x.reshape(len(x), 64)
+  >>> model = fnn.models.mlp(64, [64], 10)
+  >>> result = fnn.train.fit(
+  ...   model,
+  ...   fnn.losses.softmax_cross_entropy,
+  ...   optax.adam(1e-2),
+  ...   x,
+  ...   y,
+  ...   key=jax.random.key(0),
+  ...   epochs=5,
+  ...   metrics={"accuracy": fnn.metrics.accuracy},
+  ...   validation_split=0.1,
+  ...   patience=5,
+  ...   progress=False,
+  ... )
+  >>> sorted(result.history)
+  ['accuracy', 'loss', 'time', 'val_accuracy', 'val_loss']
+  >>> result.history["val_loss"].shape, bool(result.history["val_accuracy"][-1] > 0.8)
+  ((5,), True)
 """
 
 from fnn.train import early_stopping, sharding

@@ -34,7 +34,7 @@ from fnn.precision import mixed_precision
 from fnn.receptive_field import FieldRow, receptive_field
 from fnn.summary import Summary, SummaryRow, summary
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
   "FieldRow",

@@ -41,7 +41,7 @@ class RNNInput(NamedTuple):
   carry: PyTree | None = None
 
 
-def split_shape(input_shape):
+def split_shape(input_shape: Any) -> tuple[tuple, Any, Any]:
   """``(x_shape, lengths_shape, carry_shapes)`` of an input shape.
 
   A plain shape (a tuple of ints) gives ``(shape, None, None)``; an
@@ -57,7 +57,7 @@ def split_shape(input_shape):
   return input_shape, None, None
 
 
-def join(y, lengths, carry):
+def join(y: Any, lengths: Any, carry: Any) -> Any:
   """``RNNInput(y, lengths, carry)``, or ``y`` alone when there are no side inputs."""
   return y if lengths is None and carry is None else RNNInput(y, lengths, carry)
 
@@ -79,13 +79,15 @@ def per_step(init: Callable, apply: Callable) -> tuple[Callable, Callable]:
     ``(init, apply)``: the wrapped pair.
   """
 
-  def wrapped_init(key, input_shape):
+  def wrapped_init(key: jax.Array | None, input_shape: Any) -> tuple[Any, Any, Any]:
     if not isinstance(input_shape, RNNInput):
       return init(key, input_shape)
     params, state, out = init(key, input_shape.x)
     return params, state, join(out, input_shape.lengths, input_shape.carry)
 
-  def wrapped_apply(params, state, x, *, key=None, train=False):
+  def wrapped_apply(
+    params: Any, state: Any, x: Any, *, key: jax.Array | None = None, train: bool = False
+  ) -> tuple[Any, Any]:
     if not isinstance(x, RNNInput):
       return apply(params, state, x, key=key, train=train)
     y, state = apply(params, state, x.x, key=key, train=train)
@@ -94,12 +96,12 @@ def per_step(init: Callable, apply: Callable) -> tuple[Callable, Callable]:
   return wrapped_init, wrapped_apply
 
 
-def step_mask(lengths, num_steps: int):
+def step_mask(lengths: jax.typing.ArrayLike, num_steps: int) -> jax.Array:
   """``(N, T)`` bools: True at the steps ``t < lengths[n]`` of each sequence."""
   return jnp.arange(num_steps)[None, :] < jnp.asarray(lengths)[:, None]
 
 
-def check_lengths(lengths, num_steps: int, *, name: str = "recurrent.check_lengths") -> None:
+def check_lengths(lengths: Any, num_steps: int, *, name: str = "recurrent.check_lengths") -> None:
   """Raises ValueError unless every length is in ``[0, num_steps]``; host-side.
 
   ``RNN`` and ``Bidirectional`` run it on concrete lengths (eager calls); ``fit``
@@ -123,6 +125,6 @@ def check_lengths(lengths, num_steps: int, *, name: str = "recurrent.check_lengt
     )
 
 
-def is_concrete(x) -> bool:
+def is_concrete(x: Any) -> bool:
   """Whether ``x``'s values can be read on the host now (not a tracer under jit)."""
   return not isinstance(x, jax.core.Tracer)

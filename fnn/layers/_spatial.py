@@ -1,11 +1,15 @@
 """Argument normalisation shared by the layers that slide a window (conv, pooling)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from fnn.core import Geometry, ShapeError
 
+# What a padding argument takes: "SAME", "VALID", an int, n ints or n (low, high) pairs.
+Padding = str | int | Sequence[Any]
 
-def as_tuple(name: str, what: str, value, n: int) -> tuple:
+
+def as_tuple(name: str, what: str, value: int | Sequence[int], n: int) -> tuple:
   """An int or a length-n sequence of positive ints -> a length-n tuple."""
   if isinstance(value, int):
     value = (value,) * n
@@ -15,7 +19,7 @@ def as_tuple(name: str, what: str, value, n: int) -> tuple:
   return value
 
 
-def as_padding(name: str, padding, n: int):
+def as_padding(name: str, padding: Padding, n: int) -> str | tuple:
   """'SAME' / 'VALID' / int / n ints / n (low, high) pairs -> 'SAME', 'VALID' or n pairs."""
   if isinstance(padding, str):
     mode = padding.upper()
@@ -42,7 +46,7 @@ def as_padding(name: str, padding, n: int):
 
 
 def explicit_padding(
-  padding, in_sizes: Sequence[int], window: Sequence[int], strides: Sequence[int]
+  padding: str | tuple, in_sizes: Sequence[int], window: Sequence[int], strides: Sequence[int]
 ) -> tuple:
   """Resolves 'SAME'/'VALID' into (low, high) pairs, as lax does (window already dilated)."""
   if padding == "VALID":
@@ -77,7 +81,9 @@ def output_sizes(
   return tuple(out)
 
 
-def geometry(window, strides, pads, dilation=None) -> Geometry:
+def geometry(
+  window: tuple, strides: tuple, pads: str | tuple, dilation: tuple | None = None
+) -> Geometry:
   """The frozen (hashable) :class:`fnn.core.Geometry` a windowed layer records."""
   return Geometry(
     tuple(window),
@@ -87,7 +93,7 @@ def geometry(window, strides, pads, dilation=None) -> Geometry:
   )
 
 
-def spatial_rank(name: str, shape, fixed_rank) -> int:
+def spatial_rank(name: str, shape: tuple, fixed_rank: int | None) -> int:
   """The number of spatial axes: ``fixed_rank`` if set, else from ``shape`` (N, *spatial, C)."""
   n = fixed_rank if fixed_rank is not None else len(shape) - 2
   if len(shape) != n + 2 or n not in (1, 2, 3):
@@ -102,7 +108,7 @@ def spatial_rank(name: str, shape, fixed_rank) -> int:
   return n
 
 
-def window_rank(name: str, what: str, window) -> int | None:
+def window_rank(name: str, what: str, window: int | Sequence[int]) -> int | None:
   """None for an int window (it applies to every spatial axis), else its length (1-3)."""
   if isinstance(window, int):
     return None

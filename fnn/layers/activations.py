@@ -19,11 +19,13 @@ Each function takes an array and returns one of the same shape; each layer
 """
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from fnn.core import Layer, check_array, check_floating, check_key, check_train
+from fnn.core import Layer, PyTree, Shape, check_array, check_floating, check_key, check_train
 from fnn.layers._sequence import per_step
 
 
@@ -68,14 +70,21 @@ def log_softmax(x: jax.Array, axis: int = -1) -> jax.Array:
   return jax.nn.log_softmax(x, axis=axis)
 
 
-def _activation_layer(fn, name, **kwargs):
+def _activation_layer(fn: Callable[..., jax.Array], name: str, **kwargs: Any) -> Layer:
   f = functools.partial(fn, **kwargs) if kwargs else fn
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     check_floating(name, x)

@@ -1,14 +1,18 @@
 """Convolutions over 1, 2 or 3 spatial axes, channels-last."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.typing import DTypeLike
 
 from fnn import initializers
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_floating,
@@ -17,7 +21,9 @@ from fnn.core import (
   check_train,
   param_checker,
 )
+from fnn.initializers import Initializer
 from fnn.layers._spatial import (
+  Padding,
   as_padding,
   as_tuple,
   explicit_padding,
@@ -30,7 +36,7 @@ from fnn.layers._spatial import (
 _LAYOUT = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"), 3: ("NDHWC", "DHWIO", "NDHWC")}
 
 
-def _check_channels(name, x, cin):
+def _check_channels(name: str, x: jax.Array, cin: int) -> None:
   if x.shape[-1] != cin:
     raise ShapeError(
       f"{name}: expected x[..., {cin}] ({cin} input channels, last axis), got shape {x.shape}"
@@ -41,14 +47,14 @@ def Conv(
   features: int,
   kernel_size: int | Sequence[int],
   *,
-  stride=1,
-  padding="SAME",
-  dilation=1,
+  stride: int | Sequence[int] = 1,
+  padding: Padding = "SAME",
+  dilation: int | Sequence[int] = 1,
   groups: int = 1,
   use_bias: bool = True,
-  w_init=initializers.lecun_normal,
-  b_init=initializers.zeros,
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  b_init: Initializer = initializers.zeros,
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """A convolution (cross-correlation, as in every deep-learning library).
 
@@ -82,7 +88,7 @@ def Conv(
     )
   name = f"Conv({features}, kernel_size={kernel_size!r})"
 
-  def spec(n):
+  def spec(n: int) -> tuple:
     kernel = as_tuple("Conv", "kernel_size", kernel_size, n)
     strides = as_tuple("Conv", "stride", stride, n)
     dilations = as_tuple("Conv", "dilation", dilation, n)
@@ -92,8 +98,9 @@ def Conv(
   # Validate the hyper-parameters now, when the layer is built.
   kernel0, strides0, dil0, _, pad0 = spec(fixed or 1)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel, strides, _, window, pad = spec(n)
@@ -110,7 +117,14 @@ def Conv(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     n = spatial_rank(name, x.shape, params["w"].ndim - 2)
@@ -139,13 +153,13 @@ def ConvTranspose(
   features: int,
   kernel_size: int | Sequence[int],
   *,
-  stride=1,
-  padding="SAME",
-  dilation=1,
+  stride: int | Sequence[int] = 1,
+  padding: Padding = "SAME",
+  dilation: int | Sequence[int] = 1,
   use_bias: bool = True,
-  w_init=initializers.lecun_normal,
-  b_init=initializers.zeros,
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  b_init: Initializer = initializers.zeros,
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """A transposed convolution (the gradient of a strided conv), as ``flax.linen.ConvTranspose``.
 
@@ -172,7 +186,7 @@ def ConvTranspose(
   fixed = window_rank("ConvTranspose", "kernel_size", kernel_size)
   name = f"ConvTranspose({features}, kernel_size={kernel_size!r})"
 
-  def spec(n):
+  def spec(n: int) -> tuple:
     return (
       as_tuple("ConvTranspose", "kernel_size", kernel_size, n),
       as_tuple("ConvTranspose", "stride", stride, n),
@@ -182,7 +196,7 @@ def ConvTranspose(
 
   spec(fixed or 1)
 
-  def _apply(params, x):
+  def _apply(params: PyTree, x: jax.Array) -> jax.Array:
     _, strides, dilations, pad = spec(x.ndim - 2)
     y = lax.conv_transpose(
       x, params["w"], strides, pad, rhs_dilation=dilations, dimension_numbers=_LAYOUT[x.ndim - 2]
@@ -191,8 +205,9 @@ def ConvTranspose(
       y = y + params["b"]
     return y
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     shape = check_input_shape(name, input_shape)
     n = spatial_rank(name, shape, fixed)
     kernel = spec(n)[0]
@@ -207,7 +222,14 @@ def ConvTranspose(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     spatial_rank(name, x.shape, params["w"].ndim - 2)

@@ -1,11 +1,16 @@
 """Fully connected layer."""
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from fnn import initializers
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_floating,
@@ -15,6 +20,7 @@ from fnn.core import (
   check_train,
   param_checker,
 )
+from fnn.initializers import Initializer
 from fnn.layers._sequence import per_step
 
 
@@ -22,9 +28,9 @@ def Dense(
   features: int,
   *,
   use_bias: bool = True,
-  w_init=initializers.lecun_normal,
-  b_init=initializers.zeros,
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  b_init: Initializer = initializers.zeros,
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """``y = x @ w + b`` over the last axis.
 
@@ -45,8 +51,9 @@ def Dense(
     raise ValueError(f"Dense: features must be a positive int, got {features!r}")
   name = f"Dense({features})"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (batch, ..., in) of rank >= 2, got shape {shape}")
@@ -58,7 +65,14 @@ def Dense(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     check_last_axis(name, x.shape, params["w"].shape[0])

@@ -1,9 +1,11 @@
 """Inverted dropout."""
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
-from fnn.core import Layer, check_array, check_floating, check_key, check_train
+from fnn.core import Layer, PyTree, Shape, check_array, check_floating, check_key, check_train
 from fnn.layers._sequence import per_step
 
 
@@ -25,11 +27,18 @@ def Dropout(rate: float) -> Layer:
     )
   name = f"Dropout(rate={rate})"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     return {}, {}, tuple(input_shape)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     check_floating(name, x)

@@ -1,10 +1,16 @@
 """Lookup table from integer ids to vectors."""
 
+from typing import Any
+
+import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from fnn import initializers
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_input_shape,
@@ -13,6 +19,7 @@ from fnn.core import (
   check_train,
   param_checker,
 )
+from fnn.initializers import Initializer
 from fnn.layers._sequence import per_step
 
 
@@ -20,8 +27,8 @@ def Embedding(
   num_embeddings: int,
   features: int,
   *,
-  init=initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0),
-  dtype=jnp.float32,
+  init: Initializer = initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0),
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """Maps integer ids ``(N, ...)`` to vectors ``(N, ..., features)``.
 
@@ -41,8 +48,9 @@ def Embedding(
     raise ValueError(f"Embedding: features must be a positive int, got {features!r}")
   name = f"Embedding({num_embeddings}, {features})"
 
-  def init_fn(key, input_shape):
+  def init_fn(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected batched integer ids (N, ...), got shape {shape}")
@@ -50,7 +58,14 @@ def Embedding(
 
   check_params = param_checker(name, init_fn)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     check_integer(name, x)

@@ -9,13 +9,20 @@ to show (and test) that the two are the same linear map.
 import itertools
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 
 from fnn.core import ShapeError, check_array
-from fnn.layers._spatial import as_padding, as_tuple, explicit_padding, output_sizes
+from fnn.layers._spatial import Padding, as_padding, as_tuple, explicit_padding, output_sizes
 
 
-def im2col(x, kernel: int | Sequence[int], stride=1, padding="VALID", dilation=1):
+def im2col(
+  x: jax.Array,
+  kernel: int | Sequence[int],
+  stride: int | Sequence[int] = 1,
+  padding: Padding = "VALID",
+  dilation: int | Sequence[int] = 1,
+) -> jax.Array:
   """The patches a convolution sees, one row of ``kh·kw·C`` values per output position.
 
   The row order is the kernel positions in row-major order, and the channels within

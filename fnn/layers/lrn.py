@@ -1,10 +1,20 @@
 """Local response normalisation across channels (Krizhevsky et al. 2012), channels-last."""
 
 import numbers
+from typing import Any
 
+import jax
 from jax import lax
 
-from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
+from fnn.core import (
+  Layer,
+  PyTree,
+  Shape,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+)
 
 
 def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Layer:
@@ -37,13 +47,20 @@ def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: flo
       raise TypeError(f"LocalResponseNorm: {what} must be a real number, got {value!r}")
   name = f"LocalResponseNorm({size}, alpha={alpha}, beta={beta}, k={k})"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
     return {}, {}, shape
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_array(name, x)
     if x.ndim < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {x.shape}")

@@ -18,28 +18,29 @@ plain cell with masks and truncation.
 """
 
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 
-def _gate_scale(hidden, dtype):
+def _gate_scale(hidden: int, dtype: Any) -> jax.Array:
   """Per-column factor on the pre-activations: 2 on g's block (tanh x = 2σ(2x) - 1)."""
   return jnp.ones((4, hidden), dtype).at[2].set(2.0).reshape(-1)
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(5,))
-def _lstm_seq(params, carry, xs, valid, cut, unroll):
+def _lstm_seq(params: Any, carry: Any, xs: jax.Array, valid: Any, cut: Any, unroll: int) -> Any:
   return _forward(params, carry, xs, valid, cut, unroll)[0]
 
 
-def _forward(params, carry, xs, valid, cut, unroll):
+def _forward(params: Any, carry: Any, xs: jax.Array, valid: Any, cut: Any, unroll: int) -> Any:
   w_i, w_h, b = params["w_i"], params["w_h"], params["b"]
   hidden = w_h.shape[0]
   scale = _gate_scale(hidden, xs.dtype)
 
-  def step(carry, inp):
+  def step(carry: Any, inp: Any) -> tuple[Any, Any]:
     h, c = carry
     x_t, valid_t = inp
     act = jax.nn.sigmoid((x_t @ w_i + h @ w_h + b) * scale)
@@ -55,14 +56,14 @@ def _forward(params, carry, xs, valid, cut, unroll):
   return (final, hs), (params, carry, xs, valid, cut, hs, cs, tanh_cs, acts)
 
 
-def _backward(unroll, residuals, grads):
+def _backward(unroll: int, residuals: Any, grads: Any) -> Any:
   params, (h0, c0), xs, valid, cut, hs, cs, tanh_cs, acts = residuals
   (dh_final, dc_final), dhs = grads
   w_i, w_h = params["w_i"], params["w_h"]
   w_h_t = w_h.T
   c_prev = jnp.concatenate([c0[None], cs[:-1]], axis=0)
 
-  def step(carry, inp):
+  def step(carry: Any, inp: Any) -> tuple[Any, Any]:
     dh, dc = carry
     dh_t, tanh_c, c_prev_t, act, valid_t, cut_t = inp
     dh = dh + dh_t
@@ -102,7 +103,7 @@ def _backward(unroll, residuals, grads):
   }
 
   # The carry stays an (h, c) pair; valid/cut are booleans, whose cotangents are float0.
-  def no_grad(a):
+  def no_grad(a: Any) -> jax.Array:
     return jnp.zeros(a.shape, jax.dtypes.float0)
 
   return d_params, (dh0, dc0), dz @ w_i.T, no_grad(valid), no_grad(cut)
@@ -114,7 +115,9 @@ _lstm_seq.defvjp(
 )
 
 
-def lstm_scan(params, carry, xs, valid=None, cut=None, unroll=1):
+def lstm_scan(
+  params: Any, carry: Any, xs: jax.Array, valid: Any = None, cut: Any = None, unroll: int = 1
+) -> tuple[Any, jax.Array]:
   """Runs the LSTM over time-major ``xs``, with the hand-written backward pass.
 
   Args:

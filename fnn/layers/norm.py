@@ -1,10 +1,16 @@
 """Normalisation layers: BatchNorm (with running statistics in ``state``) and LayerNorm."""
 
+from typing import Any
+
+import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.typing import DTypeLike
 
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_floating,
@@ -17,7 +23,7 @@ from fnn.core import (
 from fnn.layers._sequence import per_step
 
 
-def _affine_params(channels, use_scale, use_bias, dtype):
+def _affine_params(channels: int, use_scale: bool, use_bias: bool, dtype: DTypeLike) -> dict:
   params = {}
   if use_scale:
     params["scale"] = jnp.ones((channels,), dtype)  # initializers.ones, which takes no key
@@ -26,7 +32,7 @@ def _affine_params(channels, use_scale, use_bias, dtype):
   return params
 
 
-def _affine(y, params):
+def _affine(y: jax.Array, params: dict) -> jax.Array:
   """``y · scale + b`` with whichever of the two the layer has."""
   if "scale" in params:
     y = y * params["scale"]
@@ -35,7 +41,7 @@ def _affine(y, params):
   return y
 
 
-def _statistics_dtype(x):
+def _statistics_dtype(x: jax.Array) -> Any:
   """Statistics (and the normalisation) run in at least float32: bf16/f16 inputs upcast."""
   return x.astype(jnp.promote_types(x.dtype, jnp.float32))
 
@@ -47,7 +53,7 @@ def BatchNorm(
   use_scale: bool = True,
   use_bias: bool = True,
   frozen: bool = False,
-  dtype=jnp.float32,
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """Batch normalisation over every axis but the last (features/channels).
 
@@ -87,7 +93,7 @@ def BatchNorm(
     raise TypeError(f"BatchNorm: frozen must be a bool, got {frozen!r}")
   name = "BatchNorm(frozen=True)" if frozen else "BatchNorm()"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
@@ -98,7 +104,14 @@ def BatchNorm(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     if x.ndim < 2:
@@ -131,7 +144,11 @@ def BatchNorm(
 
 
 def LayerNorm(
-  *, epsilon: float = 1e-5, use_scale: bool = True, use_bias: bool = True, dtype=jnp.float32
+  *,
+  epsilon: float = 1e-5,
+  use_scale: bool = True,
+  use_bias: bool = True,
+  dtype: DTypeLike = jnp.float32,
 ) -> Layer:
   """Normalises each example over its last axis: ``(x - mean) / sqrt(var + eps) · scale + b``.
 
@@ -144,7 +161,7 @@ def LayerNorm(
     raise ValueError(f"LayerNorm: epsilon must be > 0, got {epsilon!r}")
   name = "LayerNorm()"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
@@ -153,7 +170,14 @@ def LayerNorm(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     c = params.get("scale") if use_scale else params.get("b")

@@ -2,12 +2,16 @@
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_floating,
@@ -16,6 +20,7 @@ from fnn.core import (
   check_train,
 )
 from fnn.layers._spatial import (
+  Padding,
   as_padding,
   as_tuple,
   explicit_padding,
@@ -26,7 +31,9 @@ from fnn.layers._spatial import (
 )
 
 
-def _pool(kind: str, window, stride, padding) -> Layer:
+def _pool(
+  kind: str, window: int | Sequence[int], stride: int | Sequence[int] | None, padding: Padding
+) -> Layer:
   fixed = window_rank(kind, "window", window)
   name = (
     f"{kind}({window!r}"
@@ -35,26 +42,33 @@ def _pool(kind: str, window, stride, padding) -> Layer:
   )
   is_max = kind == "MaxPool"
 
-  def spec(n):
+  def spec(n: int) -> tuple:
     win = as_tuple(kind, "window", window, n)
     strides = win if stride is None else as_tuple(kind, "stride", stride, n)
     return win, strides, as_padding(kind, padding, n)
 
   win0, strides0, pad0 = spec(fixed or 1)  # validates the hyper-parameters now
 
-  def check(shape):
+  def check(shape: tuple) -> tuple:
     n = spatial_rank(name, shape, fixed)
     win, strides, pad = spec(n)
     pads = explicit_padding(pad, shape[1:-1], win, strides)
     return n, win, strides, pad, pads, output_sizes(name, shape[1:-1], win, strides, pads)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     out = check(shape)[-1]
     return {}, {}, (shape[0],) + out + (shape[-1],)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     n, win, strides, pad, pads, out = check(x.shape)
@@ -83,7 +97,9 @@ def _pool(kind: str, window, stride, padding) -> Layer:
   return Layer(init, apply, name, geometry(win0, strides0, pad0))
 
 
-def MaxPool(window: int | Sequence[int], stride=None, padding="VALID") -> Layer:
+def MaxPool(
+  window: int | Sequence[int], stride: int | Sequence[int] | None = None, padding: Padding = "VALID"
+) -> Layer:
   """Maximum over each window.
 
   Args:
@@ -97,7 +113,9 @@ def MaxPool(window: int | Sequence[int], stride=None, padding="VALID") -> Layer:
   return _pool("MaxPool", window, stride, padding)
 
 
-def AvgPool(window: int | Sequence[int], stride=None, padding="VALID") -> Layer:
+def AvgPool(
+  window: int | Sequence[int], stride: int | Sequence[int] | None = None, padding: Padding = "VALID"
+) -> Layer:
   """Mean over each window (zero padding counts in the mean, as in flax). See :func:`MaxPool`."""
   return _pool("AvgPool", window, stride, padding)
 
@@ -106,14 +124,21 @@ def GlobalAvgPool() -> Layer:
   """Mean over all spatial axes: ``(N, *spatial, C) -> (N, C)``."""
   name = "GlobalAvgPool()"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 3:
       raise ShapeError(f"{name}: expected input (N, *spatial, C) of rank >= 3, got shape {shape}")
     return {}, {}, (shape[0], shape[-1])
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     if x.ndim < 3:

@@ -45,10 +45,13 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.typing import DTypeLike
 
 from fnn import initializers
 from fnn.core import (
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   check_array,
   check_floating,
@@ -60,17 +63,15 @@ from fnn.core import (
   check_train,
   param_checker,
 )
+from fnn.initializers import Initializer
 from fnn.layers._sequence import RNNInput, check_lengths, is_concrete, split_shape
 from fnn.layers.lstm_scan import lstm_scan
-
-PyTree = Any
-
 
 # ----------------------------------------------------------------------------
 # Cell functions: one time step on a batch.
 
 
-def simple_rnn_cell(params, h, x):
+def simple_rnn_cell(params: PyTree, h: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
   """Elman cell ``h' = tanh(x w_i + h w_h + b)``.
 
   Args:
@@ -85,7 +86,7 @@ def simple_rnn_cell(params, h, x):
   return h, h
 
 
-def lstm_cell(params, carry, x):
+def lstm_cell(params: PyTree, carry: PyTree, x: jax.Array) -> tuple[PyTree, jax.Array]:
   """LSTM cell with the gates in PyTorch's order i, f, g, o (see the module docstring).
 
   Args:
@@ -105,7 +106,7 @@ def lstm_cell(params, carry, x):
   return (h, c), h
 
 
-def gru_cell(params, h, x):
+def gru_cell(params: PyTree, h: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
   """GRU cell with PyTorch's equations and gate order r, z, n (see the module docstring).
 
   Args:
@@ -159,27 +160,29 @@ class Cell(NamedTuple):
     return self.name
 
 
-def _check_hidden(name, hidden_size):
+def _check_hidden(name: str, hidden_size: int) -> None:
   if not isinstance(hidden_size, int) or hidden_size < 1:
     raise ValueError(f"{name}: hidden_size must be a positive int, got {hidden_size!r}")
 
 
-def _gate_blocks(init, key, shape, n_gates, dtype):
+def _gate_blocks(
+  init: Initializer, key: jax.Array, shape: tuple, n_gates: int, dtype: DTypeLike
+) -> jax.Array:
   """``n_gates`` independent ``shape`` blocks side by side (e.g. one orthogonal per gate)."""
   keys = jax.random.split(key, n_gates)
   return jnp.concatenate([init(k, shape, dtype) for k in keys], axis=-1)
 
 
-def _h_carry(hidden_size):
+def _h_carry(hidden_size: int) -> Callable[..., jax.Array]:
   return lambda batch_size, dtype=jnp.float32: jnp.zeros((batch_size, hidden_size), dtype)
 
 
 def SimpleRNNCell(
   hidden_size: int,
   *,
-  w_init=initializers.lecun_normal,
-  w_h_init=initializers.orthogonal(),
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  w_h_init: Initializer = initializers.orthogonal(),
+  dtype: DTypeLike = jnp.float32,
 ) -> Cell:
   """Elman (tanh) cell: params ``{'w_i': (F, H), 'w_h': (H, H), 'b': (H,)}``, carry ``h``.
 
@@ -192,7 +195,7 @@ def SimpleRNNCell(
   name = f"SimpleRNNCell({hidden_size})"
   _check_hidden(name, hidden_size)
 
-  def init(key, input_size):
+  def init(key: jax.Array, input_size: int) -> PyTree:
     k_i, k_h = jax.random.split(key)
     return {
       "w_i": w_init(k_i, (input_size, hidden_size), dtype),
@@ -207,9 +210,9 @@ def LSTMCell(
   hidden_size: int,
   *,
   forget_bias: float = 1.0,
-  w_init=initializers.lecun_normal,
-  w_h_init=initializers.orthogonal(),
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  w_h_init: Initializer = initializers.orthogonal(),
+  dtype: DTypeLike = jnp.float32,
 ) -> Cell:
   """LSTM cell: params ``{'w_i': (F, 4H), 'w_h': (H, 4H), 'b': (4H,)}``, carry ``(h, c)``.
 
@@ -227,7 +230,7 @@ def LSTMCell(
   name = f"LSTMCell({hidden_size})"
   _check_hidden(name, hidden_size)
 
-  def init(key, input_size):
+  def init(key: jax.Array, input_size: int) -> PyTree:
     k_i, k_h = jax.random.split(key)
     b = jnp.zeros((4, hidden_size), dtype).at[1].set(forget_bias).reshape(-1)
     return {
@@ -236,7 +239,7 @@ def LSTMCell(
       "b": b,
     }
 
-  def zero_carry(batch_size, dtype=jnp.float32):
+  def zero_carry(batch_size: int, dtype: DTypeLike = jnp.float32) -> PyTree:
     h = jnp.zeros((batch_size, hidden_size), dtype)
     return (h, h)
 
@@ -248,9 +251,9 @@ def LSTMCell(
 def GRUCell(
   hidden_size: int,
   *,
-  w_init=initializers.lecun_normal,
-  w_h_init=initializers.orthogonal(),
-  dtype=jnp.float32,
+  w_init: Initializer = initializers.lecun_normal,
+  w_h_init: Initializer = initializers.orthogonal(),
+  dtype: DTypeLike = jnp.float32,
 ) -> Cell:
   """GRU cell, with PyTorch's equations.
 
@@ -269,7 +272,7 @@ def GRUCell(
   name = f"GRUCell({hidden_size})"
   _check_hidden(name, hidden_size)
 
-  def init(key, input_size):
+  def init(key: jax.Array, input_size: int) -> PyTree:
     k_i, k_h = jax.random.split(key)
     return {
       "w_i": _gate_blocks(w_init, k_i, (input_size, hidden_size), 3, dtype),
@@ -287,16 +290,16 @@ def GRUCell(
 
 def rnn_scan(
   cell: Cell,
-  params,
-  carry,
-  x,
+  params: PyTree,
+  carry: PyTree,
+  x: jax.Array,
   *,
-  lengths=None,
+  lengths: jax.Array | None = None,
   reverse: bool = False,
   return_sequences: bool = True,
   truncate: int | None = None,
   unroll: int = 1,
-):
+) -> tuple[PyTree, jax.Array]:
   """Runs ``cell`` over the time axis of ``x`` with ``lax.scan``: the function under RNN.
 
   Args:
@@ -339,7 +342,7 @@ def rnn_scan(
     ys = hs if valid is None else jnp.where(valid[:, :, None], hs, jnp.zeros_like(hs))
     return carry, jnp.swapaxes(ys[::-1] if reverse else ys, 0, 1)
 
-  def body(carry, step_in):
+  def body(carry: PyTree, step_in: Any) -> tuple[PyTree, Any]:
     x_t, valid_t = step_in
     new_carry, y = cell.step(params, carry, x_t)
     if valid_t is not None:
@@ -361,7 +364,7 @@ def rnn_scan(
     xs = xs.reshape((chunks, k) + xs.shape[1:])
     valid = valid.reshape((chunks, k) + valid.shape[1:])
 
-    def chunk_body(carry, chunk_in):
+    def chunk_body(carry: PyTree, chunk_in: Any) -> tuple[PyTree, Any]:
       index, xs_c, valid_c = chunk_in
       # The first chunk keeps the gradient to the initial carry; later chunks do not.
       cut = jax.tree.map(lax.stop_gradient, carry)
@@ -382,7 +385,7 @@ def rnn_scan(
 # Layers.
 
 
-def _as_cell(obj, where):
+def _as_cell(obj: Any, where: str) -> Cell:
   if isinstance(obj, Cell):
     return obj
   if callable(obj) and getattr(obj, "__name__", "").endswith("Cell"):
@@ -395,7 +398,7 @@ def _as_cell(obj, where):
   )
 
 
-def _split_input(name, inp):
+def _split_input(name: str, inp: Any) -> tuple[jax.Array, Any, Any]:
   """``(x, lengths, carry, had_lengths)`` from an array or an RNNInput, checked."""
   if isinstance(inp, RNNInput):
     x, lengths, carry = inp
@@ -417,7 +420,7 @@ def _split_input(name, inp):
   return x, lengths, carry
 
 
-def _check_carry(name, carry, expected):
+def _check_carry(name: str, carry: PyTree, expected: PyTree) -> None:
   got = jax.tree.map(jnp.shape, carry)
   want = jax.tree.map(jnp.shape, expected)
   # mypy sees jaxlib's PyTreeDef as an unresolved type, without comparisons
@@ -425,7 +428,18 @@ def _check_carry(name, carry, expected):
     raise ShapeError(f"{name}: expected an initial carry with shapes {want}, got {got}")
 
 
-def _run(name, cell, params, x, lengths, carry, reverse, return_sequences, truncate, unroll):
+def _run(
+  name: str,
+  cell: Cell,
+  params: PyTree,
+  x: jax.Array,
+  lengths: Any,
+  carry: PyTree,
+  reverse: bool,
+  return_sequences: bool,
+  truncate: int | None,
+  unroll: int,
+) -> tuple[PyTree, jax.Array]:
   check_last_axis(name, x.shape, params["w_i"].shape[0])
   zero = cell.zero_carry(x.shape[0], x.dtype)
   if carry is None:
@@ -445,7 +459,7 @@ def _run(name, cell, params, x, lengths, carry, reverse, return_sequences, trunc
   )
 
 
-def _check_options(name, truncate, unroll):
+def _check_options(name: str, truncate: int | None, unroll: int) -> None:
   if truncate is not None and (not isinstance(truncate, int) or truncate < 1):
     raise ValueError(
       f"{name}: truncate must be a positive int (steps per BPTT chunk) or None, got {truncate!r}"
@@ -454,7 +468,7 @@ def _check_options(name, truncate, unroll):
     raise ValueError(f"{name}: unroll must be a positive int, got {unroll!r}")
 
 
-def _rnn_input_shape(name, input_shape):
+def _rnn_input_shape(name: str, input_shape: Shape) -> tuple[tuple, Any]:
   """The shapes of the inputs and lengths of an RNN input shape.
 
   ``(x_shape, lengths_shape)`` of an input shape: a plain ``(N, T, F)`` or the
@@ -466,7 +480,9 @@ def _rnn_input_shape(name, input_shape):
   return shape, (None if lengths is None else tuple(lengths))
 
 
-def _wrap_output(y, lengths, final_carry, return_sequences, return_carry):
+def _wrap_output(
+  y: Any, lengths: Any, final_carry: PyTree, return_sequences: bool, return_carry: bool
+) -> Any:
   # A masked sequence stays masked, so the layers after it in `serial` see the lengths
   # (init does the same with shapes, so init and apply agree on the structure).
   if return_sequences and lengths is not None:
@@ -538,8 +554,9 @@ def RNN(
   )
   _check_options(name, truncate, unroll)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     params = cell.init(key, f)
     out = (n, t, cell.hidden_size) if return_sequences else (n, cell.hidden_size)
@@ -548,9 +565,16 @@ def RNN(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, inp, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
-    x, lengths, carry = _split_input(name, inp)
+    x, lengths, carry = _split_input(name, x)
     check_last_axis(name, x.shape, params["w_i"].shape[0])
     check_params(params, x.shape)
     final, y = _run(
@@ -592,8 +616,9 @@ def Bidirectional(
   name = f"Bidirectional({fwd.name}" + (f", {bwd.name})" if backward_cell is not None else ")")
   _check_options(name, truncate, unroll)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name)
+    assert key is not None  # check_key raised otherwise
     (n, t, f), lengths = _rnn_input_shape(name, input_shape)
     k_f, k_b = jax.random.split(key)
     params = {"forward": fwd.init(k_f, f), "backward": bwd.init(k_b, f)}
@@ -604,9 +629,16 @@ def Bidirectional(
 
   check_params = param_checker(name, init)
 
-  def apply(params, state, inp, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
-    x, lengths, carry = _split_input(name, inp)
+    x, lengths, carry = _split_input(name, x)
     check_last_axis(name, x.shape, params["forward"]["w_i"].shape[0])
     check_params(params, x.shape)
     if carry is not None and not (isinstance(carry, (tuple, list)) and len(carry) == 2):

@@ -1,24 +1,42 @@
 """Layers that only change the shape of their input."""
 
 from collections.abc import Sequence
+from typing import Any
 
+import jax
 import numpy as np
 
-from fnn.core import Layer, ShapeError, check_array, check_input_shape, check_key, check_train
+from fnn.core import (
+  Layer,
+  PyTree,
+  Shape,
+  ShapeError,
+  check_array,
+  check_input_shape,
+  check_key,
+  check_train,
+)
 
 
 def Flatten() -> Layer:
   """``(N, d1, d2, ...) -> (N, d1·d2·...)``. No params or state."""
   name = "Flatten()"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 1:
       raise ShapeError(f"{name}: expected a batched input (N, ...), got shape {shape}")
     return {}, {}, (shape[0], int(np.prod(shape[1:])))
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     return x.reshape(x.shape[0], -1), state
@@ -37,7 +55,7 @@ def Reshape(shape: Sequence[int]) -> Layer:
     raise ValueError(f"Reshape: shape must be positive ints with at most one -1, got {shape!r}")
   name = f"Reshape({target})"
 
-  def resolve(in_shape):
+  def resolve(in_shape: tuple) -> tuple:
     size = int(np.prod(in_shape[1:]))
     known = int(np.prod([d for d in target if d != -1]))
     if -1 in target:
@@ -56,11 +74,18 @@ def Reshape(shape: Sequence[int]) -> Layer:
       )
     return (in_shape[0],) + out
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     return {}, {}, resolve(check_input_shape(name, input_shape))
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     check_array(name, x)
     return x.reshape(resolve(x.shape)), state

@@ -43,13 +43,22 @@ def start(mode: str) -> EarlyStopping:
   return EarlyStopping(np.inf if mode == "min" else -np.inf, -1, -1, 0, False)
 
 
-def improves(value, best, mode: str, min_delta: float):
+def improves(
+  value: float | jax.Array, best: float | jax.Array, mode: str, min_delta: float
+) -> bool | jax.Array:
   """Whether ``value`` beats ``best`` by more than ``min_delta`` in direction ``mode``."""
   return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
 def update(
-  stopping: EarlyStopping, value, *, epoch, step, patience: int, mode: str, min_delta: float = 0.0
+  stopping: EarlyStopping,
+  value: float | jax.Array,
+  *,
+  epoch: int | jax.Array,
+  step: int | jax.Array,
+  patience: int,
+  mode: str,
+  min_delta: float = 0.0,
 ) -> EarlyStopping:
   """The bookkeeping after an epoch whose monitored value is ``value``.
 

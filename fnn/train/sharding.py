@@ -19,16 +19,20 @@ See docs/scale.md for the commands, from one CPU to several hosts.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
+from fnn.core import PyTree
+
 DATA_AXIS = "data"
 MODEL_AXIS = "model"
 
 
-def check_mesh(where: str, mesh, axis: str) -> int:
+def check_mesh(where: str, mesh: Any, axis: str) -> int:
   """Raises unless ``mesh`` is a Mesh with an axis named ``axis``; returns that axis' size."""
   if not isinstance(mesh, Mesh):
     raise TypeError(
@@ -81,11 +85,11 @@ def replicated(mesh: Mesh) -> NamedSharding:
 
 
 @functools.lru_cache(maxsize=32)
-def _resharder(sharding: NamedSharding):
+def _resharder(sharding: NamedSharding) -> Callable[[PyTree], PyTree]:
   return jax.jit(lambda tree: tree, out_shardings=sharding)
 
 
-def _from_host(leaf, sharding: NamedSharding) -> jax.Array:
+def _from_host(leaf: Any, sharding: NamedSharding) -> jax.Array:
   """A global array from a value every process holds whole (a replicated TrainState)."""
   if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
     data = _from_host(jax.random.key_data(leaf), sharding)
@@ -94,7 +98,7 @@ def _from_host(leaf, sharding: NamedSharding) -> jax.Array:
   return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
-def place(tree, sharding: NamedSharding):
+def place(tree: PyTree, sharding: NamedSharding) -> PyTree:
   """Puts every leaf of ``tree`` on the devices of ``sharding``, laid out as it says.
 
   With one process this is ``jax.device_put``. Across processes, global arrays
@@ -103,7 +107,7 @@ def place(tree, sharding: NamedSharding):
   its own copy. A leaf already laid out so is returned as it is.
   """
 
-  def put(leaf):
+  def put(leaf: Any) -> jax.Array:
     if isinstance(leaf, jax.Array):
       if leaf.sharding == sharding:
         return leaf
@@ -116,12 +120,12 @@ def place(tree, sharding: NamedSharding):
   return jax.tree.map(put, tree)
 
 
-def replicate(tree, mesh: Mesh | None):
+def replicate(tree: PyTree, mesh: Mesh | None) -> PyTree:
   """``tree`` copied to every device of ``mesh`` (:func:`place`); ``device_put`` without one."""
   return jax.device_put(tree) if mesh is None else place(tree, replicated(mesh))
 
 
-def split(tree, mesh: Mesh | None, axis: str):
+def split(tree: PyTree, mesh: Mesh | None, axis: str) -> PyTree:
   """``tree`` split along its leading axis over the mesh axis ``axis``; as it is without a mesh."""
   return tree if mesh is None else place(tree, leading_axis_sharding(mesh, axis))
 
@@ -146,7 +150,7 @@ def process_share(num_examples: int) -> slice:
   return slice(index * share, (index + 1) * share)
 
 
-def global_data(mesh: Mesh, local_data, *, axis: str = DATA_AXIS):
+def global_data(mesh: Mesh, local_data: PyTree, *, axis: str = DATA_AXIS) -> PyTree:
   """Joins each process's share of a data set into global arrays sharded over ``axis``.
 
   Every process calls it with its own rows (:func:`process_share`); the result holds

@@ -93,7 +93,7 @@ def init_train_state(
   return TrainState.create(params, state, optimizer, key=run_key)
 
 
-def _default_impl():
+def _default_impl() -> Any:
   return jax.random.key_impl(jax.random.key(0))
 
 

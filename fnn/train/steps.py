@@ -31,12 +31,12 @@ MetricFn = Callable[[Any, Any], jax.Array]
 Step = Callable[[TrainState, Any, jax.Array], tuple[TrainState, dict]]
 
 
-def mean_loss(loss: LossFn, outputs, targets) -> jax.Array:
+def mean_loss(loss: LossFn, outputs: Any, targets: Any) -> jax.Array:
   """The batch mean of a per-example ``loss`` (a scalar)."""
   return jnp.mean(loss(outputs, targets))
 
 
-def metric_values(metrics: Mapping[str, MetricFn], outputs, targets) -> dict:
+def metric_values(metrics: Mapping[str, MetricFn], outputs: Any, targets: Any) -> dict:
   """Each metric of ``metrics`` on a batch, as a float32 scalar, by name."""
   return {name: jnp.asarray(fn(outputs, targets), jnp.float32) for name, fn in metrics.items()}
 
@@ -69,13 +69,15 @@ def supervised_step(
   """
   metrics = dict(metrics or {})
 
-  def objective(params, state, x, y, key):
+  def objective(
+    params: PyTree, state: PyTree, x: Any, y: Any, key: jax.Array
+  ) -> tuple[jax.Array, tuple[PyTree, jax.Array, Any]]:
     outputs, new_state = model.apply(params, state, x, key=key, train=True)
     data_loss = mean_loss(loss, outputs, y)
     total = data_loss if penalty is None else data_loss + penalty(params)
     return total, (new_state, data_loss, outputs)
 
-  def step(ts: TrainState, batch, key):
+  def step(ts: TrainState, batch: Any, key: jax.Array) -> tuple[TrainState, dict]:
     x, y = batch
     (_, (new_state, data_loss, outputs)), grads = jax.value_and_grad(objective, has_aux=True)(
       ts.params, ts.state, x, y, key
@@ -91,7 +93,7 @@ def supervised_step(
 def advance(step: Step) -> Callable[[TrainState, Any], tuple[TrainState, dict]]:
   """``(ts, batch) -> (ts, logs)``: runs ``step`` with ``key=step_key(ts)`` and counts it."""
 
-  def advanced(ts: TrainState, batch):
+  def advanced(ts: TrainState, batch: Any) -> tuple[TrainState, dict]:
     new_ts, logs = step(ts, batch, step_key(ts))
     return new_ts._replace(step=ts.step + 1), logs
 
@@ -106,7 +108,7 @@ def train_step(
   metrics: Mapping[str, MetricFn] | None = None,
   penalty: Callable[[PyTree], jax.Array] | None = None,
   jit: bool = True,
-):
+) -> Callable[[TrainState, Any, Any], tuple[TrainState, dict]]:
   """Builds the per-step function ``(ts, x, y) -> (new_ts, logs)`` of supervised learning.
 
   It is :func:`supervised_step` with ``key=step_key(ts)`` and ``ts.step`` counted: the
@@ -118,7 +120,7 @@ def train_step(
   """
   advanced = advance(supervised_step(model, loss, optimizer, metrics=metrics, penalty=penalty))
 
-  def step(ts: TrainState, x, y):
+  def step(ts: TrainState, x: Any, y: Any) -> tuple[TrainState, dict]:
     return advanced(ts, (x, y))
 
   return jax.jit(step) if jit else step
@@ -126,7 +128,7 @@ def train_step(
 
 def eval_step(
   model: Layer, loss: LossFn, *, metrics: Mapping[str, MetricFn] | None = None, jit: bool = True
-):
+) -> Callable[[PyTree, PyTree, Any, Any], dict]:
   """Builds ``(params, state, x, y) -> logs``: loss and metrics with ``train=False``.
 
   Returns:
@@ -134,7 +136,7 @@ def eval_step(
   """
   metrics = dict(metrics or {})
 
-  def step(params, state, x, y):
+  def step(params: PyTree, state: PyTree, x: Any, y: Any) -> dict:
     outputs, _ = model.apply(params, state, x, train=False)
     return {"loss": mean_loss(loss, outputs, y), **metric_values(metrics, outputs, y)}
 

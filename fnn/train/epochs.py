@@ -9,17 +9,19 @@ jitted, so they can be ``jax.jit``-ed or ``jax.vmap``-ed over many TrainStates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnn.core import PyTree
 from fnn.train.state import TrainState, shuffle_key
 from fnn.train.steps import Step, advance
 
 
-def num_examples(data, where: str = "train.fit") -> int:
+def num_examples(data: PyTree, where: str = "train.fit") -> int:
   """The shared leading-axis size of every leaf of ``data``."""
   sizes = {int(np.shape(leaf)[0]) if np.ndim(leaf) else -1 for leaf in jax.tree.leaves(data)}
   if -1 in sizes:
@@ -32,12 +34,12 @@ def num_examples(data, where: str = "train.fit") -> int:
   return sizes.pop()
 
 
-def take(data, idx):
+def take(data: PyTree, idx: Any) -> PyTree:
   """``data[idx]`` on every leaf."""
   return jax.tree.map(lambda a: a[idx], data)
 
 
-def nbytes(tree) -> int:
+def nbytes(tree: PyTree) -> int:
   """The bytes of every leaf of ``tree`` together (shapes and dtypes; no transfer)."""
   return sum(int(np.prod(np.shape(a))) * jnp.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
@@ -46,7 +48,9 @@ def _permutation(ts: TrainState, n: int, shuffle: bool) -> jax.Array:
   return jax.random.permutation(shuffle_key(ts), n) if shuffle else jnp.arange(n)
 
 
-def epoch_order(ts: TrainState, num_examples: int, batch_size: int, shuffle: bool = True):
+def epoch_order(
+  ts: TrainState, num_examples: int, batch_size: int, shuffle: bool = True
+) -> jax.Array:
   """The example indices of the epoch starting at ``ts``, shape ``(batches, batch_size)``.
 
   The last ``num_examples % batch_size`` examples of the permutation are left out of
@@ -58,7 +62,9 @@ def epoch_order(ts: TrainState, num_examples: int, batch_size: int, shuffle: boo
   return order[: num_batches * batch_size].reshape(num_batches, batch_size)
 
 
-def remainder_order(ts: TrainState, num_examples: int, batch_size: int, shuffle: bool = True):
+def remainder_order(
+  ts: TrainState, num_examples: int, batch_size: int, shuffle: bool = True
+) -> jax.Array:
   """The indices :func:`epoch_order` leaves out, shape ``(num_examples % batch_size,)``."""
   cut = num_examples // batch_size * batch_size
   return _permutation(ts, num_examples, shuffle)[cut:]
@@ -76,12 +82,18 @@ class StepStatus(NamedTuple):
   bad_loss: jax.Array
 
 
+# (ts, status, batch) -> (ts, status, logs): a step under the non-finite guard.
+GuardedStep = Callable[[TrainState, StepStatus, Any], tuple[TrainState, StepStatus, dict]]
+# (ts, data) -> (ts, status, logs): one epoch, as epoch_fn builds it.
+EpochFn = Callable[[TrainState, PyTree], tuple[TrainState, StepStatus, dict]]
+
+
 def ok_status() -> StepStatus:
   """The status of an epoch with no non-finite step (``bad_step=-1``, ``bad_loss=0``)."""
   return StepStatus(jnp.full((), -1, jnp.int32), jnp.zeros((), jnp.float32))
 
 
-def all_finite(tree) -> jax.Array:
+def all_finite(tree: PyTree) -> jax.Array:
   """Whether every floating leaf of ``tree`` is finite (a scalar bool)."""
   leaves = [
     jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(tree) if jnp.issubdtype(a.dtype, jnp.inexact)
@@ -98,7 +110,7 @@ def first_bad(status: StepStatus, other: StepStatus) -> StepStatus:
   )
 
 
-def guarded(step: Step):
+def guarded(step: Step) -> GuardedStep:
   """``(ts, status, batch) -> (ts, status, logs)``: a step that keeps the last good state.
 
   Once one step's loss or updated parameters are not finite, this and every later
@@ -106,7 +118,7 @@ def guarded(step: Step):
   """
   advanced = advance(step)
 
-  def run(ts: TrainState, status: StepStatus, batch):
+  def run(ts: TrainState, status: StepStatus, batch: Any) -> tuple[TrainState, StepStatus, dict]:
     new_ts, logs = advanced(ts, batch)
     loss = logs["loss"]
     fine = jnp.isfinite(loss) & all_finite(new_ts.params)
@@ -121,7 +133,7 @@ def guarded(step: Step):
   return run
 
 
-def _unguarded_status(start, ts: TrainState, losses) -> StepStatus:
+def _unguarded_status(start: jax.Array, ts: TrainState, losses: jax.Array) -> StepStatus:
   """The index of the step a guarded epoch stopped at.
 
   The first non-finite loss; failing that the last step if the parameters are not
@@ -142,8 +154,8 @@ def epoch_fn(
   shuffle: bool = True,
   guard: bool = True,
   drop_remainder: bool = True,
-  batch_sharding=None,
-):
+  batch_sharding: Any = None,
+) -> EpochFn:
   """Builds one epoch of ``step`` as a single ``lax.scan`` over minibatches, on device.
 
   Args:
@@ -174,20 +186,24 @@ def epoch_fn(
   guarded_step = guarded(step)
   advanced = advance(step)
 
-  def batch(data, idx):
+  def batch(data: PyTree, idx: jax.Array) -> PyTree:
     batch = take(data, idx)
     return (
       batch if batch_sharding is None else jax.lax.with_sharding_constraint(batch, batch_sharding)
     )
 
-  def run_guarded(ts, data, order):
-    def body(carry, idx):
+  def run_guarded(
+    ts: TrainState, data: PyTree, order: jax.Array
+  ) -> tuple[tuple[TrainState, StepStatus], dict]:
+    def body(
+      carry: tuple[TrainState, StepStatus], idx: jax.Array
+    ) -> tuple[tuple[TrainState, StepStatus], dict]:
       ts, status, logs = guarded_step(*carry, batch(data, idx))
       return (ts, status), logs
 
     return jax.lax.scan(body, (ts, ok_status()), order)
 
-  def run(ts: TrainState, data):
+  def run(ts: TrainState, data: PyTree) -> tuple[TrainState, StepStatus, dict]:
     data = jax.tree.map(jnp.asarray, data)  # numpy data cannot be indexed by traced indices
     n = num_examples(data)
     order = epoch_order(ts, n, batch_size, shuffle)
@@ -210,7 +226,9 @@ def epoch_fn(
   return run
 
 
-def scan_epochs(run_epoch, ts: TrainState, data, epochs: int):
+def scan_epochs(
+  run_epoch: EpochFn, ts: TrainState, data: PyTree, epochs: int
+) -> tuple[TrainState, StepStatus, dict]:
   """Runs ``epochs`` epochs of an :func:`epoch_fn` as one ``lax.scan``, all on device.
 
   Pure, so ``jax.jit(jax.vmap(lambda ts: scan_epochs(run, ts, data, E)))`` trains a batch
@@ -229,7 +247,9 @@ def scan_epochs(run_epoch, ts: TrainState, data, epochs: int):
     the logs, shape ``(epochs,)``.
   """
 
-  def body(carry, _):
+  def body(
+    carry: tuple[TrainState, StepStatus], _: Any
+  ) -> tuple[tuple[TrainState, StepStatus], dict]:
     ts, status = carry
     ts, epoch_status, logs = run_epoch(ts, data)
     return (ts, first_bad(status, epoch_status)), jax.tree.map(jnp.mean, logs)
@@ -238,7 +258,15 @@ def scan_epochs(run_epoch, ts: TrainState, data, epochs: int):
   return ts, status, logs
 
 
-def evaluate(step, params, state, x, y, *, batch_size: int = 1024) -> dict:
+def evaluate(
+  step: Callable[[PyTree, PyTree, Any, Any], dict],
+  params: PyTree,
+  state: PyTree,
+  x: PyTree,
+  y: PyTree,
+  *,
+  batch_size: int = 1024,
+) -> dict:
   """Loss and metrics over a whole set, in batches, weighted by batch size.
 
   Args:

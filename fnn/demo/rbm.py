@@ -43,6 +43,22 @@ def train_classifier(x_train, y_train, key, epochs=100):
   return lambda x: jax.nn.softmax(model.apply(params, state, jnp.asarray(x))[0])
 
 
+def _save_pictures(out_dir, samples, params, sweeps, n_betas, n_recognised):
+  pictures.save_image_grid(
+    out_dir / "rbm_samples.png",
+    np.asarray(samples),
+    (8, 8),
+    title=f"RBM samples: 64 chains from random bits, {sweeps} PT sweeps\n"
+    f"({n_betas} temperatures; mean visibles); {n_recognised}/64 recognised",
+  )
+  pictures.save_filters(
+    out_dir / "rbm_filters.png",
+    params["w"],
+    (8, 8),
+    title=f"RBM filters: the first 64 of {params['w'].shape[1]} columns of w",
+  )
+
+
 def run(out_dir, epochs=400, n_hidden=100, sweeps=1000, seed=0):
   x_train, y_train = binarised_digits("train")
   x_test, y_test = binarised_digits("test")
@@ -78,19 +94,7 @@ def run(out_dir, epochs=400, n_hidden=100, sweeps=1000, seed=0):
   probs = np.asarray(classify(samples))
   recognised = probs.max(1) >= CONFIDENT
   classes = np.bincount(probs.argmax(1)[recognised], minlength=10)
-  pictures.save_image_grid(
-    out_dir / "rbm_samples.png",
-    np.asarray(samples),
-    (8, 8),
-    title=f"RBM samples: 64 chains from random bits, {sweeps} PT sweeps\n"
-    f"({len(betas)} temperatures; mean visibles); {recognised.sum()}/64 recognised",
-  )
-  pictures.save_filters(
-    out_dir / "rbm_filters.png",
-    params["w"],
-    (8, 8),
-    title=f"RBM filters: the first 64 of {n_hidden} columns of w",
-  )
+  _save_pictures(out_dir, samples, params, sweeps, len(betas), int(recognised.sum()))
   ais = partition.ais_log_likelihood(
     jax.random.fold_in(key, 6),
     params,

@@ -4,7 +4,15 @@ import numbers
 
 from jax import lax
 
-from fnn.core import Layer, ShapeError, check_array, check_floating, check_input_shape
+from fnn.core import (
+  Layer,
+  ShapeError,
+  check_array,
+  check_floating,
+  check_input_shape,
+  check_key,
+  check_train,
+)
 
 
 def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Layer:
@@ -38,12 +46,14 @@ def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: flo
   name = f"LocalResponseNorm({size}, alpha={alpha}, beta={beta}, k={k})"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
     return {}, {}, shape
 
   def apply(params, state, x, *, key=None, train=False):
+    check_train(name, train)
     check_array(name, x)
     if x.ndim < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {x.shape}")

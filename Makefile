@@ -34,8 +34,12 @@ $(VENV)/.installed-bench: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(PY) -m fnn demo
 
+# Two worker processes (pytest-xdist), each test file kept in one of them (--dist loadfile)
+# so module-scoped fixtures, e.g. shared compiled functions, are built once.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -m 'not slow'

@@ -14,6 +14,8 @@ from fnn.core import (
   check_array,
   check_floating,
   check_input_shape,
+  check_key,
+  check_train,
 )
 
 
@@ -48,6 +50,7 @@ def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: flo
   name = f"LocalResponseNorm({size}, alpha={alpha}, beta={beta}, k={k})"
 
   def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     if len(shape) < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {shape}")
@@ -61,6 +64,7 @@ def LocalResponseNorm(size: int, alpha: float = 1e-4, beta: float = 0.75, k: flo
     key: jax.Array | None = None,
     train: bool = False,
   ) -> tuple[Any, PyTree]:
+    check_train(name, train)
     check_array(name, x)
     if x.ndim < 2:
       raise ShapeError(f"{name}: expected input (N, ..., C) of rank >= 2, got shape {x.shape}")

@@ -11,6 +11,7 @@ from fnn.core import (
   _child_key,
   _reraise_with_path,
   check_input_shape,
+  check_key,
   check_train,
   named_serial,
   serial,
@@ -46,6 +47,7 @@ def concat_branches(*named_branches: tuple[str, Layer]) -> Layer:
   name = f"concat_branches({', '.join(labels)})"
 
   def init(key, input_shape):
+    check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     params, states, outs = {}, {}, []
     for i, (label, layer) in enumerate(named_branches):

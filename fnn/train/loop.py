@@ -12,6 +12,7 @@ and the scikit-learn estimator are thin layers over it.
 from __future__ import annotations
 
 import functools
+import os
 import pathlib
 import time
 from collections.abc import Callable, Sequence
@@ -20,12 +21,15 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from fnn.checkpoint import CheckpointManager, tree_signature
+from fnn.core import PyTree
 from fnn.train import early_stopping as es
 from fnn.train import sharding
 from fnn.train.epochs import (
+  StepStatus,
   epoch_fn,
   epoch_order,
   guarded,
@@ -41,6 +45,8 @@ from fnn.train.steps import Step
 # Above this many bytes of training data, the loop streams batches from host memory
 # instead of placing the whole set on the device (override with in_memory=).
 IN_MEMORY_LIMIT_BYTES = 1 << 30
+# A folder argument: a str or a pathlib.Path.
+PathLike = str | os.PathLike
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -53,7 +59,9 @@ class NonFiniteLossError(FloatingPointError):
     history: the history of the epochs completed before it.
   """
 
-  def __init__(self, message, *, step, epoch, state, history):
+  def __init__(
+    self, message: str, *, step: int, epoch: int, state: TrainState, history: dict
+  ) -> None:
     super().__init__(message)
     self.step, self.epoch, self.state, self.history = step, epoch, state, history
 
@@ -85,7 +93,7 @@ class _Epochs(NamedTuple):
 
 @functools.lru_cache(maxsize=64)
 def _compiled(
-  step: Step, batch_size: int, shuffle: bool, drop_remainder: bool, batch_sharding=None
+  step: Step, batch_size: int, shuffle: bool, drop_remainder: bool, batch_sharding: Any = None
 ) -> _Epochs:
   """The jitted epochs of a step, cached per step object.
 
@@ -103,7 +111,15 @@ def _compiled(
   return _Epochs(jax.jit(build(guard=False)), jax.jit(build(guard=True)), jax.jit(guarded(step)))
 
 
-def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in_memory, mesh=None):
+def _epoch_runner(
+  epochs: _Epochs,
+  data: PyTree,
+  batch_size: int,
+  shuffle: bool,
+  drop_remainder: bool,
+  in_memory: bool | None,
+  mesh: Mesh | None = None,
+) -> Callable[[TrainState], tuple[TrainState, StepStatus, dict]]:
   """One epoch's runner, on device or streamed.
 
   ``run(ts) -> (ts, status, logs)`` for one epoch, on device or streamed. With a
@@ -114,7 +130,7 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
   if in_memory:
     data = sharding.replicate(data, mesh)
 
-    def run(ts):
+    def run(ts: TrainState) -> tuple[TrainState, StepStatus, dict]:
       ts = ts if mesh is None else sharding.replicate(ts, mesh)
       new_ts, status, logs = epochs.fast(ts, data)
       if int(status.bad_step) >= 0:  # rare: replay guarded for the last good state
@@ -124,7 +140,7 @@ def _epoch_runner(epochs: _Epochs, data, batch_size, shuffle, drop_remainder, in
     return run
   host = jax.tree.map(np.asarray, data)
 
-  def run_streamed(ts):
+  def run_streamed(ts: TrainState) -> tuple[TrainState, StepStatus, dict]:
     ts = ts if mesh is None else sharding.replicate(ts, mesh)
     orders = list(np.asarray(epoch_order(ts, n, batch_size, shuffle)))
     if not drop_remainder and n % batch_size:
@@ -154,8 +170,14 @@ def _as_arrays(history: dict) -> dict:
 
 
 def _open_manager(
-  checkpoint_dir, resume, keep: int, best_metric, mode, must_exist: bool, where: str
-):
+  checkpoint_dir: PathLike | None,
+  resume: PathLike | None,
+  keep: int,
+  best_metric: str | None,
+  mode: str,
+  must_exist: bool,
+  where: str,
+) -> CheckpointManager | None:
   if resume is not None:
     path = pathlib.Path(resume)
     if path.exists() and not path.is_dir():
@@ -175,7 +197,9 @@ def _open_manager(
   )
 
 
-def _resume(manager, run: _Run, config: dict, patience) -> _Run:
+def _resume(
+  manager: CheckpointManager | None, run: _Run, config: dict, patience: int | None
+) -> _Run:
   """The run as the newest readable checkpoint left it.
 
   ``run`` itself when there is none. A checkpoint saved with other settings (``config``)
@@ -187,12 +211,19 @@ def _resume(manager, run: _Run, config: dict, patience) -> _Run:
   stopping = es.EarlyStopping(**meta["early_stopping"])
   best_ts = ts
   if patience is not None and stopping.best_step not in (-1, int(ts.step)):
-    best_ts = manager.restore(like=run.ts, step=stopping.best_step)[0]
+    best_ts = manager.restore(like=run.ts, step=int(stopping.best_step))[0]
   history = {k: list(v) for k, v in meta["history"].items()}
   return _Run(ts, best_ts, history, meta["epochs_done"], stopping)
 
 
-def _save(manager, run: _Run, config: dict, metrics: dict | None, ts=None, **extra) -> None:
+def _save(
+  manager: CheckpointManager | None,
+  run: _Run,
+  config: dict,
+  metrics: dict | None,
+  ts: TrainState | None = None,
+  **extra: Any,
+) -> None:
   if manager is None:
     return
   ts = run.ts if ts is None else ts
@@ -205,7 +236,15 @@ def _save(manager, run: _Run, config: dict, metrics: dict | None, ts=None, **ext
   manager.save(int(ts.step), ts, metrics=metrics, meta=meta, config=config)
 
 
-def _non_finite(where, manager, run: _Run, good_ts, status, epoch, step) -> NonFiniteLossError:
+def _non_finite(
+  where: str,
+  manager: CheckpointManager | None,
+  run: _Run,
+  good_ts: TrainState,
+  status: StepStatus,
+  epoch: int,
+  step: int,
+) -> NonFiniteLossError:
   bad_step = int(status.bad_step)
   return NonFiniteLossError(
     f"{where}: the loss became {float(status.bad_loss)} at step {bad_step} (epoch {epoch}, "
@@ -221,7 +260,7 @@ def _non_finite(where, manager, run: _Run, good_ts, status, epoch, step) -> NonF
   )
 
 
-def _monitored(where, entry: dict, evaluated: dict, run: _Run, epoch: int):
+def _monitored(where: str, entry: dict, evaluated: dict, run: _Run, epoch: int) -> None:
   bad = sorted(k for k, v in evaluated.items() if not np.isfinite(v))
   if bad:
     raise NonFiniteLossError(
@@ -247,7 +286,7 @@ def check_monitor(where: str, monitor: str, names: Sequence[str]) -> None:
 def train_loop(
   step: Step,
   ts: TrainState,
-  data,
+  data: PyTree,
   *,
   epochs: int,
   batch_size: int,
@@ -262,12 +301,12 @@ def train_loop(
   callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
   progress: bool = True,
   desc: str = "fit",
-  checkpoint_dir=None,
+  checkpoint_dir: PathLike | None = None,
   keep_checkpoints: int = 3,
-  resume=None,
+  resume: PathLike | None = None,
   resume_must_exist: bool = False,
   where: str = "train.train_loop",
-  mesh=None,
+  mesh: Mesh | None = None,
 ) -> FitResult:
   """Runs ``epochs`` epochs of ``step`` over ``data`` from ``ts``.
 
@@ -392,19 +431,19 @@ def train_loop(
 
 
 def _one_epoch(
-  run_epoch,
+  run_epoch: Callable[[TrainState], tuple[TrainState, StepStatus, dict]],
   run: _Run,
   epoch: int,
   *,
-  evaluate,
-  monitor,
-  patience,
-  mode,
-  min_delta,
-  callbacks,
-  manager,
-  config,
-  where,
+  evaluate: Callable[[TrainState], dict] | None,
+  monitor: str | None,
+  patience: int | None,
+  mode: str,
+  min_delta: float,
+  callbacks: Sequence[Callable[[int, TrainState, dict], Any]],
+  manager: CheckpointManager | None,
+  config: dict,
+  where: str,
 ) -> tuple[_Run, bool]:
   """One epoch, its monitors, early stopping, callbacks and checkpoint."""
   start_time, step = time.perf_counter(), int(run.ts.step)

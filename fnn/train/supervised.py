@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 import optax
+from jax.sharding import Mesh
 
 from fnn.core import Layer, PyTree, check_key, output_shape
 from fnn.data.splits import split
@@ -16,14 +17,14 @@ from fnn.layers._sequence import RNNInput, check_lengths, step_mask
 from fnn.train import early_stopping as es
 from fnn.train import sharding
 from fnn.train.epochs import evaluate, num_examples
-from fnn.train.loop import FitResult, check_monitor, train_loop
+from fnn.train.loop import FitResult, PathLike, check_monitor, train_loop
 from fnn.train.state import TrainState, init_train_state
-from fnn.train.steps import eval_step, supervised_step
+from fnn.train.steps import Step, eval_step, supervised_step
 
 WHERE = "train.fit"
 
 
-def input_shape_of(x):
+def input_shape_of(x: Any) -> Any:
   """The input shape(s) ``init`` takes for inputs like ``x``.
 
   The shape(s) ``init`` takes for inputs like ``x``, batch axis 1, keeping tuple
@@ -38,7 +39,13 @@ def input_shape_of(x):
 
 
 @functools.lru_cache(maxsize=64)
-def _steps(model, loss, optimizer, metrics_items, penalty):
+def _steps(
+  model: Layer,
+  loss: Callable,
+  optimizer: optax.GradientTransformation,
+  metrics_items: tuple,
+  penalty: Callable | None,
+) -> tuple[Step, Callable]:
   """Fit's step and eval step, cached per configuration.
 
   Fit's step and eval step, one object per configuration, so that repeated fit calls
@@ -51,7 +58,7 @@ def _steps(model, loss, optimizer, metrics_items, penalty):
   )
 
 
-def _check_hashable(**arguments) -> None:
+def _check_hashable(**arguments: Any) -> None:
   for name, value in arguments.items():
     try:
       hash(value)
@@ -62,7 +69,7 @@ def _check_hashable(**arguments) -> None:
       ) from None
 
 
-def _check_data(name: str, tree, step_mask=None) -> None:
+def _check_data(name: str, tree: PyTree, step_mask: np.ndarray | None = None) -> None:
   """Host checks on concrete training data.
 
   Host checks on concrete data: arrays with a leading axis, finite floats (only at the
@@ -95,7 +102,7 @@ def _check_data(name: str, tree, step_mask=None) -> None:
         )
 
 
-def _sequence_mask(x):
+def _sequence_mask(x: Any) -> np.ndarray | None:
   """The mask of real steps of an RNNInput with lengths, or None.
 
   For an ``RNNInput`` with lengths: check them on the host and give the ``(N, T)``
@@ -109,14 +116,16 @@ def _sequence_mask(x):
   return np.asarray(step_mask(np.asarray(lengths), num_steps))
 
 
-def _check_split(name: str, x, y):
+def _check_split(name: str, x: Any, y: Any) -> np.ndarray | None:
   mask = _sequence_mask(x)
   _check_data(f"{name}x" if name else "x", x)
   _check_data(f"{name}y" if name else "y", y, mask)
   return mask
 
 
-def _check_targets(loss, model: Layer, x, y, mask, name: str) -> None:
+def _check_targets(
+  loss: Callable, model: Layer, x: Any, y: Any, mask: np.ndarray | None, name: str
+) -> None:
   """The loss's own host check of the targets (integer labels in range)."""
   check = getattr(loss, "check_targets", None)
   if check is None:
@@ -132,7 +141,15 @@ def _check_targets(loss, model: Layer, x, y, mask, name: str) -> None:
     raise ValueError(f"{WHERE}: {name}: {err}") from None
 
 
-def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, train_state):
+def _check_arguments(
+  epochs: int,
+  mode: str,
+  patience: int | None,
+  metrics: Mapping[str, Callable],
+  eval_batch_size: int,
+  key: jax.Array | None,
+  train_state: TrainState | None,
+) -> None:
   if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
     raise ValueError(f"{WHERE}: epochs must be a non-negative int, got {epochs!r}")
   if key is None and train_state is None:
@@ -153,7 +170,7 @@ def _check_arguments(epochs, mode, patience, metrics, eval_batch_size, key, trai
       )
 
 
-def split_validation(x, y, fraction):
+def split_validation(x: Any, y: Any, fraction: float) -> tuple[Any, Any, tuple | None]:
   """Holds out the last examples of ``(x, y)`` for validation.
 
   The last ``round(n * fraction)`` examples of ``(x, y)`` held out, in order
@@ -167,7 +184,9 @@ def split_validation(x, y, fraction):
   return x, y, held_out if num_examples(held_out, WHERE) else None
 
 
-def _training_set(x, y, validation_data, validation_split, batch_size):
+def _training_set(
+  x: Any, y: Any, validation_data: tuple | None, validation_split: float, batch_size: int
+) -> tuple[Any, Any, tuple | None]:
   _check_split("", x, y)
   if validation_data is not None:
     if validation_split:
@@ -200,8 +219,8 @@ def fit(
   model: Layer,
   loss: Callable,
   optimizer: optax.GradientTransformation,
-  x,
-  y,
+  x: Any,
+  y: Any,
   *,
   key: jax.Array | None = None,
   epochs: int,
@@ -220,11 +239,11 @@ def fit(
   eval_batch_size: int = 1024,
   progress: bool = True,
   callbacks: Sequence[Callable[[int, TrainState, dict], Any]] = (),
-  checkpoint_dir=None,
+  checkpoint_dir: PathLike | None = None,
   keep_checkpoints: int = 3,
-  resume=None,
+  resume: PathLike | None = None,
   resume_must_exist: bool = False,
-  mesh=None,
+  mesh: Mesh | None = None,
 ) -> FitResult:
   """Trains ``model`` on ``(x, y)`` and returns the final state and the history.
 
@@ -311,8 +330,10 @@ def fit(
     assert key is not None  # checked above: a key is required without a train_state
     ts = init_train_state(key, model, optimizer, input_shape_of(x))
 
-  def validate(ts):
-    val = evaluate(eval_fn, ts.params, ts.state, *validation_data, batch_size=eval_batch_size)
+  def validate(ts: TrainState) -> dict:
+    assert validation_data is not None  # validate is passed on only with validation data
+    x_val, y_val = validation_data
+    val = evaluate(eval_fn, ts.params, ts.state, x_val, y_val, batch_size=eval_batch_size)
     return {f"val_{k}": v for k, v in val.items()}
 
   return train_loop(

@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from fnn.core import Layer, PyTree, ShapeError
 from fnn.train import early_stopping as es
 from fnn.train import sharding
-from fnn.train.epochs import epoch_fn, num_examples, take
+from fnn.train.epochs import StepStatus, epoch_fn, num_examples, take
 from fnn.train.loop import check_monitor
 from fnn.train.state import TrainState, init_train_state
 from fnn.train.steps import eval_step
@@ -101,7 +102,7 @@ class _Config(NamedTuple):
   min_delta: float
 
 
-def _where(condition, new, old):
+def _where(condition: jax.Array, new: PyTree, old: PyTree) -> PyTree:
   return jax.tree.map(lambda a, b: jnp.where(condition, a, b), new, old)
 
 
@@ -114,7 +115,7 @@ def with_hyperparams(ts: TrainState, values: Mapping[str, jax.Array]) -> TrainSt
   return ts._replace(opt_state=ts.opt_state._replace(hyperparams=hyper))
 
 
-def _start(config: _Config, key, hyper) -> _Models:
+def _start(config: _Config, key: jax.Array, hyper: Mapping[str, jax.Array]) -> _Models:
   ts = with_hyperparams(
     init_train_state(key, config.model, config.optimizer, config.input_shape), hyper
   )
@@ -125,7 +126,13 @@ def _start(config: _Config, key, hyper) -> _Models:
   return _Models(ts, best, stopping, jnp.int32(-1), jnp.int32(0), jnp.ones((), bool))
 
 
-def evaluate_on_device(eval_fn, params, state, data, batch_size: int) -> dict:
+def evaluate_on_device(
+  eval_fn: Callable[[PyTree, PyTree, Any, Any], dict],
+  params: PyTree,
+  state: PyTree,
+  data: tuple,
+  batch_size: int,
+) -> dict:
   """Loss and metrics of a model over ``data = (x, y)``, as a pure function.
 
   Batches of ``batch_size`` are weighted by their size, as in :func:`fnn.train.evaluate`.
@@ -143,7 +150,15 @@ def evaluate_on_device(eval_fn, params, state, data, batch_size: int) -> dict:
   return {k: v / n for k, v in totals.items()}
 
 
-def _conclude(config: _Config, models: _Models, ts, status, logs, epoch, validation):
+def _conclude(
+  config: _Config,
+  models: _Models,
+  ts: TrainState,
+  status: StepStatus,
+  logs: dict,
+  epoch: jax.Array,
+  validation: tuple | None,
+) -> tuple[_Models, dict]:
   """One model's bookkeeping after an epoch: monitors, guard, early stopping."""
   entry = {k: jnp.mean(v) for k, v in logs.items()}
   finite = jnp.array(True)  # as fit: the loss (status) and the validation values count
@@ -189,13 +204,15 @@ class _Programs(NamedTuple):
   guarded: Callable  # the same epoch, guarded: run when ``replay`` (compiled only then)
 
 
-def _epoch_program(config: _Config, guard: bool):
+def _epoch_program(config: _Config, guard: bool) -> Callable[..., tuple[_Models, dict, jax.Array]]:
   run = jax.vmap(
     epoch_fn(config.step, config.batch_size, shuffle=config.shuffle, guard=guard), (0, None)
   )
   conclude = jax.vmap(functools.partial(_conclude, config), (0, 0, 0, 0, None, None))
 
-  def epoch(models: _Models, epoch, data, validation):
+  def epoch(
+    models: _Models, epoch: jax.Array, data: PyTree, validation: tuple | None
+  ) -> tuple[_Models, dict, jax.Array]:
     ts, status, logs = run(models.ts, data)
     replay = jnp.any((status.bad_step >= 0) & models.active)
     return (*conclude(models, ts, status, logs, epoch, validation), replay)
@@ -214,7 +231,7 @@ def _programs(config: _Config) -> _Programs:
 
 
 @contextlib.contextmanager
-def _named_errors():
+def _named_errors() -> Iterator[None]:
   """Fit's argument and data checks, their messages naming vmap_fit."""
   try:
     yield
@@ -226,19 +243,21 @@ def _named_errors():
 
 
 @functools.cache
-def _any_key():
+def _any_key() -> jax.Array:
   return jax.random.key(0)
 
 
 @functools.lru_cache(maxsize=32)
-def _opt_state_shape(model: Layer, optimizer, input_shape):
+def _opt_state_shape(
+  model: Layer, optimizer: optax.GradientTransformation, input_shape: Any
+) -> PyTree:
   """The structure of the optimizer state (``hyperparams`` of inject_hyperparams)."""
   return jax.eval_shape(
     lambda k: init_train_state(k, model, optimizer, input_shape).opt_state, jax.random.key(0)
   )
 
 
-def _check_keys(keys) -> int:
+def _check_keys(keys: Any) -> int:
   dtype = getattr(keys, "dtype", None)
   typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
   if dtype is None or not hasattr(keys, "shape") or not (typed or dtype == jnp.uint32):
@@ -257,7 +276,7 @@ def _check_keys(keys) -> int:
   return int(shape[0])
 
 
-def _check_hyperparams(hyperparams, opt_state, n: int) -> dict:
+def _check_hyperparams(hyperparams: Mapping[str, Any], opt_state: PyTree, n: int) -> dict:
   """``{name: float array (n,)}`` after checking each name is an injected hyper-parameter."""
   if not isinstance(hyperparams, Mapping):
     raise TypeError(
@@ -295,10 +314,10 @@ def _check_hyperparams(hyperparams, opt_state, n: int) -> dict:
   return values
 
 
-def _assemble(chunks, n: int, epochs: int, patience) -> VmapFitResult:
+def _assemble(chunks: list, n: int, epochs: int, patience: int | None) -> VmapFitResult:
   """One result from the chunks' final models and per-epoch entries (padding dropped)."""
 
-  def history(entries):
+  def history(entries: list[dict]) -> dict:
     host = jax.device_get(entries)
     pad = epochs - len(host)
     return {
@@ -327,7 +346,14 @@ def _assemble(chunks, n: int, epochs: int, patience) -> VmapFitResult:
   )
 
 
-def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: int, bar):
+def _run_chunk(
+  programs: _Programs,
+  models: _Models,
+  data: PyTree,
+  validation: tuple | None,
+  epochs: int,
+  bar: Any,
+) -> tuple[_Models, list[dict]]:
   """All epochs of one chunk of models; stops early once no model is active."""
   entries = []
   for epoch in range(epochs):
@@ -349,7 +375,7 @@ def _run_chunk(programs: _Programs, models: _Models, data, validation, epochs: i
   return models, entries
 
 
-def _chunks(n: int, chunk: int):
+def _chunks(n: int, chunk: int) -> Iterator[np.ndarray | None]:
   """Index arrays of the chunks, the last padded by repeating its last model.
 
   ``None`` stands for all models in one chunk.
@@ -362,7 +388,15 @@ def _chunks(n: int, chunk: int):
     yield np.minimum(idx, n - 1)
 
 
-def _check_run(metrics, validation_data, patience, monitor, chunk_size, mesh, n) -> int:
+def _check_run(
+  metrics: Mapping[str, Callable],
+  validation_data: tuple | None,
+  patience: int | None,
+  monitor: str,
+  chunk_size: int | None,
+  mesh: Mesh | None,
+  n: int,
+) -> int:
   names = ["loss", *metrics] + (
     [f"val_{k}" for k in ["loss", *metrics]] if validation_data is not None else []
   )
@@ -385,8 +419,8 @@ def vmap_fit(
   model: Layer,
   loss: Callable,
   optimizer: optax.GradientTransformation,
-  x,
-  y,
+  x: Any,
+  y: Any,
   *,
   keys: jax.Array,
   epochs: int,
@@ -397,7 +431,7 @@ def vmap_fit(
   patience: int | None = None,
   monitor: str = "val_loss",
   chunk_size: int | None = None,
-  mesh=None,
+  mesh: Mesh | None = None,
   progress: bool = True,
   penalty: Callable[[PyTree], jax.Array] | None = None,
   mode: str = "min",
@@ -501,7 +535,9 @@ def vmap_fit(
 
 
 @functools.lru_cache(maxsize=32)
-def _evaluator(model: Layer, loss: Callable, metrics_items: tuple, batch_size: int):
+def _evaluator(
+  model: Layer, loss: Callable, metrics_items: tuple, batch_size: int
+) -> Callable[[PyTree, PyTree, tuple], dict]:
   eval_fn = eval_step(model, loss, metrics=dict(metrics_items))
   one = functools.partial(evaluate_on_device, eval_fn, batch_size=batch_size)
   return jax.jit(jax.vmap(one, (0, 0, None)))
@@ -511,8 +547,8 @@ def vmap_evaluate(
   model: Layer,
   loss: Callable,
   states: TrainState,
-  x,
-  y,
+  x: Any,
+  y: Any,
   *,
   metrics: Mapping[str, Callable] | None = None,
   batch_size: int = 1024,
@@ -537,11 +573,11 @@ def vmap_evaluate(
 
 
 @functools.lru_cache(maxsize=32)
-def _applier(model: Layer):
+def _applier(model: Layer) -> Callable[[PyTree, PyTree, Any], jax.Array]:
   return jax.jit(jax.vmap(lambda p, s, x: model.apply(p, s, x, train=False)[0], (0, 0, None)))
 
 
-def vmap_apply(model: Layer, states: TrainState, x) -> jax.Array:
+def vmap_apply(model: Layer, states: TrainState, x: Any) -> jax.Array:
   """The outputs of each of N stacked models on ``x`` (``train=False``).
 
   Args:

@@ -66,7 +66,7 @@ def gradcheck(
       for _, x in leaves
     ]
 
-    def flat_f(vals):
+    def flat_f(vals: list) -> Any:
       return f(jax.tree_util.tree_unflatten(treedef, vals))
 
     f64 = jax.jit(flat_f)

@@ -51,7 +51,7 @@ def decay_mask(params: PyTree) -> PyTree:
   return jax.tree.map(lambda x: len(getattr(x, "shape", ())) >= 2, params)
 
 
-def _components(selector, where: str) -> tuple[str, ...]:
+def _components(selector: str | int | Sequence[str | int], where: str) -> tuple[str, ...]:
   if isinstance(selector, str):
     parts = tuple(p for p in selector.split("/") if p)
   elif isinstance(selector, (tuple, list)):
@@ -66,7 +66,7 @@ def _components(selector, where: str) -> tuple[str, ...]:
   return parts
 
 
-def _key_name(entry) -> str:
+def _key_name(entry: Any) -> str:
   for attr in ("key", "idx", "name"):
     if hasattr(entry, attr):
       return str(getattr(entry, attr))
@@ -78,7 +78,7 @@ def _matches(path: Sequence[str], parts: Sequence[str]) -> bool:
   return any(tuple(path[i : i + k]) == tuple(parts) for i in range(len(path) - k + 1))
 
 
-def freeze(*selectors) -> Callable[[PyTree], PyTree]:
+def freeze(*selectors: str | int | Sequence[str | int]) -> Callable[[PyTree], PyTree]:
   """The ``optax.multi_transform`` labels that freeze the layers ``selectors`` name.
 
   A selector is a layer name (a dict key of ``named_serial`` params, e.g. ``"fc1"``)
@@ -109,7 +109,7 @@ def freeze(*selectors) -> Callable[[PyTree], PyTree]:
     raise ValueError("masks.freeze: name at least one layer to freeze")
   wanted = [_components(s, "masks.freeze") for s in selectors]
 
-  def labels(params):
+  def labels(params: PyTree) -> PyTree:
     leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
     paths = [tuple(_key_name(e) for e in path) for path, _ in leaves]
     for selector, parts in zip(selectors, wanted, strict=True):

@@ -33,12 +33,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from fnn.core import Layer
+from fnn.core import Layer, PyTree
 
 __all__ = ["cast_floating", "mixed_precision"]
 
 
-def cast_floating(tree: Any, dtype) -> Any:
+def cast_floating(tree: Any, dtype: Any) -> Any:
   """Casts the floating-point leaves of ``tree`` to ``dtype``; other leaves pass through.
 
   Args:
@@ -50,7 +50,7 @@ def cast_floating(tree: Any, dtype) -> Any:
     PRNG-key leaves, and non-array leaves, are returned as they are.
   """
 
-  def cast(leaf):
+  def cast(leaf: Any) -> Any:
     if hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jnp.floating):
       return leaf.astype(dtype)
     return leaf
@@ -58,7 +58,7 @@ def cast_floating(tree: Any, dtype) -> Any:
   return jax.tree.map(cast, tree)
 
 
-def _same_dtypes(new_state, old_state):
+def _same_dtypes(new_state: Any, old_state: Any) -> Any:
   """Gives ``new_state`` the dtypes of ``old_state`` (so a scan's carry keeps its type)."""
   if jax.tree.structure(new_state) != jax.tree.structure(old_state):  # type: ignore[operator]
     return new_state
@@ -72,7 +72,7 @@ def _same_dtypes(new_state, old_state):
 
 
 def mixed_precision(
-  layer: Layer, compute_dtype=jnp.bfloat16, output_dtype: Any = jnp.float32
+  layer: Layer, compute_dtype: Any = jnp.bfloat16, output_dtype: Any = jnp.float32
 ) -> Layer:
   """Runs ``layer`` in ``compute_dtype`` with float32 parameters and output.
 
@@ -96,7 +96,14 @@ def mixed_precision(
   if output_dtype is not None:
     output_dtype = _floating_dtype(output_dtype, "output_dtype")
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     y, new_state = layer.apply(
       cast_floating(params, compute_dtype),
       state,
@@ -112,7 +119,7 @@ def mixed_precision(
   return Layer(layer.init, apply, name, layer.geometry)
 
 
-def _floating_dtype(dtype, what):
+def _floating_dtype(dtype: Any, what: str) -> Any:
   try:
     checked = jnp.dtype(dtype) if dtype is not None else None
   except TypeError:

@@ -1,7 +1,7 @@
 """Receptive-field arithmetic for stacks of convolutions and pools."""
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from fnn.core import Geometry, Layer
 from fnn.layers._spatial import as_padding, explicit_padding, output_sizes
@@ -25,7 +25,7 @@ class FieldRow(NamedTuple):
   start: float
 
 
-def _window_along(layer: Layer, i: int, axis: int):
+def _window_along(layer: Layer, i: int, axis: int) -> tuple[str, int, int, Any]:
   """``(name, dilated kernel, stride, padding)`` of an fnn layer along ``axis``."""
   g = layer.geometry
   if not isinstance(g, Geometry):

@@ -37,7 +37,7 @@ class SummaryRow(NamedTuple):
   leaf: bool
 
 
-def _path_str(path) -> str:
+def _path_str(path: Any) -> str:
   return "?" if path is None else ".".join(str(k) for k in path)
 
 
@@ -80,7 +80,7 @@ class Summary(NamedTuple):
     widths = [max(len(row[i]) for row in [header] + table) for i in range(5)]
     align = ("<", "<", "<", ">", ">")
 
-    def fmt(row):
+    def fmt(row: tuple) -> str:
       return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths, strict=False)).rstrip()
 
     rule = "-" * len(fmt(tuple("-" * w for w in widths)))

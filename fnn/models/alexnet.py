@@ -57,7 +57,7 @@ def alexnet(
   check_num_classes("alexnet", num_classes)
   w = check_width("alexnet", width)
 
-  def c(n):
+  def c(n: int) -> int:
     return scaled(n, w)
 
   conv1 = Conv(c(64), (3, 3), padding=1) if small else Conv(c(64), (11, 11), stride=4, padding=2)

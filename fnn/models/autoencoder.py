@@ -20,12 +20,15 @@ Examples:
 
 from collections.abc import Callable, Sequence
 
+import jax
+
 from fnn import initializers
-from fnn.core import Layer, ShapeError, named_serial
+from fnn.core import Layer, PyTree, Shape, ShapeError, named_serial
+from fnn.initializers import Initializer
 from fnn.layers import Conv, ConvTranspose, Dense, Flatten, Relu, Reshape, Sigmoid
 
 
-def _positive_ints(where, name, values):
+def _positive_ints(where: str, name: str, values: Sequence[int]) -> list[int]:
   values = list(values)
   if not all(isinstance(v, int) and v >= 1 for v in values):
     raise ValueError(f"{where}: {name} must be positive ints, got {values!r}")
@@ -38,7 +41,7 @@ def dense_encoder(
   code_size: int,
   *,
   activation: Callable[[], Layer] = Relu,
-  w_init=initializers.lecun_normal,
+  w_init: Initializer = initializers.lecun_normal,
 ) -> Layer:
   """``Dense -> activation`` per hidden size, then a linear ``Dense(code_size)``.
 
@@ -60,7 +63,7 @@ def dense_encoder(
   children.append(("code", Dense(code_size, w_init=w_init)))
   inner = named_serial(*children)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     if len(input_shape) != 2 or input_shape[-1] != in_features:
       raise ShapeError(
         f"{where}: expected input (N, {in_features}), got shape {tuple(input_shape)}"
@@ -77,7 +80,7 @@ def dense_decoder(
   *,
   activation: Callable[[], Layer] = Relu,
   output_activation: Callable[[], Layer] | None = Sigmoid,
-  w_init=initializers.lecun_normal,
+  w_init: Initializer = initializers.lecun_normal,
 ) -> Layer:
   """A dense decoder (or encoder): an MLP from the code.
 
@@ -179,7 +182,7 @@ def conv_decoder(
   return named_serial(*children)
 
 
-def _check_image(where, image_shape, channels):
+def _check_image(where: str, image_shape: Sequence[int], channels: Sequence[int]) -> tuple:
   shape = tuple(image_shape)
   if len(shape) != 3:
     raise ShapeError(f"{where}: image_shape must be (H, W, C), got {shape!r}")

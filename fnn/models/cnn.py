@@ -1,8 +1,11 @@
 """Convolutional models: LeNet-5, VGG-style blocks, ResNet basic blocks and a small ResNet."""
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from fnn.core import Layer, named_serial, residual, serial
+import jax
+
+from fnn.core import Layer, PyTree, Shape, named_serial, residual, serial
 from fnn.layers import AvgPool, BatchNorm, Conv, Dense, Flatten, GlobalAvgPool, MaxPool, Relu
 
 
@@ -11,7 +14,7 @@ def lenet5(
   *,
   activation: Callable[[], Layer] = Relu,
   pool: str = "max",
-  conv1_padding="SAME",
+  conv1_padding: str | int | Sequence[Any] = "SAME",
 ) -> Layer:
   """LeNet-5 (LeCun et al. 1998) for single- or multi-channel 28×28 or 32×32 images.
 
@@ -94,11 +97,18 @@ def basic_block(features: int, stride: int = 1) -> Layer:
   )
   name = f"basic_block({features}, stride={stride})"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     chosen = identity if (input_shape[-1] == features and stride == 1) else projected
     return chosen.init(key, input_shape)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     chosen = projected if params[0]["shortcut"] else identity
     return chosen.apply(params, state, x, key=key, train=train)
 

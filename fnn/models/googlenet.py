@@ -1,12 +1,16 @@
 """GoogLeNet (Szegedy et al. 2015): Inception modules in torchvision's layout."""
 
 from collections.abc import Sequence
+from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from fnn.core import (
   _PATH_ERRORS,
   Layer,
+  PyTree,
+  Shape,
   ShapeError,
   _child_key,
   _reraise_with_path,
@@ -46,7 +50,7 @@ def concat_branches(*named_branches: tuple[str, Layer]) -> Layer:
   labels = [label for label, _ in named_branches]
   name = f"concat_branches({', '.join(labels)})"
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     check_key(key, name, allow_none=True)
     shape = check_input_shape(name, input_shape)
     params, states, outs = {}, {}, []
@@ -63,7 +67,14 @@ def concat_branches(*named_branches: tuple[str, Layer]) -> Layer:
       )
     return params, states, outs[0][:-1] + (sum(out[-1] for out in outs),)
 
-  def apply(params, state, x, *, key=None, train=False):
+  def apply(
+    params: PyTree,
+    state: PyTree,
+    x: Any,
+    *,
+    key: jax.Array | None = None,
+    train: bool = False,
+  ) -> tuple[Any, PyTree]:
     check_train(name, train)
     ys, new_states = [], {}
     for i, (label, layer) in enumerate(named_branches):
@@ -123,7 +134,7 @@ def inception_block(
       f"inception_block: c5_kernel must be 5 (paper) or 3 (torchvision), got {c5_kernel!r}"
     )
 
-  def unit(f, k):
+  def unit(f: int, k: int) -> Layer:
     return conv_unit(f, k, padding=k // 2, batch_norm=batch_norm)
 
   return concat_branches(
@@ -178,10 +189,10 @@ def googlenet(
   check_num_classes("googlenet", num_classes)
   w = check_width("googlenet", width)
 
-  def c(n):
+  def c(n: int) -> int:
     return scaled(n, w)
 
-  def pool(k):
+  def pool(k: int) -> Layer:
     return MaxPool((k, k), stride=2, padding="SAME")
 
   if small:

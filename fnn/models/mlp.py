@@ -2,8 +2,11 @@
 
 from collections.abc import Callable, Sequence
 
+import jax
+
 from fnn import initializers
-from fnn.core import Layer, named_serial
+from fnn.core import Layer, PyTree, Shape, named_serial
+from fnn.initializers import Initializer
 from fnn.layers import Dense, Dropout, Relu
 
 
@@ -14,7 +17,7 @@ def mlp(
   *,
   activation: Callable[[], Layer] = Relu,
   dropout: float = 0.0,
-  w_init=initializers.lecun_normal,
+  w_init: Initializer = initializers.lecun_normal,
 ) -> Layer:
   """``Dense -> activation [-> Dropout]`` per hidden size, then a final ``Dense``.
 
@@ -41,7 +44,7 @@ def mlp(
   children.append(("out", Dense(out_features, w_init=w_init)))
   model = named_serial(*children)
 
-  def init(key, input_shape):
+  def init(key: jax.Array | None, input_shape: Shape) -> tuple[PyTree, PyTree, Shape]:
     if len(input_shape) != 2 or input_shape[-1] != in_features:
       from fnn.core import ShapeError
 

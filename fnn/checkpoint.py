@@ -35,6 +35,7 @@ import pathlib
 import tempfile
 import warnings
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -68,12 +69,12 @@ FILES_NAME = "fnn_files.json"
 
 
 class _DropRecords(logging.Filter):
-  def filter(self, record) -> bool:
+  def filter(self, record: logging.LogRecord) -> bool:
     return False
 
 
 @contextlib.contextmanager
-def _quiet_orbax():
+def _quiet_orbax() -> Iterator[None]:
   """Silences orbax's log records for the duration of a call.
 
   Drops the log records orbax writes (through absl) while fnn reads or writes a
@@ -108,7 +109,7 @@ def _fingerprint(folder: pathlib.Path) -> dict:
   return out
 
 
-def _write_json_atomically(path: pathlib.Path, data) -> None:
+def _write_json_atomically(path: pathlib.Path, data: Any) -> None:
   tmp = path.with_name(path.name + ".tmp")
   tmp.write_text(json.dumps(data))
   os.replace(tmp, path)
@@ -143,7 +144,7 @@ def _check_fingerprint(folder: pathlib.Path, where: str) -> None:
 # Manifests: one entry per leaf, in flatten order.
 
 
-def _is_prng_key(x) -> bool:
+def _is_prng_key(x: Any) -> bool:
   return hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
@@ -152,13 +153,13 @@ def _to_storable(tree: PyTree) -> PyTree:
   return jax.tree.map(lambda x: jax.random.key_data(x) if _is_prng_key(x) else x, tree)
 
 
-def _leaf_spec(x) -> tuple[tuple, str]:
+def _leaf_spec(x: Any) -> tuple[tuple, str]:
   if _is_prng_key(x):
     x = jax.eval_shape(jax.random.key_data, x)
   return tuple(int(d) for d in x.shape), str(jnp.dtype(x.dtype))
 
 
-def _crc32(x) -> int:
+def _crc32(x: Any) -> int:
   return zlib.crc32(np.ascontiguousarray(np.asarray(x)).tobytes())
 
 
@@ -310,13 +311,13 @@ class CheckpointManager:
 
   def __init__(
     self,
-    directory,
+    directory: str | os.PathLike,
     *,
     max_to_keep: int | None = 3,
     best_metric: str | None = None,
     best_mode: str = "min",
     must_exist: bool = False,
-  ):
+  ) -> None:
     import orbax.checkpoint as ocp
     from orbax.checkpoint import checkpoint_managers as policies
 
@@ -352,7 +353,7 @@ class CheckpointManager:
     with _quiet_orbax():
       self._manager = ocp.CheckpointManager(self.directory, options=options)
 
-  def _where(self, step) -> str:
+  def _where(self, step: int | None) -> str:
     return f"checkpoint {step} in {self.directory}"
 
   def all_steps(self) -> list[int]:
@@ -524,7 +525,7 @@ class CheckpointManager:
       f"{self.directory} ({'; '.join(skipped)})"
     )
 
-  def _restore(self, like, step, config):
+  def _restore(self, like: PyTree, step: int, config: dict | None) -> tuple[PyTree, dict]:
     where = f"CheckpointManager.restore: {self._where(step)}"
     _check_fingerprint(self.directory / str(step), where)
     meta = self.read_meta(step)
@@ -557,7 +558,7 @@ class CheckpointManager:
 # One-file params: save_params / load_params
 
 
-def _encode(tree, path="") -> Any:
+def _encode(tree: PyTree, path: str = "") -> Any:
   """Nested containers -> msgpack-able dicts that remember their type."""
   if isinstance(tree, dict):
     for k in tree:
@@ -580,7 +581,7 @@ def _encode(tree, path="") -> Any:
   return {"array": np.asarray(tree)}
 
 
-def _decode(node) -> Any:
+def _decode(node: Any) -> Any:
   kind, value = next(iter(node.items()))
   if kind == "dict":
     return {k: _decode(v) for k, v in value.items()}
@@ -592,7 +593,7 @@ def _decode(node) -> Any:
   return jnp.asarray(value)
 
 
-def save_params(path, params: PyTree) -> None:
+def save_params(path: str | os.PathLike, params: PyTree) -> None:
   """Writes ``params`` (dicts/tuples/lists of arrays) to one msgpack file.
 
   The file holds the tree with its container types, a manifest (each leaf's path,
@@ -642,7 +643,7 @@ def save_params(path, params: PyTree) -> None:
     raise
 
 
-def load_params(path, like: PyTree = None) -> PyTree:
+def load_params(path: str | os.PathLike, like: PyTree = None) -> PyTree:
   """Reads a file written by :func:`save_params`.
 
   Args:

@@ -192,9 +192,9 @@ def _open_manager(
       )
   if checkpoint_dir is None and resume is None:
     return None
-  return CheckpointManager(
-    checkpoint_dir or resume, max_to_keep=keep, best_metric=best_metric, best_mode=mode
-  )
+  folder = checkpoint_dir or resume
+  assert folder is not None  # checkpoint_dir, or resume when checkpoint_dir is not given
+  return CheckpointManager(folder, max_to_keep=keep, best_metric=best_metric, best_mode=mode)
 
 
 def _resume(

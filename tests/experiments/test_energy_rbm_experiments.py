@@ -83,6 +83,7 @@ def test_rbm_mnist_quick_on_idx_files_reports_published_figures(tmp_path):
   )
   ais_z, exact_z = headline["log_z_ais_vs_exact"]["CD1(16)"]
   assert abs(ais_z - exact_z) < 0.2
+  assert headline["ais_bounded"]["CD1(16)"] is True  # AIS bounds log Z here
   assert set(headline["ais_test_log_likelihood"]) == {"CD1(16)", "CD25(16)", "PT(16)"}
   assert 0 < headline["pt_swap_acceptance"]["PT(16)"] <= 1
   assert rbm_mnist.PUBLISHED_TEST_LOG_PROB["CD25(500)"] == -86.34

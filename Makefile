@@ -42,7 +42,7 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: $(VENV)/.installed-dev
-	$(PY) -m pytest -q -m 'not slow'
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m 'not slow'
 
 bench: $(VENV)/.installed-bench
 	for b in benchmarks/[a-z]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -131,7 +131,8 @@ def _check_targets(
   if check is None:
     return
   if not getattr(y, "is_fully_addressable", True):
-    # A global array over several hosts: each process checks the rows it holds.
+    # A global array over several hosts: each process checks the rows it holds. A sequence
+    # mask is built from the global lengths, so with one the labels go unchecked here.
     if mask is not None:
       return
     y = np.concatenate([np.asarray(shard.data) for shard in y.addressable_shards])

@@ -86,11 +86,13 @@ def k_stages(model: Model, epochs: int) -> list:
   return [(k, e + 1) for e, k in enumerate(per_epoch) if e + 1 == epochs or per_epoch[e + 1] != k]
 
 
-def optimizer(lr: float, epochs: int, steps_per_epoch: int) -> optax.GradientTransformation:
+def optimizer(
+  lr: float, epochs: int, steps_per_epoch: int, final_momentum: float = 0.9
+) -> optax.GradientTransformation:
   """rbm.m's momentum and weight decay, with the learning rate decayed linearly to 0."""
   switch = MOMENTUM_SWITCH_EPOCH * steps_per_epoch
   momentum = optax.join_schedules(
-    [optax.constant_schedule(0.5), optax.constant_schedule(0.9)], [switch]
+    [optax.constant_schedule(0.5), optax.constant_schedule(final_momentum)], [switch]
   )
   learning_rate = optax.linear_schedule(lr, 0.0, max(1, epochs * steps_per_epoch))
   return rbm.practical_guide_optimizer(learning_rate, momentum=momentum, weight_decay=WEIGHT_DECAY)
@@ -100,7 +102,9 @@ def safe_name(label: str) -> str:
   return label.replace("(", "_").replace(")", "")
 
 
-def train(label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, progress):
+def train(
+  label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, progress, final_momentum=0.9
+):
   """Trains one model through its stages; returns the final FitResult.
 
   Trains one model through its k stages, checkpointing every epoch in ``checkpoints``
@@ -113,7 +117,7 @@ def train(label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, 
     visible_bias=rbm.data_visible_bias(x_train),
   )
   steps_per_epoch = -(-len(x_train) // BATCH_SIZE)
-  opt = optimizer(lr, epochs, steps_per_epoch)
+  opt = optimizer(lr, epochs, steps_per_epoch, final_momentum)
   sampler = {"betas": betas} if model.method == "PT" else {"persistent": model.method == "PCD"}
   result = None
   for k, last_epoch in k_stages(model, epochs):
@@ -151,6 +155,7 @@ def run_model(
     betas=betas,
     checkpoints=checkpoints,
     progress=not args.no_progress,
+    final_momentum=args.final_momentum,
   )
   history, params = fitted.history, fitted.state.params
   row = {
@@ -208,6 +213,12 @@ def main(argv=None):
   )
   parser.add_argument("--binarize", choices=["stochastic", "threshold"], default="stochastic")
   parser.add_argument(
+    "--final-momentum",
+    type=float,
+    default=0.9,
+    help=f"momentum after epoch {MOMENTUM_SWITCH_EPOCH} (default 0.9, as rbm.m; 0.5 keeps it)",
+  )
+  parser.add_argument(
     "--resume", action="store_true", help="continue the runs checkpointed under --out/checkpoints"
   )
   parser.add_argument("--ais-runs", type=int, default=100)
@@ -247,7 +258,7 @@ def main(argv=None):
       "epochs": epochs,
       "lr": args.lr,
       "lr_decay": "linear to 0",
-      "momentum": f"0.5 for {MOMENTUM_SWITCH_EPOCH} epochs, then 0.9",
+      "momentum": f"0.5 for {MOMENTUM_SWITCH_EPOCH} epochs, then {args.final_momentum}",
       "weight_decay": WEIGHT_DECAY,
       "batch_size": BATCH_SIZE,
       "pt_betas": list(betas),

@@ -294,7 +294,9 @@ def main(argv=None):
   headline = {
     "ais_test_log_likelihood": {k: round(v["ais_test_log_likelihood"], 2) for k, v in rows.items()},
     "ais_range_3_sigma": {
-      k: [round(x, 2) for x in v["ais_test_log_likelihood_range"]] for k, v in rows.items()
+      # null for an unbounded end (failed AIS), since JSON has no Infinity
+      k: [round(x, 2) if np.isfinite(x) else None for x in v["ais_test_log_likelihood_range"]]
+      for k, v in rows.items()
     },
     "ais_bounded": {k: v["ais_bounded"] for k, v in rows.items()},
     "published": {k: PUBLISHED_TEST_LOG_PROB.get(k) for k in rows},

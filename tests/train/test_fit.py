@@ -108,7 +108,7 @@ def test_streaming_fit_equals_in_memory_fit():
   np.testing.assert_allclose(on_device.history["val_loss"], streamed.history["val_loss"], rtol=1e-6)
 
 
-def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
+def _fit_past_the_validation_minimum(patience):
   # Train on y = 2x but validate on y = x: the weight walks from ~0 towards 2 and the
   # validation loss is lowest when it passes 1, then rises for good.
   rng = np.random.default_rng(0)
@@ -126,9 +126,14 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     batch_size=32,
     shuffle=False,
     validation_data=(x_val, x_val),
-    patience=3,
+    patience=patience,
     progress=False,
   )
+  return result, x_val
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
+  result, x_val = _fit_past_the_validation_minimum(patience=3)
   val = result.history["val_loss"]
   assert result.stopped_early
   assert result.best_epoch == int(np.argmin(val))
@@ -505,24 +510,7 @@ def test_a_non_finite_validation_loss_stops_naming_the_epoch_and_keeps_the_last_
 
 def test_patience_zero_stops_at_the_first_epoch_without_improvement():
   # Keras semantics: improving epochs never stop the run, whatever the patience.
-  rng = np.random.default_rng(0)
-  x = rng.normal(size=(32, 1)).astype(np.float32)
-  x_val = rng.normal(size=(16, 1)).astype(np.float32)
-  model = Dense(1, use_bias=False, w_init=fnn.initializers.zeros)
-  result = fit(
-    model,
-    mse,
-    optax.sgd(0.05),
-    x,
-    2 * x,
-    key=jax.random.key(0),
-    epochs=200,
-    batch_size=32,
-    shuffle=False,
-    validation_data=(x_val, x_val),
-    patience=0,
-    progress=False,
-  )
+  result, _ = _fit_past_the_validation_minimum(patience=0)
   val = result.history["val_loss"]
   assert result.stopped_early
   assert result.best_epoch == len(val) - 2

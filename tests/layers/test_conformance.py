@@ -199,14 +199,16 @@ def test_vmap_over_stacked_params_equals_loop(case, assert_close):
   _name, layer, _, _, _, x, kwargs = case
   keys = jax.random.split(jax.random.key(3), 3)
   params, state = fnn.init_params(keys, layer, x.shape)
-  stacked = jax.vmap(lambda p, s: layer.apply(p, s, x, **kwargs), axis_size=3)(params, state)
+  # Jitted, so that a big model compiles once rather than primitive by primitive.
+  apply = jax.jit(lambda p, s: layer.apply(p, s, x, **kwargs))
+  stacked = jax.jit(jax.vmap(apply, axis_size=3))(params, state)
   for i in range(3):
     p_i, s_i = jax.tree.map(lambda a, i=i: a[i], (params, state))
     # init_params is the same init as one call with that key
     p_ref, _s_ref, _ = layer.init(keys[i], x.shape)
     for a, b in zip(jax.tree.leaves(p_i), jax.tree.leaves(p_ref), strict=True):
       assert_close(a, b, reordered=True)  # a batched QR (orthogonal init) on GPU
-    single = layer.apply(p_i, s_i, x, **kwargs)
+    single = apply(p_i, s_i)
     for a, b in zip(
       _outputs(single), _outputs(jax.tree.map(lambda a, i=i: a[i], stacked)), strict=True
     ):
@@ -289,10 +291,13 @@ def test_mixed_precision_computes_in_bfloat16_under_jit_grad_and_vmap(case, asse
   assert {a.dtype for a in jax.tree.leaves(got)} == {jnp.dtype(jnp.float32)}
   assert_close(got, want, dtype=jnp.bfloat16)
   assert jax.tree.map(lambda a: a.dtype, new_state) == jax.tree.map(lambda a: a.dtype, state)
-  grads = jax.grad(
-    lambda p: sum(jnp.sum(y) for y in jax.tree.leaves(mixed.apply(p, state, x, **kwargs)[0]))
+  # Jitted, so that a big model compiles once rather than primitive by primitive.
+  grads = jax.jit(
+    jax.grad(
+      lambda p: sum(jnp.sum(y) for y in jax.tree.leaves(mixed.apply(p, state, x, **kwargs)[0]))
+    )
   )(params)
   assert jax.tree.map(lambda a: a.dtype, grads) == jax.tree.map(lambda a: a.dtype, params)
   stacked = jax.tree.map(lambda a: jnp.stack([a, a]), params)
-  both, _ = jax.vmap(lambda p: mixed.apply(p, state, x, **kwargs), axis_size=2)(stacked)
+  both, _ = jax.jit(jax.vmap(lambda p: mixed.apply(p, state, x, **kwargs), axis_size=2))(stacked)
   assert_close(jax.tree.map(lambda a: a[1], both), got, dtype=jnp.bfloat16)

@@ -1,8 +1,10 @@
 """One train step (forward + backward + Adam) of the same model in fnn and its peers.
 
-Peers: raw JAX + optax (a dict of arrays and a pure apply function), flax.linen,
-flax.nnx (default ``nnx.jit``), equinox (``eqx.filter_jit``) and PyTorch eager, on
-the same data, in one process, variants interleaved round by round.
+Peers: raw JAX + optax (a dict of arrays and a pure apply function, the step jitted as
+most code writes it), the same raw step with its buffers donated (``raw_jax_donated``,
+like for like with fnn's ``train_step``, which donates the TrainState by default),
+flax.linen, flax.nnx (default ``nnx.jit``), equinox (``eqx.filter_jit``) and PyTorch
+eager, on the same data, in one process, variants interleaved round by round.
 
 Models: ``mlp_large`` 784-512-512-10 ReLU MLP (compute-bound), ``mlp_digits``
 64-256-256-10 (per-call overhead matters), ``lenet5`` on 28x28x1, all at batch 128;
@@ -90,15 +92,20 @@ def make_fnn(spec, x, y):
   return run
 
 
-def _optax_runner(apply, params, x, y):
-  """One jitted Adam step on a params pytree, for peers whose model is ``apply(params, x)``."""
+def _optax_runner(apply, params, x, y, donate=False):
+  """One jitted Adam step on a params pytree, for peers whose model is ``apply(params, x)``.
+
+  ``donate``: the step donates ``params`` and the optimizer state, as fnn's
+  ``train_step`` does by default.
+  """
   opt = optax.adam(LR)
 
-  @jax.jit
-  def step(params, opt_state, x, y):
+  def update(params, opt_state, x, y):
     loss, grads = jax.value_and_grad(lambda p: _xent(apply(p, x), y))(params)
     updates, opt_state = opt.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
+
+  step = jax.jit(update, donate_argnums=(0, 1) if donate else ())
 
   box = [params, opt.init(params)]
   x, y = jnp.asarray(x), jnp.asarray(y)
@@ -164,9 +171,14 @@ def _raw_apply(spec, params, x):
   return x @ params["f3_w"] + params["f3_b"]
 
 
-def make_raw_jax(spec, x, y):
+def make_raw_jax(spec, x, y, donate=False):
   params = _raw_init(spec, jax.random.key(0))
-  return _optax_runner(lambda p, x: _raw_apply(spec, p, x), params, x, y)
+  return _optax_runner(lambda p, x: _raw_apply(spec, p, x), params, x, y, donate=donate)
+
+
+def make_raw_jax_donated(spec, x, y):
+  """Raw JAX with the buffers donated: like for like with fnn's default step."""
+  return make_raw_jax(spec, x, y, donate=True)
 
 
 # -- flax.linen ----------------------------------------------------------------------
@@ -376,6 +388,7 @@ def make_torch(spec, x, y, device="cpu"):
 
 PEERS = {
   "raw_jax": make_raw_jax,
+  "raw_jax_donated": make_raw_jax_donated,
   "flax_linen": make_flax_linen,
   "flax_nnx": make_flax_nnx,
   "equinox": make_equinox,

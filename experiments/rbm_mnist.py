@@ -7,7 +7,8 @@ Models (label: training method and hidden units): CD1(25), CD1(500), CD3(500), C
 persistent chains, one sweep per update) and PT(500) (persistent parallel tempering,
 one sweep of --pt-temperatures replicas per update, inverse temperatures linear from 1
 to --pt-beta-min). Every model: batch 100, SGD with momentum 0.5 for the first 5 epochs
-then 0.9, weight decay 2e-4 on w (the schedule of Hinton & Salakhutdinov's rbm.m), the
+then 0.9, weight decay 2e-4 on w (the schedule of Hinton & Salakhutdinov's rbm.m;
+``--final-momentum`` and ``--weight-cost`` change them), the
 learning rate --lr decayed linearly to 0 over --epochs, visible biases started at the
 data's log-odds. The images are binarised stochastically (each pixel on with
 probability equal to its intensity, one fixed draw) as in Salakhutdinov & Murray's data
@@ -87,7 +88,11 @@ def k_stages(model: Model, epochs: int) -> list:
 
 
 def optimizer(
-  lr: float, epochs: int, steps_per_epoch: int, final_momentum: float = 0.9
+  lr: float,
+  epochs: int,
+  steps_per_epoch: int,
+  final_momentum: float = 0.9,
+  weight_decay: float = WEIGHT_DECAY,
 ) -> optax.GradientTransformation:
   """rbm.m's momentum and weight decay, with the learning rate decayed linearly to 0."""
   switch = MOMENTUM_SWITCH_EPOCH * steps_per_epoch
@@ -95,7 +100,7 @@ def optimizer(
     [optax.constant_schedule(0.5), optax.constant_schedule(final_momentum)], [switch]
   )
   learning_rate = optax.linear_schedule(lr, 0.0, max(1, epochs * steps_per_epoch))
-  return rbm.practical_guide_optimizer(learning_rate, momentum=momentum, weight_decay=WEIGHT_DECAY)
+  return rbm.practical_guide_optimizer(learning_rate, momentum=momentum, weight_decay=weight_decay)
 
 
 def safe_name(label: str) -> str:
@@ -103,7 +108,18 @@ def safe_name(label: str) -> str:
 
 
 def train(
-  label, model: Model, x_train, key, *, epochs, lr, betas, checkpoints, progress, final_momentum=0.9
+  label,
+  model: Model,
+  x_train,
+  key,
+  *,
+  epochs,
+  lr,
+  betas,
+  checkpoints,
+  progress,
+  final_momentum=0.9,
+  weight_decay=WEIGHT_DECAY,
 ):
   """Trains one model through its stages; returns the final FitResult.
 
@@ -117,7 +133,7 @@ def train(
     visible_bias=rbm.data_visible_bias(x_train),
   )
   steps_per_epoch = -(-len(x_train) // BATCH_SIZE)
-  opt = optimizer(lr, epochs, steps_per_epoch, final_momentum)
+  opt = optimizer(lr, epochs, steps_per_epoch, final_momentum, weight_decay)
   sampler = {"betas": betas} if model.method == "PT" else {"persistent": model.method == "PCD"}
   result = None
   for k, last_epoch in k_stages(model, epochs):
@@ -156,6 +172,7 @@ def run_model(
     checkpoints=checkpoints,
     progress=not args.no_progress,
     final_momentum=args.final_momentum,
+    weight_decay=args.weight_cost,
   )
   history, params = fitted.history, fitted.state.params
   row = {
@@ -219,6 +236,12 @@ def main(argv=None):
     help=f"momentum after epoch {MOMENTUM_SWITCH_EPOCH} (default 0.9, as rbm.m; 0.5 keeps it)",
   )
   parser.add_argument(
+    "--weight-cost",
+    type=float,
+    default=WEIGHT_DECAY,
+    help=f"weight decay on w (default {WEIGHT_DECAY}, as rbm.m)",
+  )
+  parser.add_argument(
     "--resume", action="store_true", help="continue the runs checkpointed under --out/checkpoints"
   )
   parser.add_argument("--ais-runs", type=int, default=100)
@@ -259,7 +282,7 @@ def main(argv=None):
       "lr": args.lr,
       "lr_decay": "linear to 0",
       "momentum": f"0.5 for {MOMENTUM_SWITCH_EPOCH} epochs, then {args.final_momentum}",
-      "weight_decay": WEIGHT_DECAY,
+      "weight_decay": args.weight_cost,
       "batch_size": BATCH_SIZE,
       "pt_betas": list(betas),
     },

@@ -108,12 +108,21 @@ def train_step(
   metrics: Mapping[str, MetricFn] | None = None,
   penalty: Callable[[PyTree], jax.Array] | None = None,
   jit: bool = True,
+  donate: bool = True,
 ) -> Callable[[TrainState, Any, Any], tuple[TrainState, dict]]:
   """Builds the per-step function ``(ts, x, y) -> (new_ts, logs)`` of supervised learning.
 
   It is :func:`supervised_step` with ``key=step_key(ts)`` and ``ts.step`` counted: the
   same step :func:`fnn.train.fit` takes. Arguments as for :func:`supervised_step`;
   ``jit`` compiles it with ``jax.jit`` (default True).
+
+  With ``donate`` (the default, when jitted) the ``ts`` passed in is *donated*: XLA
+  writes the new TrainState into its buffers, so a step needs no second copy of the
+  parameters and optimizer state and allocates no new buffers for them, and the old
+  ``ts``'s arrays are deleted by the call (using them afterwards raises jax's "Array has
+  been deleted"). Write ``ts, logs = step(ts, x, y)``; keep a copy first
+  (``jax.tree.map(jnp.copy, ts)``) or pass ``donate=False`` where the old state is
+  still needed. Donation changes no value: the result is the same bit for bit.
 
   Returns:
     ``step(ts, x, y) -> (ts, logs)`` with ``logs = {"loss": scalar, **metrics}``.
@@ -123,7 +132,9 @@ def train_step(
   def step(ts: TrainState, x: Any, y: Any) -> tuple[TrainState, dict]:
     return advanced(ts, (x, y))
 
-  return jax.jit(step) if jit else step
+  if not jit:
+    return step
+  return jax.jit(step, donate_argnums=0) if donate else jax.jit(step)
 
 
 def eval_step(

@@ -198,14 +198,28 @@ def test_train_step_with_l2_penalty_is_sgd_with_weight_decay():
   lam, lr = 0.1, 0.05
   ts = init_train_state(jax.random.key(0), Dense(1), optax.sgd(lr), (1, 3))
   step = train_step(Dense(1), mse, optax.sgd(lr), penalty=lambda p: lam * fnn.losses.l2_penalty(p))
+  w, b = np.asarray(ts.params["w"]), np.asarray(ts.params["b"])  # before the step donates ts
   new_ts, logs = step(ts, x, y)
-  w, b = np.asarray(ts.params["w"]), np.asarray(ts.params["b"])
   resid = x @ w + b - y  # d/dw mean(r^2) = 2 x^T r / n
   grad_w = 2 * x.T @ resid / len(x)
   grad_b = 2 * resid.mean(0)
   np.testing.assert_allclose(new_ts.params["w"], w - lr * (grad_w + lam * w), rtol=1e-5)
   np.testing.assert_allclose(new_ts.params["b"], b - lr * grad_b, rtol=1e-5)  # bias not decayed
   np.testing.assert_allclose(logs["loss"], np.mean(resid**2), rtol=1e-5)
+
+
+def test_train_step_donates_the_state_passed_in_and_changes_no_value():
+  x, y = _linear_data(16)
+  model = fnn.serial(Dense(8), Relu(), Dropout(0.5), Dense(1))
+  opt = optax.adam(1e-2)
+  donated = init_train_state(jax.random.key(0), model, opt, (1, 3))
+  kept = jax.tree.map(jnp.copy, donated)
+  after_donated, logs_donated = train_step(model, mse, opt)(donated, x, y)
+  after_kept, logs_kept = train_step(model, mse, opt, donate=False)(kept, x, y)
+  jax.tree.map(np.testing.assert_array_equal, after_donated, after_kept)
+  np.testing.assert_array_equal(logs_donated["loss"], logs_kept["loss"])
+  assert all(a.is_deleted() for a in jax.tree.leaves(donated))
+  assert not any(a.is_deleted() for a in jax.tree.leaves(kept))
 
 
 def test_evaluate_weights_uneven_batches_by_size():

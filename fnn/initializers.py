@@ -31,7 +31,7 @@ distribution as jax's, but not the same numbers for the same key.
 import functools
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.nn.initializers as _jinit
@@ -109,8 +109,8 @@ def variance_scaling(
   Samples have mean 0 and standard deviation ``sqrt(scale / n)``, ``n`` the fan chosen
   by ``mode`` (``"fan_avg"``: the mean of fan-in and fan-out; ``"fan_geo_avg"``: their
   geometric mean). ``"truncated_normal"`` truncates at two standard deviations before
-  scaling; ``"uniform"`` is U(-a, a) with that standard deviation. Complex dtypes are
-  handed to jax's own initializer.
+  scaling; ``"uniform"`` is U(-a, a) with that standard deviation. Complex dtypes and
+  an ``out_sharding`` are handed to jax's own initializer.
 
   Returns:
     ``init(key, shape, dtype=dtype) -> array`` of ``shape``.
@@ -120,11 +120,16 @@ def variance_scaling(
   if distribution not in ("truncated_normal", "normal", "uniform"):
     raise ValueError(f"invalid distribution for variance scaling initializer: {distribution!r}")
 
-  def init(key: jax.Array, shape: Sequence[int], dtype: jnp.dtype | None = dtype) -> jax.Array:
+  def init(
+    key: jax.Array,
+    shape: Sequence[int],
+    dtype: Any = dtype,
+    out_sharding: Any = None,
+  ) -> jax.Array:
     dtype = jnp.dtype(jnp.float32 if dtype is None else dtype)
-    if not jnp.issubdtype(dtype, jnp.floating):
+    if out_sharding is not None or not jnp.issubdtype(dtype, jnp.floating):
       jax_init = _jinit.variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis)
-      return jax_init(key, shape, dtype)
+      return jax_init(key, shape, dtype, out_sharding=out_sharding)
     fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis)
     n = {
       "fan_in": fan_in,
@@ -140,7 +145,11 @@ def variance_scaling(
 def normal(stddev: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
   """N(0, stddev²), as jax.nn.initializers.normal."""
 
-  def init(key: jax.Array, shape: Sequence[int], dtype: jnp.dtype | None = dtype) -> jax.Array:
+  def init(
+    key: jax.Array, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None
+  ) -> jax.Array:
+    if out_sharding is not None:
+      return _jinit.normal(stddev)(key, shape, dtype, out_sharding=out_sharding)
     return _draw(key, "normal", shape, jnp.dtype(jnp.float32 if dtype is None else dtype), stddev)
 
   return init
@@ -149,9 +158,12 @@ def normal(stddev: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
 def uniform(scale: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
   """U(0, scale), as jax.nn.initializers.uniform."""
 
-  def init(key: jax.Array, shape: Sequence[int], dtype: jnp.dtype | None = dtype) -> jax.Array:
-    dtype = jnp.dtype(jnp.float32 if dtype is None else dtype)
-    return _draw(key, "uniform01", shape, dtype, scale)
+  def init(
+    key: jax.Array, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None
+  ) -> jax.Array:
+    if out_sharding is not None:
+      return _jinit.uniform(scale)(key, shape, dtype, out_sharding=out_sharding)
+    return _draw(key, "uniform01", shape, jnp.dtype(jnp.float32 if dtype is None else dtype), scale)
 
   return init
 

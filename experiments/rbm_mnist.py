@@ -242,6 +242,11 @@ def main(argv=None):
     help=f"weight decay on w (default {WEIGHT_DECAY}, as rbm.m)",
   )
   parser.add_argument(
+    "--ramp-k",
+    action="store_true",
+    help="raise every CD model's k from 1 to its k over the run, as CD25(500) always does",
+  )
+  parser.add_argument(
     "--resume", action="store_true", help="continue the runs checkpointed under --out/checkpoints"
   )
   parser.add_argument("--ais-runs", type=int, default=100)
@@ -267,6 +272,8 @@ def main(argv=None):
     limit_test=500 if quick else None,
   )
   models = QUICK_MODELS if quick else {label: MODELS[label] for label in args.models}
+  if args.ramp_k:
+    models = {label: m._replace(ramp=m.method == "CD" or m.ramp) for label, m in models.items()}
   epochs = 2 if quick else args.epochs
   betas = tempering.inverse_temperatures(args.pt_temperatures, beta_min=args.pt_beta_min)
   key = jax.random.key(args.seed)

@@ -23,9 +23,10 @@ Conv kernels ``(*kernel, in // groups, out)``.
 XLA compiles a random sampler (threefry, then the transform) once per shape: 0.2–0.5 s
 each on a CPU. A GoogLeNet has 56 distinct weight shapes, so its eager ``init`` took 25 s,
 nearly all of it compiling. Here every draw takes the first ``prod(shape)`` values of a
-flat draw whose length is rounded up to a power of two (at least 1024), so one sampler
-per length class serves every model. The values are independent draws from the same
-distribution as jax's, but not the same numbers for the same key.
+flat draw whose length is rounded up to a power of two (at least 1024; above 2^22 values,
+to a multiple of 2^20), so one sampler per length class serves every model. The values
+are independent draws from the same distribution as jax's, but not the same numbers for
+the same key.
 """
 
 import functools
@@ -44,6 +45,8 @@ _Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 # The standard deviation of N(0, 1) truncated to (-2, 2), as in jax.nn.initializers.
 _TRUNCATED_STDDEV = 0.87962566103423978
 _MIN_DRAW = 1024
+_POWER_OF_TWO_UP_TO = 1 << 22
+_BIG_DRAW_STEP = 1 << 20
 
 
 @functools.partial(jax.jit, static_argnames=("distribution", "length", "dtype"))
@@ -63,7 +66,10 @@ def _draw(
 ) -> jax.Array:
   shape = tuple(int(d) for d in shape)
   size = math.prod(shape)
-  length = max(_MIN_DRAW, 1 << max(size - 1, 0).bit_length())
+  if size <= _POWER_OF_TWO_UP_TO:
+    length = max(_MIN_DRAW, 1 << max(size - 1, 0).bit_length())
+  else:  # big weights: a multiple of 2^20, so the spare draws stay under 25%
+    length = -(-size // _BIG_DRAW_STEP) * _BIG_DRAW_STEP
   flat = _unit_draw(key, distribution, length, jnp.dtype(dtype))
   return _take(flat, jnp.asarray(scale, dtype), shape)
 

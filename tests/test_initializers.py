@@ -70,3 +70,9 @@ def test_complex_dtypes_and_out_sharding_fall_back_to_jax_initializers():
     init.lecun_normal(KEY, (8, 4), out_sharding=sharding),
     jax.nn.initializers.lecun_normal()(KEY, (8, 4), out_sharding=sharding),
   )
+
+
+def test_weights_past_the_power_of_two_classes_have_the_right_variance():
+  w = init.lecun_normal(KEY, (2048, 2049))  # 4.2M values: drawn in steps of 2^20
+  assert w.shape == (2048, 2049)
+  assert abs(float(jnp.var(w)) * 2048 - 1) < 0.01

@@ -1,9 +1,10 @@
 """im2col: convolution as a matrix product, the way the course explains it.
 
-The layers do not use it: :func:`fnn.layers.Conv` calls XLA's convolution
+On a CPU :func:`fnn.layers.Conv` runs as this followed by a matrix product, because
+XLA:CPU's convolution gradients are slow inside loops (see
+:func:`fnn.layers.conv.convolve`). Elsewhere it calls XLA's convolution
 (``lax.conv_general_dilated``), which never builds the ``kh·kw``-times larger patch
-matrix and picks a direct, Winograd or FFT-style algorithm per device. im2col is here
-to show (and test) that the two are the same linear map.
+matrix and picks an algorithm per device.
 """
 
 import itertools

@@ -118,3 +118,18 @@ def test_depthwise_conv_equals_per_channel_convs(assert_close):
   for c in range(3):
     yc, _ = single.apply({"w": params["w"][..., c : c + 1]}, {}, x[..., c : c + 1])
     assert_close(y[..., c : c + 1], yc)
+
+
+def _calls_xla_convolution(conv, shape):
+  params, state, _ = conv.init(jax.random.key(0), shape)
+  jaxpr = jax.make_jaxpr(lambda p, x: conv.apply(p, state, x)[0])(params, jnp.ones(shape))
+  return "conv_general_dilated" in str(jaxpr)
+
+
+def test_conv_is_im2col_on_a_cpu_unless_grouped_or_too_big(monkeypatch):
+  # jax-ml/jax#12868: XLA:CPU's convolution gradients are slow inside lax.scan.
+  on_cpu = jax.default_backend() == "cpu"
+  assert _calls_xla_convolution(Conv(8, (3, 3)), (2, 8, 8, 4)) is not on_cpu
+  assert _calls_xla_convolution(Conv(8, (3, 3), groups=2), (2, 8, 8, 4))
+  monkeypatch.setattr(fnn.layers.conv, "IM2COL_MAX_BYTES", 2 * 8 * 8 * 9 * 4 * 4 - 1)
+  assert _calls_xla_convolution(Conv(8, (3, 3)), (2, 8, 8, 4))

@@ -28,16 +28,39 @@ CASES = [
 ]
 
 
+def _xla_conv(x, w, kernel, options):
+  """XLA's convolution, called directly: the reference (Conv runs im2col on a CPU)."""
+  n = len(kernel)
+
+  def per_axis(v):
+    return (v,) * n if isinstance(v, int) else tuple(v)
+
+  padding = options.get("padding", "SAME")
+  if isinstance(padding, int):
+    padding = [(padding, padding)] * n
+  spatial = "DHW"[3 - n :]
+  return jax.lax.conv_general_dilated(
+    x,
+    w,
+    window_strides=per_axis(options.get("stride", 1)),
+    padding=padding,
+    rhs_dilation=per_axis(options.get("dilation", 1)),
+    dimension_numbers=(f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"),
+  )
+
+
 @pytest.mark.parametrize(("kernel", "options", "shape"), CASES)
-def test_im2col_matmul_equals_conv(kernel, options, shape):
+def test_im2col_matmul_and_conv_equal_xla_convolution(kernel, options, shape):
   conv = Conv(4, kernel, **options)
   params, state, out_shape = conv.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
-  y, _ = conv.apply(params, state, x)
   patches = im2col(
     x, kernel, options.get("stride", 1), options.get("padding", "SAME"), options.get("dilation", 1)
   )
   assert patches.shape == out_shape[:-1] + (int(np.prod(kernel)) * shape[-1],)
   with jax.default_matmul_precision("highest"):
+    want = _xla_conv(x, params["w"], kernel, options) + params["b"]
+    y, _ = conv.apply(params, state, x)
     z = patches @ params["w"].reshape(-1, 4) + params["b"]
-  np.testing.assert_allclose(z, y, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(z, want, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-5)

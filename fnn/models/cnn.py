@@ -7,6 +7,7 @@ import jax
 
 from fnn.core import Layer, PyTree, Shape, named_serial, residual, serial
 from fnn.layers import AvgPool, BatchNorm, Conv, Dense, Flatten, GlobalAvgPool, MaxPool, Relu
+from fnn.models._width import BN_MOMENTUM
 
 
 def lenet5(
@@ -63,7 +64,7 @@ def vgg_block(features: int, num_convs: int = 2, *, batch_norm: bool = False) ->
   for _ in range(num_convs):
     layers.append(Conv(features, (3, 3), use_bias=not batch_norm))
     if batch_norm:
-      layers.append(BatchNorm())
+      layers.append(BatchNorm(momentum=BN_MOMENTUM))
     layers.append(Relu())
   layers.append(MaxPool((2, 2)))
   return serial(*layers)
@@ -83,15 +84,18 @@ def basic_block(features: int, stride: int = 1) -> Layer:
   """
   main = [
     Conv(features, (3, 3), stride=stride, padding=1, use_bias=False),
-    BatchNorm(),
+    BatchNorm(momentum=BN_MOMENTUM),
     Relu(),
     Conv(features, (3, 3), padding=1, use_bias=False),
-    BatchNorm(),
+    BatchNorm(momentum=BN_MOMENTUM),
   ]
   identity = serial(residual(*main), Relu())
   projected = serial(
     residual(
-      *main, shortcut=serial(Conv(features, (1, 1), stride=stride, use_bias=False), BatchNorm())
+      *main,
+      shortcut=serial(
+        Conv(features, (1, 1), stride=stride, use_bias=False), BatchNorm(momentum=BN_MOMENTUM)
+      ),
     ),
     Relu(),
   )
@@ -134,7 +138,12 @@ def resnet(
     ]
     stages.append((f"stage{i + 1}", serial(*blocks)))
   return named_serial(
-    ("stem", serial(Conv(stage_features[0], (3, 3), use_bias=False), BatchNorm(), Relu())),
+    (
+      "stem",
+      serial(
+        Conv(stage_features[0], (3, 3), use_bias=False), BatchNorm(momentum=BN_MOMENTUM), Relu()
+      ),
+    ),
     *stages,
     ("pool", GlobalAvgPool()),
     ("out", Dense(num_classes)),

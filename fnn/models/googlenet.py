@@ -21,13 +21,13 @@ from fnn.core import (
   serial,
 )
 from fnn.layers import BatchNorm, Conv, Dense, Dropout, GlobalAvgPool, MaxPool, Relu
-from fnn.models._width import check_num_classes, check_width, scaled
+from fnn.models._width import BN_MOMENTUM, check_num_classes, check_width, scaled
 
 
 def conv_unit(
   features: int, kernel: int, *, stride: int = 1, padding: int = 0, batch_norm: bool = True
 ) -> Layer:
-  """Torchvision's ``BasicConv2d``: ``conv (no bias) -> BatchNorm(eps 1e-3) -> ReLU``.
+  """Torchvision's ``BasicConv2d``: ``conv (no bias) -> BatchNorm(eps 1e-3, momentum 0.9) -> ReLU``.
 
   Without ``batch_norm``: ``conv (with bias) -> ReLU``, as in the paper.
 
@@ -37,7 +37,9 @@ def conv_unit(
   conv = Conv(features, (kernel, kernel), stride=stride, padding=padding, use_bias=not batch_norm)
   if not batch_norm:
     return named_serial(("conv", conv), ("relu", Relu()))
-  return named_serial(("conv", conv), ("bn", BatchNorm(epsilon=1e-3)), ("relu", Relu()))
+  return named_serial(
+    ("conv", conv), ("bn", BatchNorm(momentum=BN_MOMENTUM, epsilon=1e-3)), ("relu", Relu())
+  )
 
 
 def concat_branches(*named_branches: tuple[str, Layer]) -> Layer:

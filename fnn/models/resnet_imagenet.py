@@ -2,7 +2,7 @@
 
 from fnn.core import Layer, named_serial, serial
 from fnn.layers import BatchNorm, Conv, Dense, GlobalAvgPool, MaxPool, Relu
-from fnn.models._width import check_num_classes, check_width, scaled
+from fnn.models._width import BN_MOMENTUM, check_num_classes, check_width, scaled
 from fnn.models.cnn import basic_block
 
 _STAGE_FEATURES = (64, 128, 256, 512)
@@ -14,13 +14,13 @@ def _resnet(where: str, blocks: tuple, num_classes: int, small: bool, width: flo
   if small:
     stem = [
       ("conv1", Conv(scaled(64, w), (3, 3), padding=1, use_bias=False)),
-      ("bn1", BatchNorm()),
+      ("bn1", BatchNorm(momentum=BN_MOMENTUM)),
       ("relu", Relu()),
     ]
   else:
     stem = [
       ("conv1", Conv(scaled(64, w), (7, 7), stride=2, padding=3, use_bias=False)),
-      ("bn1", BatchNorm()),
+      ("bn1", BatchNorm(momentum=BN_MOMENTUM)),
       ("relu", Relu()),
       ("maxpool", MaxPool((3, 3), stride=2, padding=1)),
     ]

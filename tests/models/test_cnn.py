@@ -84,3 +84,15 @@ def test_basic_block_uses_identity_or_projection_shortcut_by_shape():
 def test_vgg_block_halves_the_spatial_size():
   _, _, shape = models.vgg_block(16, 3).init(jax.random.key(0), (1, 8, 8, 3))
   assert shape == (1, 4, 4, 16)
+
+
+def test_zoo_batchnorms_track_statistics_at_torchvisions_rate():
+  # PyTorch's BatchNorm momentum 0.1: running = 0.9 running + 0.1 batch (fnn's default 0.99).
+  from fnn.layers import Conv
+
+  x = jax.random.normal(jax.random.key(1), (4, 6, 6, 3)) + 2.0
+  block = models.vgg_block(5, 1, batch_norm=True)
+  params, state, _ = block.init(jax.random.key(0), x.shape)
+  _, new_state = block.apply(params, state, x, train=True)
+  pre_bn, _ = Conv(5, (3, 3), use_bias=False).apply(params[0], {}, x)
+  np.testing.assert_allclose(new_state[1]["mean"], 0.1 * pre_bn.mean(axis=(0, 1, 2)), rtol=1e-5)

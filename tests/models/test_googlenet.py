@@ -6,7 +6,7 @@ import pytest
 import fnn
 from fnn import models
 from fnn.layers import Conv, MaxPool
-from fnn.models.googlenet import concat_branches
+from fnn.models.googlenet import concat_branches, conv_unit
 
 
 def _abstract(model, shape):
@@ -65,3 +65,12 @@ def test_concat_branches_rejects_branches_of_different_spatial_sizes():
     layer.init(jax.random.key(0), (1, 4, 4, 3))
   with pytest.raises(fnn.ShapeError, match=r"concat_branches\(a, b\) 'a': Conv"):
     layer.init(jax.random.key(0), (1, 4))
+
+
+def test_conv_unit_batchnorm_tracks_statistics_at_torchvisions_rate():
+  unit = conv_unit(4, 3, padding=1)
+  x = jax.random.normal(jax.random.key(1), (4, 6, 6, 3)) + 2.0
+  params, state, _ = unit.init(jax.random.key(0), x.shape)
+  _, new_state = unit.apply(params, state, x, train=True)
+  pre_bn, _ = Conv(4, (3, 3), padding=1, use_bias=False).apply(params["conv"], {}, x)
+  np.testing.assert_allclose(new_state["bn"]["mean"], 0.1 * pre_bn.mean(axis=(0, 1, 2)), rtol=1e-5)

@@ -48,8 +48,12 @@ def convolve(
   pads: Sequence[tuple[int, int]],
   dilations: Sequence[int],
   groups: int = 1,
+  input_dilation: Sequence[int] | None = None,
 ) -> jax.Array:
   """``Conv``'s linear map: ``x (N, *spatial, C)`` with ``w (*kernel, C // groups, F)``.
+
+  ``input_dilation`` spreads the input's pixels apart first (``lax``'s ``lhs_dilation``,
+  how :func:`ConvTranspose` upsamples); ``pads`` may then be negative.
 
   XLA:CPU runs the gradient of a convolution inside a loop body — the ``lax.scan`` of
   every ``fnn.train`` epoch — with a naive kernel, 5-30x slower than the same gradient
@@ -62,19 +66,45 @@ def convolve(
     ``(N, *out_spatial, F)``.
   """
   n = w.ndim - 2
-  out = output_sizes("Conv", x.shape[1:-1], _window(w.shape[:-2], dilations), strides, pads)
+  spread = tuple(input_dilation or (1,) * n)
+  sizes = [(i - 1) * d + 1 for i, d in zip(x.shape[1:-1], spread, strict=True)]
+  out = output_sizes("Conv", sizes, _window(w.shape[:-2], dilations), strides, pads)
   patch_bytes = x.shape[0] * math.prod(out) * math.prod(w.shape[:-1]) * x.dtype.itemsize
   if groups == 1 and patch_bytes <= IM2COL_MAX_BYTES and jax.default_backend() == "cpu":
+    if any(d > 1 for d in spread) or any(p < 0 for pair in pads for p in pair):
+      # lax.pad takes negative and interior padding, which im2col's jnp.pad does not.
+      spacing = tuple((lo, hi, d - 1) for (lo, hi), d in zip(pads, spread, strict=True))
+      x = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), *spacing, (0, 0, 0)))
+      pads = ((0, 0),) * n
     return im2col(x, w.shape[:-2], strides, pads, dilations) @ w.reshape(-1, w.shape[-1])
   return lax.conv_general_dilated(
     x,
     w,
     window_strides=strides,
     padding=pads,
+    lhs_dilation=spread,
     rhs_dilation=dilations,
     dimension_numbers=_LAYOUT[n],
     feature_group_count=groups,
   )
+
+
+def _transpose_pads(
+  pad: Any, kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int]
+) -> tuple:
+  """The padding ``lax.conv_transpose`` gives its dilated input (as its own helper does)."""
+  if not isinstance(pad, str):
+    return tuple(pad)
+  pads = []
+  for k, s in zip(_window(kernel, dilations), strides, strict=True):
+    if pad == "SAME":
+      length = k + s - 2
+      low = k - 1 if s > k - 1 else math.ceil(length / 2)
+    else:
+      length = k + s - 2 + max(k - s, 0)
+      low = k - 1
+    pads.append((low, length - low))
+  return tuple(pads)
 
 
 def _window(kernel: Sequence[int], dilations: Sequence[int]) -> tuple[int, ...]:
@@ -200,9 +230,10 @@ def ConvTranspose(
 ) -> Layer:
   """A transposed convolution (the gradient of a strided conv), as ``flax.linen.ConvTranspose``.
 
-  Computed with ``lax.conv_transpose`` on an un-flipped kernel (flax's default
-  ``transpose_kernel=False``). With ``padding='SAME'`` the output spatial size is
-  ``n_in · stride``; with ``'VALID'`` it is ``(n_in - 1) · stride + k``.
+  Computed as ``lax.conv_transpose`` on an un-flipped kernel (flax's default
+  ``transpose_kernel=False``), through :func:`convolve` (im2col on a CPU). With
+  ``padding='SAME'`` the output spatial size is ``n_in · stride``; with ``'VALID'`` it
+  is ``(n_in - 1) · stride + k``.
 
   Args:
     features: output channels.
@@ -234,10 +265,10 @@ def ConvTranspose(
   spec(fixed or 1)
 
   def _apply(params: PyTree, x: jax.Array) -> jax.Array:
-    _, strides, dilations, pad = spec(x.ndim - 2)
-    y = lax.conv_transpose(
-      x, params["w"], strides, pad, rhs_dilation=dilations, dimension_numbers=_LAYOUT[x.ndim - 2]
-    )
+    n = x.ndim - 2
+    _, strides, dilations, pad = spec(n)
+    pads = _transpose_pads(pad, params["w"].shape[:-2], strides, dilations)
+    y = convolve(x, params["w"], (1,) * n, pads, dilations, input_dilation=strides)
     if use_bias:
       y = y + params["b"]
     return y

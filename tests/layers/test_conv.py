@@ -44,7 +44,10 @@ def _flax_params(params):
     ),
   ],
 )
-def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
+@pytest.mark.parametrize("path", ["default", "xla"])
+def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, path, assert_close, monkeypatch):
+  if path == "xla":  # the path GPUs take, here on any backend
+    monkeypatch.setattr(fnn.layers.conv, "IM2COL_MAX_BYTES", -1)
   layer = Conv(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
@@ -60,9 +63,20 @@ def test_conv_matches_flax_linen_conv(kwargs, flax_kwargs, shape, assert_close):
     (dict(features=3, kernel_size=(3, 3), stride=2), (2, 4, 5, 2)),
     (dict(features=2, kernel_size=(2, 2), stride=2, padding="VALID"), (2, 3, 3, 4)),
     (dict(features=2, kernel_size=(3,), stride=1), (2, 6, 3)),
+    # the padding branches of lax.conv_transpose that fnn's CPU path recomputes
+    (dict(features=2, kernel_size=(2, 2), stride=3), (2, 3, 4, 2)),
+    (dict(features=2, kernel_size=(5, 4), stride=2), (1, 4, 3, 2)),
+    (dict(features=2, kernel_size=(3, 3), stride=2, dilation=2), (2, 4, 4, 2)),
+    (dict(features=2, kernel_size=(3, 2), stride=(2, 3), padding="VALID"), (1, 3, 4, 2)),
+    (dict(features=2, kernel_size=(3, 3), stride=2, padding=((1, 0), (2, 1))), (2, 4, 5, 2)),
   ],
 )
-def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape, assert_close):
+@pytest.mark.parametrize("path", ["default", "xla"])
+def test_conv_transpose_matches_flax_linen_conv_transpose(
+  kwargs, shape, path, assert_close, monkeypatch
+):
+  if path == "xla":  # the path GPUs take, here on any backend
+    monkeypatch.setattr(fnn.layers.conv, "IM2COL_MAX_BYTES", -1)
   layer = ConvTranspose(**kwargs)
   params, state, out_shape = layer.init(jax.random.key(0), shape)
   x = jax.random.normal(jax.random.key(1), shape)
@@ -72,6 +86,7 @@ def test_conv_transpose_matches_flax_linen_conv_transpose(kwargs, shape, assert_
     kernel_size=kwargs["kernel_size"],
     strides=kwargs.get("stride", 1),
     padding=kwargs.get("padding", "SAME"),
+    kernel_dilation=kwargs.get("dilation", 1),
   )
   ref = nn.ConvTranspose(**flax_kwargs).apply(_flax_params(params), x)
   assert_close(y, ref)
@@ -130,6 +145,7 @@ def test_conv_is_im2col_on_a_cpu_unless_grouped_or_too_big(monkeypatch):
   # jax-ml/jax#12868: XLA:CPU's convolution gradients are slow inside lax.scan.
   on_cpu = jax.default_backend() == "cpu"
   assert _calls_xla_convolution(Conv(8, (3, 3)), (2, 8, 8, 4)) is not on_cpu
+  assert _calls_xla_convolution(ConvTranspose(8, (3, 3), stride=2), (2, 8, 8, 4)) is not on_cpu
   assert _calls_xla_convolution(Conv(8, (3, 3), groups=2), (2, 8, 8, 4))
   monkeypatch.setattr(fnn.layers.conv, "IM2COL_MAX_BYTES", 2 * 8 * 8 * 9 * 4 * 4 - 1)
   assert _calls_xla_convolution(Conv(8, (3, 3)), (2, 8, 8, 4))

@@ -80,6 +80,11 @@ def _take(flat: jax.Array, scale: jax.Array, shape: tuple[int, ...]) -> jax.Arra
   return (flat[: math.prod(shape)] * scale).reshape(shape)
 
 
+def _float_dtype(dtype: Any) -> jnp.dtype:
+  """``dtype``, float32 when None (jax.nn.initializers' default)."""
+  return jnp.dtype(jnp.float32 if dtype is None else dtype)
+
+
 def _size(shape: Sequence[int], axis: int | Sequence[int]) -> int:
   return shape[axis] if isinstance(axis, int) else math.prod(shape[i] for i in axis)
 
@@ -132,7 +137,7 @@ def variance_scaling(
     dtype: Any = dtype,
     out_sharding: Any = None,
   ) -> jax.Array:
-    dtype = jnp.dtype(jnp.float32 if dtype is None else dtype)
+    dtype = _float_dtype(dtype)
     if out_sharding is not None or not jnp.issubdtype(dtype, jnp.floating):
       jax_init = _jinit.variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis)
       return jax_init(key, shape, dtype, out_sharding=out_sharding)
@@ -148,30 +153,27 @@ def variance_scaling(
   return init
 
 
-def normal(stddev: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
-  """N(0, stddev²), as jax.nn.initializers.normal."""
+def _scaled(distribution: str, scale: float, jax_init: Initializer, default: Any) -> Initializer:
+  """``scale`` times a unit draw of ``distribution``; ``out_sharding`` goes to ``jax_init``."""
 
   def init(
-    key: jax.Array, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None
+    key: jax.Array, shape: Sequence[int], dtype: Any = default, out_sharding: Any = None
   ) -> jax.Array:
     if out_sharding is not None:
-      return _jinit.normal(stddev)(key, shape, dtype, out_sharding=out_sharding)
-    return _draw(key, "normal", shape, jnp.dtype(jnp.float32 if dtype is None else dtype), stddev)
+      return jax_init(key, shape, dtype, out_sharding=out_sharding)
+    return _draw(key, distribution, shape, _float_dtype(dtype), scale)
 
   return init
+
+
+def normal(stddev: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
+  """N(0, stddev²), as jax.nn.initializers.normal."""
+  return _scaled("normal", stddev, _jinit.normal(stddev), dtype)
 
 
 def uniform(scale: float = 1e-2, dtype: jnp.dtype | None = None) -> Initializer:
   """U(0, scale), as jax.nn.initializers.uniform."""
-
-  def init(
-    key: jax.Array, shape: Sequence[int], dtype: Any = dtype, out_sharding: Any = None
-  ) -> jax.Array:
-    if out_sharding is not None:
-      return _jinit.uniform(scale)(key, shape, dtype, out_sharding=out_sharding)
-    return _draw(key, "uniform01", shape, jnp.dtype(jnp.float32 if dtype is None else dtype), scale)
-
-  return init
+  return _scaled("uniform01", scale, _jinit.uniform(scale), dtype)
 
 
 glorot_normal = variance_scaling(1.0, "fan_avg", "truncated_normal")

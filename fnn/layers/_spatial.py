@@ -19,6 +19,11 @@ def as_tuple(name: str, what: str, value: int | Sequence[int], n: int) -> tuple:
   return value
 
 
+def dilated_window(kernel: Sequence[int], dilations: Sequence[int]) -> tuple[int, ...]:
+  """The span of each dilated kernel axis: ``d · (k - 1) + 1``."""
+  return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))
+
+
 def as_padding(name: str, padding: Padding, n: int) -> str | tuple:
   """'SAME' / 'VALID' / int / n ints / n (low, high) pairs -> 'SAME', 'VALID' or n pairs."""
   if isinstance(padding, str):

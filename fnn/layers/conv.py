@@ -27,6 +27,7 @@ from fnn.layers._spatial import (
   Padding,
   as_padding,
   as_tuple,
+  dilated_window,
   explicit_padding,
   geometry,
   output_sizes,
@@ -68,7 +69,7 @@ def convolve(
   n = w.ndim - 2
   spread = tuple(input_dilation or (1,) * n)
   sizes = [(i - 1) * d + 1 for i, d in zip(x.shape[1:-1], spread, strict=True)]
-  out = output_sizes("Conv", sizes, _window(w.shape[:-2], dilations), strides, pads)
+  out = output_sizes("Conv", sizes, dilated_window(w.shape[:-2], dilations), strides, pads)
   patch_bytes = x.shape[0] * math.prod(out) * math.prod(w.shape[:-1]) * x.dtype.itemsize
   if groups == 1 and patch_bytes <= IM2COL_MAX_BYTES and jax.default_backend() == "cpu":
     if any(d > 1 for d in spread) or any(p < 0 for pair in pads for p in pair):
@@ -96,7 +97,7 @@ def _transpose_pads(
   if not isinstance(pad, str):
     return tuple(pad)
   pads = []
-  for k, s in zip(_window(kernel, dilations), strides, strict=True):
+  for k, s in zip(dilated_window(kernel, dilations), strides, strict=True):
     if pad == "SAME":
       length = k + s - 2
       low = k - 1 if s > k - 1 else math.ceil(length / 2)
@@ -105,10 +106,6 @@ def _transpose_pads(
       low = k - 1
     pads.append((low, length - low))
   return tuple(pads)
-
-
-def _window(kernel: Sequence[int], dilations: Sequence[int]) -> tuple[int, ...]:
-  return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))
 
 
 def _check_channels(name: str, x: jax.Array, cin: int) -> None:
@@ -167,7 +164,7 @@ def Conv(
     kernel = as_tuple("Conv", "kernel_size", kernel_size, n)
     strides = as_tuple("Conv", "stride", stride, n)
     dilations = as_tuple("Conv", "dilation", dilation, n)
-    window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))
+    window = dilated_window(kernel, dilations)
     return kernel, strides, dilations, window, as_padding("Conv", padding, n)
 
   # Validate the hyper-parameters now, when the layer is built.

@@ -14,7 +14,14 @@ import jax
 import jax.numpy as jnp
 
 from fnn.core import ShapeError, check_array
-from fnn.layers._spatial import Padding, as_padding, as_tuple, explicit_padding, output_sizes
+from fnn.layers._spatial import (
+  Padding,
+  as_padding,
+  as_tuple,
+  dilated_window,
+  explicit_padding,
+  output_sizes,
+)
 
 
 def im2col(
@@ -66,7 +73,7 @@ def im2col(
   kernel = as_tuple("im2col", "kernel", kernel, n)
   strides = as_tuple("im2col", "stride", stride, n)
   dilations = as_tuple("im2col", "dilation", dilation, n)
-  window = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=False))
+  window = dilated_window(kernel, dilations)
   pads = explicit_padding(as_padding("im2col", padding, n), x.shape[1:-1], window, strides)
   out = output_sizes("im2col", x.shape[1:-1], window, strides, pads)
   x = jnp.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),))

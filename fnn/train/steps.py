@@ -132,9 +132,7 @@ def train_step(
   def step(ts: TrainState, x: Any, y: Any) -> tuple[TrainState, dict]:
     return advanced(ts, (x, y))
 
-  if not jit:
-    return step
-  return jax.jit(step, donate_argnums=0) if donate else jax.jit(step)
+  return jax.jit(step, donate_argnums=0 if donate else ()) if jit else step
 
 
 def eval_step(

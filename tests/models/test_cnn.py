@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fnn import models
+from fnn.layers import Conv
 
 
 def _count(params):
@@ -88,8 +89,6 @@ def test_vgg_block_halves_the_spatial_size():
 
 def test_zoo_batchnorms_track_statistics_at_torchvisions_rate():
   # PyTorch's BatchNorm momentum 0.1: running = 0.9 running + 0.1 batch (fnn's default 0.99).
-  from fnn.layers import Conv
-
   x = jax.random.normal(jax.random.key(1), (4, 6, 6, 3)) + 2.0
   block = models.vgg_block(5, 1, batch_norm=True)
   params, state, _ = block.init(jax.random.key(0), x.shape)
